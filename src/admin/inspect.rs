@@ -1,0 +1,109 @@
+//! Read-only control endpoints: health, state, journal, credentials.
+
+use http::StatusCode;
+use serde_json::{Map, Value, json};
+
+use super::{AdminError, AdminRequest, AdminResult, selected_tenants};
+use crate::app::{App, Running};
+use crate::journal::Filter;
+use crate::server::respond;
+
+pub(super) fn health(app: &App, running: &Running) -> AdminResult {
+    let tenants: Vec<&str> = running.tenants().iter().map(|t| t.id.as_str()).collect();
+    Ok(respond::json(
+        StatusCode::OK,
+        &json!({
+            "status": "ok",
+            "version": env!("CARGO_PKG_VERSION"),
+            "uptime_ms": app.uptime().as_millis() as u64,
+            "scenario": running.scenario.name,
+            "tenants": tenants,
+            "providers": app.providers.iter().map(|p| p.name()).collect::<Vec<_>>(),
+            "journal": {
+                "capacity": app.journal.capacity(),
+                "dropped": app.journal.dropped(),
+            },
+        }),
+    ))
+}
+
+/// One tenant's world (`?tenant=`), or all of them keyed by id.
+pub(super) fn state(running: &Running, request: &AdminRequest) -> AdminResult {
+    let tenant = request.tenant_param()?;
+    let mut worlds = Map::new();
+    for t in selected_tenants(running, tenant.as_deref())? {
+        let world = t
+            .with_world(|w| serde_json::to_value(&*w))
+            .map_err(internal)?;
+        worlds.insert(t.id.clone(), world);
+    }
+    let body = match tenant {
+        Some(id) => worlds.remove(&id).unwrap_or(Value::Null),
+        None => json!({ "tenants": worlds }),
+    };
+    Ok(respond::json(StatusCode::OK, &body))
+}
+
+pub(super) fn requests(app: &App, request: &AdminRequest) -> AdminResult {
+    let number = |name: &str| -> Result<Option<u64>, AdminError> {
+        request
+            .query
+            .get(name)
+            .map(|v| {
+                v.parse().map_err(|_| {
+                    AdminError::bad_request(format!("`{name}` must be a non-negative integer"))
+                })
+            })
+            .transpose()
+    };
+    let filter = Filter {
+        provider: request.query.get("provider").cloned(),
+        tenant: request.query.get("tenant").cloned(),
+        operation: request.query.get("operation").cloned(),
+        path: request.query.get("path").cloned(),
+        since: number("since")?,
+        limit: number("limit")?.map(|n| n as usize),
+    };
+    let entries = app.journal.list(&filter);
+    Ok(respond::json(
+        StatusCode::OK,
+        &json!({ "count": entries.len(), "requests": entries }),
+    ))
+}
+
+pub(super) fn clear_requests(app: &App) -> AdminResult {
+    let cleared = app.journal.clear();
+    Ok(respond::json(
+        StatusCode::OK,
+        &json!({ "cleared": cleared }),
+    ))
+}
+
+/// Every merchant's credentials and the platform public keys.
+pub(super) fn credentials(running: &Running) -> AdminResult {
+    let merchants: Vec<Value> = running
+        .scenario
+        .tenants
+        .iter()
+        .zip(running.tenants())
+        .map(|(setup, tenant)| {
+            let mut merchant = serde_json::to_value(&setup.credentials).unwrap_or_default();
+            if let Some(object) = merchant.as_object_mut() {
+                object.insert("merchant".to_owned(), Value::String(tenant.id.clone()));
+            }
+            merchant
+        })
+        .collect();
+    Ok(respond::json(
+        StatusCode::OK,
+        &json!({ "merchants": merchants, "platform_keys": running.scenario.platform_keys }),
+    ))
+}
+
+pub(super) fn internal(error: impl std::fmt::Display) -> AdminError {
+    AdminError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        error.to_string(),
+    )
+}

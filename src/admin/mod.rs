@@ -1,0 +1,251 @@
+//! The control API under `/__admin`: health, reset, scenario replacement, state, the request
+//! journal, credentials and the sandbox clock.
+//!
+//! Access: loopback clients only, unless `--admin-allow-remote`; with `--admin-token` every call
+//! must present the token (`Authorization: Bearer T` or `X-Admin-Token: T`) from anywhere.
+//! Errors are `{"error": code, "message": text}` with a fitting HTTP status.
+
+mod clock;
+mod inspect;
+mod scenario;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use http::{Method, Request, StatusCode, header};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::app::{App, Running, Tenant};
+use crate::server::respond::{self, HttpResponse};
+
+/// The endpoints, for the admin 404 listing.
+const ENDPOINTS: &[&str] = &[
+    "GET /__admin/health",
+    "POST /__admin/reset[?tenant=ID]",
+    "GET /__admin/scenario",
+    "PUT /__admin/scenario (YAML body)",
+    "GET /__admin/state[?tenant=ID]",
+    "GET /__admin/requests[?provider=&tenant=&operation=&path=&since=&limit=]",
+    "DELETE /__admin/requests",
+    "GET /__admin/credentials",
+    "GET /__admin/clock",
+    "POST /__admin/clock/advance {\"by\": \"90s\", \"tenant\"?}",
+    "PUT /__admin/clock {\"now\": RFC 3339, \"frozen\"?, \"tenant\"?}",
+];
+
+/// A control-API error.
+#[derive(Debug)]
+pub(crate) struct AdminError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    details: Option<Value>,
+}
+
+impl AdminError {
+    pub(crate) fn new(
+        status: StatusCode,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> AdminError {
+        AdminError {
+            status,
+            code,
+            message: message.into(),
+            details: None,
+        }
+    }
+
+    fn bad_request(message: impl Into<String>) -> AdminError {
+        AdminError::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    fn into_response(self) -> HttpResponse {
+        let mut body = json!({ "error": self.code, "message": self.message });
+        if let (Some(details), Some(object)) = (self.details, body.as_object_mut()) {
+            object.extend(details.as_object().cloned().unwrap_or_default());
+        }
+        respond::json(self.status, &body)
+    }
+}
+
+type AdminResult = Result<HttpResponse, AdminError>;
+
+/// A control request, read whole.
+struct AdminRequest {
+    method: Method,
+    /// The path after `/__admin`, e.g. `/clock/advance`.
+    route: String,
+    query: HashMap<String, String>,
+    body: Bytes,
+}
+
+impl AdminRequest {
+    /// The body as JSON of type `T`; an empty body counts as `{}`.
+    fn json<T: for<'de> Deserialize<'de>>(&self) -> Result<T, AdminError> {
+        let body: &[u8] = if self.body.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            &self.body
+        };
+        serde_json::from_slice(body)
+            .map_err(|e| AdminError::bad_request(format!("invalid JSON body: {e}")))
+    }
+
+    /// The tenant named by `?tenant=` (or `tenant` in the body), if any.
+    fn tenant_param(&self) -> Result<Option<String>, AdminError> {
+        if let Some(tenant) = self.query.get("tenant") {
+            return Ok(Some(tenant.clone()));
+        }
+        #[derive(Deserialize)]
+        struct WithTenant {
+            tenant: Option<String>,
+        }
+        if self.body.is_empty() {
+            return Ok(None);
+        }
+        Ok(serde_json::from_slice::<WithTenant>(&self.body)
+            .ok()
+            .and_then(|w| w.tenant))
+    }
+}
+
+/// Handles a request under `/__admin`.
+pub(crate) async fn handle(
+    app: &App,
+    peer: SocketAddr,
+    request: Request<Incoming>,
+) -> HttpResponse {
+    if let Err(error) = authorize(app, peer, request.headers()) {
+        return error.into_response();
+    }
+    let (parts, body) = request.into_parts();
+    let body = match Limited::new(body, app.config.body_limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            let message = format!(
+                "the body exceeds the limit of {} bytes or could not be read",
+                app.config.body_limit
+            );
+            return AdminError::new(StatusCode::PAYLOAD_TOO_LARGE, "request_too_large", message)
+                .into_response();
+        }
+    };
+    let route = parts
+        .uri
+        .path()
+        .trim_start_matches("/__admin")
+        .trim_end_matches('/')
+        .to_owned();
+    let query = parts
+        .uri
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let request = AdminRequest {
+        method: parts.method,
+        route,
+        query,
+        body,
+    };
+    route_request(app, &request).unwrap_or_else(AdminError::into_response)
+}
+
+fn route_request(app: &App, request: &AdminRequest) -> AdminResult {
+    let running = app.running();
+    match (&request.method, request.route.as_str()) {
+        (&Method::GET, "/health") => inspect::health(app, &running),
+        (&Method::POST, "/reset") => scenario::reset(&running, request),
+        (&Method::GET, "/scenario") => scenario::show(&running),
+        (&Method::PUT, "/scenario") => scenario::replace(app, request),
+        (&Method::GET, "/state") => inspect::state(&running, request),
+        (&Method::GET, "/requests") => inspect::requests(app, request),
+        (&Method::DELETE, "/requests") => inspect::clear_requests(app),
+        (&Method::GET, "/credentials") => inspect::credentials(&running),
+        (&Method::GET, "/clock") => clock::show(&running, request),
+        (&Method::POST, "/clock/advance") => clock::advance(&running, request),
+        (&Method::PUT, "/clock") => clock::set(&running, request),
+        (_, route) => {
+            let known = ENDPOINTS
+                .iter()
+                .any(|e| e.split([' ', '[']).nth(1) == Some(&format!("/__admin{route}")));
+            let (status, code) = if known {
+                (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
+            } else {
+                (StatusCode::NOT_FOUND, "not_found")
+            };
+            let mut error = AdminError::new(
+                status,
+                code,
+                format!("no control endpoint {} /__admin{route}", request.method),
+            );
+            error.details = Some(json!({ "endpoints": ENDPOINTS }));
+            Err(error)
+        }
+    }
+}
+
+/// Loopback-only unless allowed; the token, when configured, is always required.
+fn authorize(app: &App, peer: SocketAddr, headers: &http::HeaderMap) -> Result<(), AdminError> {
+    if let Some(expected) = &app.config.admin_token {
+        let presented = headers
+            .get("x-admin-token")
+            .and_then(|v| v.to_str().ok())
+            .or_else(|| {
+                let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+                value
+                    .strip_prefix("Bearer ")
+                    .or_else(|| value.strip_prefix("bearer "))
+            })
+            .map(str::trim);
+        return match presented {
+            Some(token) if constant_time_eq(token.as_bytes(), expected.as_bytes()) => Ok(()),
+            _ => Err(AdminError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "this sandbox requires its admin token: send `Authorization: Bearer <token>` or `X-Admin-Token: <token>`",
+            )),
+        };
+    }
+    if peer.ip().is_loopback() || app.config.admin_allow_remote {
+        Ok(())
+    } else {
+        Err(AdminError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "the control API answers loopback clients only; start the sandbox with --admin-token or --admin-allow-remote",
+        ))
+    }
+}
+
+/// Compares without an early exit, so response timing does not reveal the token.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The named tenant, or every tenant when none is named.
+fn selected_tenants<'r>(
+    running: &'r Running,
+    tenant: Option<&str>,
+) -> Result<Vec<&'r Tenant>, AdminError> {
+    match tenant {
+        None => Ok(running.tenants().iter().collect()),
+        Some(id) => running
+            .tenant(id)
+            .map(|t| vec![t])
+            .ok_or_else(|| unknown_tenant(running, id)),
+    }
+}
+
+fn unknown_tenant(running: &Running, id: &str) -> AdminError {
+    let known: Vec<&str> = running.tenants().iter().map(|t| t.id.as_str()).collect();
+    AdminError::new(
+        StatusCode::NOT_FOUND,
+        "unknown_tenant",
+        format!("no tenant `{id}`; known: {}", known.join(", ")),
+    )
+}

@@ -1,0 +1,197 @@
+//! The process-wide state every request sees: configuration, providers, the journal, and the
+//! running scenario with its tenants.
+//!
+//! The running scenario is swapped whole (`PUT /__admin/scenario`) behind a read-write lock that
+//! is only held long enough to clone an `Arc`; requests already in flight finish on the old one.
+//! Each tenant's world has its own mutex, so tenants never contend with each other.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::time::{Duration, Instant};
+
+use dashmap::DashMap;
+
+use crate::journal::Journal;
+use crate::providers::Provider;
+use crate::scenario::Scenario;
+use crate::world::World;
+use crate::world::rng::{self, SandboxRng};
+
+/// Server settings fixed at start-up.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+    /// When set, every control-API call must present it.
+    pub admin_token: Option<String>,
+    /// Allow control-API calls from non-loopback peers without a token.
+    pub admin_allow_remote: bool,
+    /// Journal entries kept before the oldest are dropped.
+    pub journal_capacity: usize,
+    /// How long a graceful shutdown waits for open connections.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            body_limit: 16 * 1024 * 1024,
+            admin_token: None,
+            admin_allow_remote: false,
+            journal_capacity: 1000,
+            shutdown_grace: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Everything shared by the connection tasks.
+#[derive(Debug)]
+pub struct App {
+    pub config: Config,
+    pub providers: Vec<Arc<dyn Provider>>,
+    pub journal: Journal,
+    running: RwLock<Arc<Running>>,
+    started: Instant,
+}
+
+impl App {
+    pub fn new(config: Config, providers: Vec<Arc<dyn Provider>>, scenario: Scenario) -> App {
+        App {
+            journal: Journal::new(config.journal_capacity),
+            config,
+            providers,
+            running: RwLock::new(Arc::new(Running::new(scenario))),
+            started: Instant::now(),
+        }
+    }
+
+    /// The running scenario and tenants, as of now.
+    pub fn running(&self) -> Arc<Running> {
+        self.running
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces the running scenario; all tenants start afresh.
+    pub fn replace_scenario(&self, scenario: Scenario) {
+        let fresh = Arc::new(Running::new(scenario));
+        *self.running.write().unwrap_or_else(PoisonError::into_inner) = fresh;
+    }
+
+    /// Time since the app was created.
+    pub fn uptime(&self) -> Duration {
+        self.started.elapsed()
+    }
+}
+
+/// A loaded scenario with the live state of its tenants.
+#[derive(Debug)]
+pub struct Running {
+    pub scenario: Scenario,
+    tenants: Vec<Tenant>,
+    by_id: HashMap<String, usize>,
+    /// (provider, credential) → tenant index. Providers may add runtime credentials (tokens).
+    credentials: DashMap<(&'static str, String), usize>,
+    /// Random values not tied to a tenant (trace ids of requests no tenant could be found for).
+    shared_rng: Mutex<SandboxRng>,
+}
+
+/// One merchant's live world.
+#[derive(Debug)]
+pub struct Tenant {
+    pub id: String,
+    pub index: usize,
+    world: Mutex<World>,
+}
+
+impl Tenant {
+    /// Runs `f` with exclusive access to the world. Keep `f` short and free of I/O.
+    pub fn with_world<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
+        f(&mut lock(&self.world))
+    }
+}
+
+/// Locks a mutex, recovering the data if a panicking handler poisoned it: the server must keep
+/// serving, and a half-applied update is still better than refusing every later request.
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Running {
+    fn new(scenario: Scenario) -> Running {
+        let credentials = DashMap::new();
+        let mut tenants = Vec::with_capacity(scenario.tenants.len());
+        let mut by_id = HashMap::new();
+        for (index, setup) in scenario.tenants.iter().enumerate() {
+            let c = &setup.credentials;
+            for token in &c.acedata {
+                credentials.insert(("acedata", token.token.clone()), index);
+            }
+            if let Some(k) = &c.keysecure {
+                credentials.insert(("keysecure", k.api_key.clone()), index);
+            }
+            if let Some(p) = &c.pagsmile {
+                credentials.insert(("pagsmile", p.app_id.clone()), index);
+            }
+            if let Some(k) = &c.kazepay {
+                credentials.insert(("kazepay", k.sys_id.clone()), index);
+            }
+            let world = scenario
+                .fresh_world(index)
+                .expect("index comes from the same list");
+            by_id.insert(setup.id().to_owned(), index);
+            tenants.push(Tenant {
+                id: setup.id().to_owned(),
+                index,
+                world: Mutex::new(world),
+            });
+        }
+        let shared_rng = Mutex::new(rng::stream(scenario.seed, "shared"));
+        Running {
+            scenario,
+            tenants,
+            by_id,
+            credentials,
+            shared_rng,
+        }
+    }
+
+    /// All tenants, in scenario order.
+    pub fn tenants(&self) -> &[Tenant] {
+        &self.tenants
+    }
+
+    /// The tenant with merchant id `id`.
+    pub fn tenant(&self, id: &str) -> Option<&Tenant> {
+        self.tenants.get(*self.by_id.get(id)?)
+    }
+
+    /// The tenant a provider credential belongs to.
+    pub fn tenant_by_credential(
+        &self,
+        provider: &'static str,
+        credential: &str,
+    ) -> Option<&Tenant> {
+        let index = *self.credentials.get(&(provider, credential.to_owned()))?;
+        self.tenants.get(index)
+    }
+
+    /// Registers a credential issued at run time (an access token) for a tenant.
+    pub fn add_credential(&self, provider: &'static str, credential: String, tenant: &Tenant) {
+        self.credentials
+            .insert((provider, credential), tenant.index);
+    }
+
+    /// Puts one tenant back to its scenario start.
+    pub fn reset_tenant(&self, tenant: &Tenant) {
+        if let Some(fresh) = self.scenario.fresh_world(tenant.index) {
+            *lock(&tenant.world) = fresh;
+        }
+    }
+
+    /// Runs `f` with the random stream shared by requests that have no tenant.
+    pub fn with_shared_rng<R>(&self, f: impl FnOnce(&mut SandboxRng) -> R) -> R {
+        f(&mut lock(&self.shared_rng))
+    }
+}

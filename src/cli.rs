@@ -1,0 +1,316 @@
+//! The command line: `serve`, `check`, `healthcheck`. Arguments become a validated
+//! configuration before anything is opened or bound.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::app::{App, Config};
+use crate::providers;
+use crate::scenario::Scenario;
+
+const EXAMPLES: &str = "\
+Examples:
+  issuer-sandbox serve                                  # default scenario on 127.0.0.1:8080
+  issuer-sandbox serve --scenario my.yaml --bind 0.0.0.0:8080 --admin-token s3cret
+  issuer-sandbox check scenarios/*.yaml                 # validate scenario files, exit 0/1
+  issuer-sandbox healthcheck --url http://127.0.0.1:8080
+
+  curl -s http://127.0.0.1:8080/identity/bankcard/check-1e \\
+       -H 'Authorization: Bearer demo-acedata-token' -H 'Content-Type: application/json' \\
+       -d '{\"bank_card\":\"6222020200112233445\"}'";
+
+/// A stateful fake of card-issuing provider APIs (AceData, KeySecure, Pagsmile, KazePay).
+#[derive(Debug, Parser)]
+#[command(name = "issuer-sandbox", version, about, after_help = EXAMPLES)]
+pub struct Cli {
+    /// Log format on stderr (`json` for CI log collectors).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "ISSUER_SANDBOX_LOG_FORMAT")]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the providers and the control API.
+    Serve(ServeArgs),
+    /// Validate scenario files without serving; prints every problem with file:line:column.
+    Check(CheckArgs),
+    /// Exit 0 if a sandbox answers its health endpoint (for container HEALTHCHECKs).
+    Healthcheck(HealthcheckArgs),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", env = "ISSUER_SANDBOX_BIND")]
+    bind: SocketAddr,
+    /// Scenario file; default: the built-in scenarios/default.yaml.
+    #[arg(long, env = "ISSUER_SANDBOX_SCENARIO")]
+    scenario: Option<PathBuf>,
+    /// Require this token on every control-API call (and allow them from any address).
+    #[arg(long, env = "ISSUER_SANDBOX_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// Answer control-API calls from non-loopback clients without a token.
+    #[arg(long, env = "ISSUER_SANDBOX_ADMIN_ALLOW_REMOTE")]
+    admin_allow_remote: bool,
+    /// Largest accepted request body, e.g. 16MiB, 512KiB, 1000000.
+    #[arg(long, default_value = "16MiB", value_parser = parse_size)]
+    body_limit: usize,
+    /// Journal entries kept before the oldest are dropped.
+    #[arg(long, default_value_t = 1000)]
+    journal_capacity: usize,
+}
+
+#[derive(Debug, Args)]
+struct CheckArgs {
+    /// Scenario files to validate.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct HealthcheckArgs {
+    /// Base URL of the sandbox.
+    #[arg(
+        long,
+        default_value = "http://127.0.0.1:8080",
+        env = "ISSUER_SANDBOX_URL"
+    )]
+    url: String,
+    /// Admin token, if the sandbox requires one.
+    #[arg(long, env = "ISSUER_SANDBOX_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// Give up after this many milliseconds.
+    #[arg(long, default_value_t = 2000)]
+    timeout_ms: u64,
+}
+
+/// Runs the command line; `Err` is an unexpected failure (exit 2).
+pub fn run() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => {
+            init_logging(cli.log_format);
+            serve(args)
+        }
+        Command::Check(args) => Ok(check(&args.files)),
+        Command::Healthcheck(args) => healthcheck(&args),
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let scenario = match &args.scenario {
+        Some(path) => Scenario::from_file(path),
+        None => Scenario::builtin_default(),
+    };
+    let scenario = match scenario {
+        Ok(scenario) => scenario,
+        Err(error) => {
+            eprint!("{error}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let config = Config {
+        body_limit: args.body_limit,
+        admin_token: args.admin_token,
+        admin_allow_remote: args.admin_allow_remote,
+        journal_capacity: args.journal_capacity,
+        ..Config::default()
+    };
+    let app = Arc::new(App::new(config, providers::builtin(), scenario));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.bind))?;
+        let addr = listener.local_addr()?;
+        print!("{}", banner(&app, addr));
+        crate::server::run(listener, app, crate::server::shutdown_signal()).await;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// What a developer needs to start: URLs, credentials, where the keys are.
+fn banner(app: &App, addr: SocketAddr) -> String {
+    let running = app.running();
+    let host = if addr.ip().is_unspecified() {
+        format!("127.0.0.1:{}", addr.port())
+    } else {
+        addr.to_string()
+    };
+    let base = format!("http://{host}");
+    let mut out = format!(
+        "issuer-sandbox {} listening on http://{addr}\nscenario: {} ({})\n\n",
+        env!("CARGO_PKG_VERSION"),
+        running.scenario.name,
+        running.scenario.origin
+    );
+    for provider in &app.providers {
+        out.push_str(&provider.banner(&running, &base));
+    }
+    let merchants: Vec<&str> = running.tenants().iter().map(|t| t.id.as_str()).collect();
+    out.push_str(&format!(
+        "\ncontrol API      {base}/__admin/health   (reset, scenario, state, requests, clock)\n\
+         credentials      {base}/__admin/credentials   (every merchant: {}; platform public keys as PEM)\n\
+         test-only keys   fixtures/keys/*.pem in the repository\n\n",
+        merchants.join(", ")
+    ));
+    out
+}
+
+/// Validates each file; prints a line per good file and every problem of a bad one.
+fn check(files: &[PathBuf]) -> ExitCode {
+    let mut failed = 0;
+    for path in files {
+        match Scenario::from_file(path) {
+            Ok(scenario) => {
+                let (holders, cards) = (0..scenario.tenants.len())
+                    .filter_map(|i| scenario.fresh_world(i))
+                    .fold((0, 0), |(h, c), w| {
+                        (h + w.cardholders.len(), c + w.cards.len())
+                    });
+                println!(
+                    "ok: {} ({} merchants, {holders} cardholders, {cards} cards)",
+                    path.display(),
+                    scenario.tenants.len()
+                );
+            }
+            Err(error) => {
+                failed += 1;
+                eprintln!("{error}");
+            }
+        }
+    }
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("{failed} of {} scenario files have problems", files.len());
+        ExitCode::from(1)
+    }
+}
+
+fn healthcheck(args: &HealthcheckArgs) -> anyhow::Result<ExitCode> {
+    use http_body_util::{BodyExt, Empty};
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::TokioExecutor;
+
+    let url: http::Uri = format!("{}/__admin/health", args.url.trim_end_matches('/'))
+        .parse()
+        .context("invalid --url")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let outcome = runtime.block_on(async {
+        let client = Client::builder(TokioExecutor::new()).build_http::<Empty<bytes::Bytes>>();
+        let mut request = http::Request::get(url).body(Empty::new())?;
+        if let Some(token) = &args.admin_token {
+            request
+                .headers_mut()
+                .insert("x-admin-token", token.parse()?);
+        }
+        let response = tokio::time::timeout(
+            Duration::from_millis(args.timeout_ms),
+            client.request(request),
+        )
+        .await??;
+        let status = response.status();
+        let body = response.into_body().collect().await?.to_bytes();
+        anyhow::Ok((status, body))
+    });
+    match outcome {
+        Ok((status, _)) if status.is_success() => {
+            println!("healthy");
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok((status, body)) => {
+            eprintln!(
+                "unhealthy: HTTP {status}: {}",
+                String::from_utf8_lossy(&body)
+            );
+            Ok(ExitCode::from(1))
+        }
+        Err(error) => {
+            eprintln!("unhealthy: {error:#}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// Parses `16MiB`, `512KiB`, `10MB`, `2048`.
+fn parse_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: usize = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size such as 16MiB"))?;
+    let multiplier = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        "KB" | "kB" => 1_000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
+        other => {
+            return Err(format!(
+                "unknown size unit `{other}`; use B, KiB, MiB, GiB, KB, MB or GB"
+            ));
+        }
+    };
+    number
+        .checked_mul(multiplier)
+        .ok_or_else(|| format!("`{text}` is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_units() {
+        assert_eq!(parse_size("16MiB"), Ok(16 * 1024 * 1024));
+        assert_eq!(parse_size("2048"), Ok(2048));
+        assert_eq!(parse_size("10MB"), Ok(10_000_000));
+        assert!(parse_size("ten").is_err());
+        assert!(parse_size("5PB").is_err());
+    }
+
+    #[test]
+    fn command_line_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,69 @@
+//! What each merchant authenticates with, per provider, and the platform's own key pairs.
+//!
+//! These are loaded from the scenario, used by providers to find a request's tenant, and served
+//! by `GET /__admin/credentials` so any client can be configured without reading YAML.
+
+use serde::Serialize;
+
+use crate::world::ratelimit::RateLimit;
+
+/// One merchant's credentials for every provider it is set up for.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Credentials {
+    pub acedata: Vec<AceDataToken>,
+    pub keysecure: Option<KeySecureKey>,
+    pub pagsmile: Option<PagsmileApp>,
+    pub kazepay: Option<KazePaySystem>,
+}
+
+/// An AceData bearer token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AceDataToken {
+    pub token: String,
+    /// Requests per second allowed on this token; `None` means unlimited.
+    pub rate_limit: Option<RateLimit>,
+    /// The endpoints the token may call (e.g. `check-1e`); `None` means all of them.
+    pub apis: Option<Vec<String>>,
+}
+
+/// A KeySecure open-platform key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KeySecureKey {
+    pub api_key: String,
+    pub api_secret: String,
+}
+
+/// A Pagsmile Issuing application.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PagsmileApp {
+    pub app_id: String,
+    pub partner_id: String,
+    pub security_key: String,
+    pub merchant_public_key: String,
+    /// Only for keys the sandbox may hand out (test-only keys), so harnesses can seal requests.
+    pub merchant_private_key: Option<String>,
+}
+
+/// A KazePay system id with the merchant's RSA keys.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KazePaySystem {
+    pub sys_id: String,
+    pub merchant_public_key: String,
+    /// Only for keys the sandbox may hand out (test-only keys), so harnesses can seal requests.
+    pub merchant_private_key: Option<String>,
+}
+
+/// An RSA key pair in PEM form.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KeyPair {
+    pub public_pem: String,
+    #[serde(skip)]
+    pub private_pem: String,
+}
+
+/// The platform's key pairs (the sandbox plays the provider).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PlatformKeys {
+    pub kazepay: KeyPair,
+    pub pagsmile: KeyPair,
+}

@@ -1,0 +1,117 @@
+//! The provider contract and the registry of emulated providers.
+//!
+//! A provider claims path prefixes, turns a raw request into a reply in its own wire format, and
+//! knows its own error shape for failures the server detects before or around it (an oversized
+//! body, a panic). Everything about a provider's wire format lives in its folder; adding one is
+//! a folder plus a line in [`builtin`].
+
+pub mod acedata;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use jiff::Timestamp;
+use serde_json::Value;
+
+use crate::app::Running;
+
+/// Providers whose cards live in the world and can be named as a card's `issuer`.
+pub const ISSUERS: &[&str] = &["kazepay", "pagsmile", "keysecure"];
+
+/// The providers every sandbox serves.
+pub fn builtin() -> Vec<Arc<dyn Provider>> {
+    vec![Arc::new(acedata::AceData)]
+}
+
+/// A request as a provider sees it: fully read, body within the size limit.
+#[derive(Debug)]
+pub struct Request<'a> {
+    pub method: &'a Method,
+    pub path: &'a str,
+    pub query: Option<&'a str>,
+    pub headers: &'a HeaderMap,
+    pub body: &'a [u8],
+    pub peer: SocketAddr,
+}
+
+/// What went wrong outside the provider's own handling.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// The body exceeded the configured limit (bytes).
+    BodyTooLarge { limit: usize },
+    /// The body could not be read (the client went away mid-body, a malformed chunk, ...).
+    BodyUnreadable,
+    /// The handler panicked; the message is for logs and the journal, not the client.
+    Panic { message: String },
+}
+
+/// A provider's answer plus what the journal should record about it.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub content_type: HeaderValue,
+    pub body: Bytes,
+    pub trace: Trace,
+}
+
+/// Journal annotations a provider can add to its reply.
+#[derive(Debug, Default)]
+pub struct Trace {
+    /// Operation name (an endpoint, an apiCode).
+    pub operation: Option<String>,
+    /// Merchant id, once the credentials identified one.
+    pub tenant: Option<String>,
+    /// The tenant's sandbox time when the request was handled.
+    pub sandbox_time: Option<Timestamp>,
+    /// Decrypted request body, for providers whose wire body is an envelope.
+    pub request_plain: Option<Value>,
+    /// Decrypted response body.
+    pub response_plain: Option<Value>,
+}
+
+impl Reply {
+    /// A JSON reply.
+    pub fn json(status: StatusCode, body: &impl serde::Serialize, trace: Trace) -> Reply {
+        // Serialising our own wire structs cannot fail (no maps with non-string keys).
+        let body = serde_json::to_vec(body).unwrap_or_default();
+        Reply {
+            status,
+            content_type: HeaderValue::from_static("application/json; charset=utf-8"),
+            body: Bytes::from(body),
+            trace,
+        }
+    }
+}
+
+/// One emulated provider API.
+pub trait Provider: Send + Sync + 'static {
+    /// Short lower-case name used in journals, logs and the 404 listing (`acedata`).
+    fn name(&self) -> &'static str;
+
+    /// Path prefixes served under the running scenario; the longest matching prefix wins.
+    fn prefixes(&self, running: &Running) -> Vec<String>;
+
+    /// Answers a request. Must not block on I/O; the tenant's world lock is the only lock it
+    /// may take, briefly.
+    fn handle(&self, running: &Running, request: &Request<'_>) -> Reply;
+
+    /// The provider's own error reply for a failure the server detected.
+    fn failure(&self, running: &Running, failure: &Failure) -> Reply;
+
+    /// Lines for the start-up banner: where to send requests and with which credentials.
+    fn banner(&self, running: &Running, base_url: &str) -> String {
+        let mut out = String::new();
+        for prefix in self.prefixes(running) {
+            out.push_str(&format!("{:<16} {base_url}{prefix}\n", self.name()));
+        }
+        out
+    }
+}
+
+impl std::fmt::Debug for dyn Provider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Provider({})", self.name())
+    }
+}

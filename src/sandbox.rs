@@ -1,0 +1,247 @@
+//! Embedding: start a sandbox from Rust tests on `127.0.0.1:0`, on its own thread and tokio
+//! runtime (so it works under any test harness or runtime), and stop it on drop.
+//!
+//! ```no_run
+//! let sandbox = issuer_sandbox::Sandbox::builder().start().expect("sandbox starts");
+//! let url = format!("{}/identity/bankcard/check-1e", sandbox.url());
+//! // ... point the client under test at `url`, then inspect:
+//! assert!(sandbox.journal().is_empty());
+//! ```
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+use crate::app::{App, Config};
+use crate::journal::{Entry, Filter};
+use crate::providers::{self, Provider};
+use crate::scenario::{Scenario, ScenarioError};
+use crate::world::World;
+
+/// Why a sandbox could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    #[error("cannot bind {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot start the sandbox runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+}
+
+#[derive(Debug)]
+enum Source {
+    Default,
+    Yaml(String),
+    File(PathBuf),
+}
+
+/// Configures a [`Sandbox`].
+#[derive(Debug)]
+pub struct SandboxBuilder {
+    source: Source,
+    config: Config,
+    bind: SocketAddr,
+    extra_providers: Vec<Arc<dyn Provider>>,
+}
+
+impl SandboxBuilder {
+    /// Use this YAML text as the scenario (key paths cannot be relative).
+    pub fn scenario_yaml(mut self, yaml: impl Into<String>) -> Self {
+        self.source = Source::Yaml(yaml.into());
+        self
+    }
+
+    /// Load the scenario from a file.
+    pub fn scenario_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.source = Source::File(path.into());
+        self
+    }
+
+    /// Require this token on every control-API call.
+    pub fn admin_token(mut self, token: impl Into<String>) -> Self {
+        self.config.admin_token = Some(token.into());
+        self
+    }
+
+    /// Largest accepted request body in bytes (default 16 MiB).
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.config.body_limit = bytes;
+        self
+    }
+
+    /// Journal entries kept (default 1000).
+    pub fn journal_capacity(mut self, entries: usize) -> Self {
+        self.config.journal_capacity = entries;
+        self
+    }
+
+    /// Bind somewhere other than `127.0.0.1:0`.
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.bind = addr;
+        self
+    }
+
+    /// Serve an extra provider next to the built-in ones (your own fake, or a test double).
+    pub fn provider(mut self, provider: Arc<dyn Provider>) -> Self {
+        self.extra_providers.push(provider);
+        self
+    }
+
+    /// Loads the scenario, binds, and starts serving on a background thread.
+    pub fn start(self) -> Result<Sandbox, StartError> {
+        let scenario = match &self.source {
+            Source::Default => Scenario::builtin_default()?,
+            Source::Yaml(yaml) => Scenario::from_source(yaml, "<embedded scenario>", None)?,
+            Source::File(path) => Scenario::from_file(path)?,
+        };
+        let mut providers = providers::builtin();
+        providers.extend(self.extra_providers);
+        let app = Arc::new(App::new(self.config, providers, scenario));
+        let listener = TcpListener::bind(self.bind).map_err(|source| StartError::Bind {
+            addr: self.bind,
+            source,
+        })?;
+        let addr = listener.local_addr().map_err(StartError::Runtime)?;
+        listener
+            .set_nonblocking(true)
+            .map_err(StartError::Runtime)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("issuer-sandbox")
+            .enable_all()
+            .build()
+            .map_err(StartError::Runtime)?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let serving = app.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("issuer-sandbox-{}", addr.port()))
+            .spawn(move || {
+                runtime.block_on(async move {
+                    match tokio::net::TcpListener::from_std(listener) {
+                        Ok(listener) => {
+                            crate::server::run(listener, serving, async {
+                                let _ = stopped.await;
+                            })
+                            .await;
+                        }
+                        Err(error) => tracing::error!(%error, "cannot register the listener"),
+                    }
+                });
+            })
+            .map_err(StartError::Runtime)?;
+        Ok(Sandbox {
+            addr,
+            app,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+/// A running sandbox; stops (gracefully) when dropped.
+#[derive(Debug)]
+pub struct Sandbox {
+    addr: SocketAddr,
+    app: Arc<App>,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Sandbox {
+    /// A builder with the built-in default scenario.
+    pub fn builder() -> SandboxBuilder {
+        // Tests want a quick stop; a client left connected should not hold up the drop.
+        let config = Config {
+            shutdown_grace: Duration::from_millis(200),
+            ..Config::default()
+        };
+        SandboxBuilder {
+            source: Source::Default,
+            config,
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            extra_providers: Vec::new(),
+        }
+    }
+
+    /// Base URL, e.g. `http://127.0.0.1:40123` (no trailing slash).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Puts every tenant back to the scenario start (the journal is kept).
+    pub fn reset(&self) {
+        let running = self.app.running();
+        for tenant in running.tenants() {
+            running.reset_tenant(tenant);
+        }
+    }
+
+    /// Puts one tenant back to the scenario start; false if there is no such tenant.
+    pub fn reset_tenant(&self, id: &str) -> bool {
+        let running = self.app.running();
+        running
+            .tenant(id)
+            .map(|t| running.reset_tenant(t))
+            .is_some()
+    }
+
+    /// Every journal entry, oldest first.
+    pub fn journal(&self) -> Vec<Entry> {
+        self.app.journal.list(&Filter::default())
+    }
+
+    /// Journal entries matching `filter`.
+    pub fn journal_matching(&self, filter: &Filter) -> Vec<Entry> {
+        self.app.journal.list(filter)
+    }
+
+    /// Empties the journal.
+    pub fn clear_journal(&self) {
+        self.app.journal.clear();
+    }
+
+    /// Runs `f` on a tenant's world; `None` if there is no such tenant.
+    pub fn with_world<R>(&self, tenant: &str, f: impl FnOnce(&mut World) -> R) -> Option<R> {
+        let running = self.app.running();
+        running.tenant(tenant).map(|t| t.with_world(f))
+    }
+
+    /// Advances every tenant's clock.
+    pub fn advance_clock(&self, by: Duration) {
+        let by = jiff::SignedDuration::try_from(by).unwrap_or(jiff::SignedDuration::MAX);
+        let running = self.app.running();
+        for tenant in running.tenants() {
+            tenant.with_world(|w| w.clock.advance(by));
+        }
+    }
+
+    /// The shared application state, for anything the helpers above do not cover.
+    pub fn app(&self) -> &Arc<App> {
+        &self.app
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

@@ -1,0 +1,798 @@
+//! Checks what types cannot and resolves the file model into a [`Scenario`].
+//!
+//! Every check records a located problem and carries on, so one `check` run reports all of a
+//! file's problems rather than the first.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde_saphyr::{Location, Spanned};
+
+use super::error::{Problems, ScenarioError};
+use super::keys::{self, KeyRole};
+use super::model::{
+    AccountSection, AceDataSection, AceDataTokenSection, AddressSection, CardSection,
+    CardholderSection, CredentialsSection, KeyPairSection, MerchantSection, RateLimitSection,
+    ScenarioFile,
+};
+use super::{Scenario, TenantSetup, generate, profiles};
+use crate::credentials::{
+    AceDataToken, Credentials, KazePaySystem, KeyPair, KeySecureKey, PagsmileApp, PlatformKeys,
+};
+use crate::providers;
+use crate::providers::acedata::settings::{
+    Answer, Endpoint, EndpointTable, GatewayError, Settings,
+};
+use crate::world::bins::{Bank, BinTable};
+use crate::world::ratelimit::RateLimit;
+use crate::world::rng::{self, SandboxRng};
+use crate::world::{
+    Address, Card, CardForm, CardStatus, Cardholder, Clock, ClockSpec, Currency, Expiry,
+    IdDocument, Kyc, KycStatus, Merchant, Money, Phone, World, ids,
+};
+
+/// What every part of the build needs to know.
+struct Context<'a> {
+    seed: u64,
+    /// The scenario's start instant (or the load time): `created_at` of starting data and the
+    /// base of default expiry dates.
+    start: Timestamp,
+    bins: &'a BinTable,
+    base_dir: Option<&'a Path>,
+}
+
+/// Validates and resolves `file`; all problems found are reported together.
+pub(super) fn build(
+    file: ScenarioFile,
+    source: &str,
+    origin: &str,
+    base_dir: Option<&Path>,
+) -> Result<Scenario, ScenarioError> {
+    let mut problems = Problems::new(source);
+    let clock = ClockSpec {
+        start: file.clock.as_ref().and_then(|c| c.start),
+        frozen: file.clock.as_ref().is_some_and(|c| c.frozen),
+    };
+    let bins = build_bins(&file, &mut problems, origin)?;
+    let acedata = build_acedata(file.acedata, &mut problems, origin)?;
+    let platform_keys = build_platform_keys(file.platform_keys, base_dir, &mut problems);
+    let context = Context {
+        seed: file.seed,
+        start: clock.start.unwrap_or_else(Timestamp::now),
+        bins: &bins,
+        base_dir,
+    };
+
+    if file.merchants.value.is_empty() {
+        problems.at(
+            file.merchants.referenced,
+            "a scenario needs at least one merchant",
+        );
+    }
+    let mut merchant_ids = HashSet::new();
+    let mut credential_owners = HashMap::new();
+    let mut tenants = Vec::new();
+    for merchant in file.merchants.value {
+        if !merchant_ids.insert(merchant.id.value.clone()) {
+            problems.at(
+                merchant.id.referenced,
+                format!("duplicate merchant id `{}`", merchant.id.value),
+            );
+        }
+        check_unique_credentials(&merchant.credentials, &mut credential_owners, &mut problems);
+        if let Some(tenant) = build_tenant(merchant, &context, &acedata, &mut problems) {
+            tenants.push(tenant);
+        }
+    }
+
+    if !problems.is_empty() {
+        return Err(problems.into_error(origin));
+    }
+    Ok(Scenario {
+        name: file.name.unwrap_or_else(|| origin.to_owned()),
+        description: file.description,
+        origin: origin.to_owned(),
+        source: source.to_owned(),
+        seed: file.seed,
+        clock,
+        bins: Arc::new(bins),
+        acedata: Arc::new(acedata),
+        platform_keys,
+        tenants,
+    })
+}
+
+fn build_bins(
+    file: &ScenarioFile,
+    problems: &mut Problems<'_>,
+    origin: &str,
+) -> Result<BinTable, ScenarioError> {
+    let mut bins = BinTable::builtin()
+        .map_err(|e| ScenarioError::unlocated(origin, format!("built-in BIN table: {e}")))?;
+    for bank in &file.banks {
+        bins.add_bank(Bank {
+            code: bank.code.clone(),
+            name_zh: bank.name_zh.clone(),
+            name_en: bank.name_en.clone(),
+            country: bank.country.clone(),
+        });
+    }
+    for range in &file.bins {
+        let r = &range.value;
+        if let Err(e) = bins.add_range(&r.bin, r.length, r.kind, r.scheme, &r.bank) {
+            problems.at(range.referenced, e.to_string());
+        }
+    }
+    Ok(bins)
+}
+
+/// Merges the scenario's `acedata:` over the built-in profile and checks the result is complete.
+fn build_acedata(
+    section: Option<Spanned<AceDataSection>>,
+    problems: &mut Problems<'_>,
+    origin: &str,
+) -> Result<Settings, ScenarioError> {
+    let mut merged = profiles::acedata()?;
+    let location = section.as_ref().map(|s| s.referenced);
+    let overrides = section.map(|s| s.value).unwrap_or_default();
+    merged.language = overrides.language.or(merged.language);
+    merged.rate_limit = overrides.rate_limit.or(merged.rate_limit);
+    for (endpoint, table) in overrides.endpoints {
+        let base = merged.endpoints.entry(endpoint).or_default();
+        base.results.extend(table.results);
+        base.outcomes.extend(table.outcomes);
+    }
+    merged.gateway_errors.extend(overrides.gateway_errors);
+
+    // Problems in the merged profile are the scenario's if it has an `acedata:` section,
+    // otherwise the built-in profile is broken, which a unit test rules out.
+    let mut report = |message: String| match location {
+        Some(at) => problems.at(at, message),
+        None => problems.at_line_column(0, 0, format!("built-in AceData profile: {message}")),
+    };
+    let mut endpoints = BTreeMap::new();
+    for endpoint in Endpoint::ALL {
+        let table = merged.endpoints.remove(&endpoint).unwrap_or_default();
+        for situation in endpoint.situations() {
+            match table.outcomes.get(situation) {
+                None => report(format!(
+                    "acedata: {} has no outcome for `{situation:?}`",
+                    endpoint.name()
+                )),
+                Some(code) if !table.results.contains_key(code) => report(format!(
+                    "acedata: {} outcome `{situation:?}` is result `{code}`, which has no entry under results",
+                    endpoint.name()
+                )),
+                Some(_) => {}
+            }
+        }
+        endpoints.insert(
+            endpoint,
+            EndpointTable {
+                results: table.results,
+                outcomes: table.outcomes,
+            },
+        );
+    }
+    for error in GatewayError::ALL {
+        if !merged.gateway_errors.contains_key(&error) {
+            report(format!(
+                "acedata: gateway error `{}` has no status and message",
+                error.code()
+            ));
+        }
+    }
+
+    let mut answers: HashMap<String, Vec<Answer>> = HashMap::new();
+    for answer in overrides.answers {
+        let a = answer.value;
+        let applies_to: Vec<Endpoint> = a.endpoint.map_or(Endpoint::ALL.to_vec(), |e| vec![e]);
+        if a.bank_card.is_empty() {
+            problems.at(answer.referenced, "answer: bank_card is empty");
+        }
+        if a.description.is_none()
+            && let Some(missing) = applies_to
+                .iter()
+                .find(|e| !endpoints[e].results.contains_key(&a.result))
+        {
+            problems.at(
+                answer.referenced,
+                format!(
+                    "answer for {}: result `{}` is not in the {} results table; give a description",
+                    a.bank_card,
+                    a.result,
+                    missing.name()
+                ),
+            );
+        }
+        if let Some(account_type) = a.account_type
+            && !matches!(account_type, -1 | 1..=4)
+        {
+            problems.at(
+                answer.referenced,
+                format!("answer: account_type {account_type} is not -1, 1, 2, 3 or 4"),
+            );
+        }
+        answers.entry(a.bank_card).or_default().push(Answer {
+            endpoint: a.endpoint,
+            result: a.result,
+            description: a.description,
+            account_bank: a.account_bank,
+            account_type: a.account_type,
+        });
+    }
+
+    let _ = origin;
+    Ok(Settings {
+        language: merged
+            .language
+            .unwrap_or(crate::providers::acedata::settings::Language::Zh),
+        rate_limit: merged.rate_limit.and_then(rate_limit),
+        endpoints,
+        gateway_errors: merged.gateway_errors,
+        answers,
+    })
+}
+
+/// `per_second: 0` means unlimited.
+fn rate_limit(section: RateLimitSection) -> Option<RateLimit> {
+    (section.per_second > 0).then(|| RateLimit {
+        per_second: section.per_second,
+        burst: section.burst.unwrap_or(section.per_second).max(1),
+    })
+}
+
+fn build_platform_keys(
+    section: Option<super::model::PlatformKeysSection>,
+    base_dir: Option<&Path>,
+    problems: &mut Problems<'_>,
+) -> PlatformKeys {
+    let mut keys = keys::default_platform_keys();
+    if let Some(section) = section {
+        let mut pair = |given: KeyPairSection, slot: &mut KeyPair| {
+            if let Some(private_pem) =
+                resolve_key(&given.private_key, KeyRole::Private, base_dir, problems)
+            {
+                slot.private_pem = private_pem;
+            }
+            if let Some(public_pem) =
+                resolve_key(&given.public_key, KeyRole::Public, base_dir, problems)
+            {
+                slot.public_pem = public_pem;
+            }
+        };
+        if let Some(given) = section.kazepay {
+            pair(given, &mut keys.kazepay);
+        }
+        if let Some(given) = section.pagsmile {
+            pair(given, &mut keys.pagsmile);
+        }
+    }
+    keys
+}
+
+fn resolve_key(
+    reference: &Spanned<String>,
+    role: KeyRole,
+    base_dir: Option<&Path>,
+    problems: &mut Problems<'_>,
+) -> Option<String> {
+    keys::resolve(&reference.value, role, base_dir)
+        .map_err(|message| problems.at(reference.referenced, message))
+        .ok()
+}
+
+/// Each provider credential may belong to one merchant only, or requests could not find
+/// their tenant.
+fn check_unique_credentials(
+    credentials: &CredentialsSection,
+    owners: &mut HashMap<(&'static str, String), Location>,
+    problems: &mut Problems<'_>,
+) {
+    let mut claim = |provider: &'static str, value: &Spanned<String>| {
+        if let Some(first) = owners.insert((provider, value.value.clone()), value.referenced) {
+            problems.at(
+                value.referenced,
+                format!(
+                    "{provider} credential `{}` is already used at line {}; each credential belongs to one merchant",
+                    value.value,
+                    first.line()
+                ),
+            );
+        }
+    };
+    for token in &credentials.acedata {
+        claim("acedata", &token.token);
+    }
+    if let Some(keysecure) = &credentials.keysecure {
+        claim("keysecure", &keysecure.api_key);
+    }
+    if let Some(pagsmile) = &credentials.pagsmile {
+        claim("pagsmile", &pagsmile.app_id);
+    }
+    if let Some(kazepay) = &credentials.kazepay {
+        claim("kazepay", &kazepay.sys_id);
+    }
+}
+
+fn build_tenant(
+    section: MerchantSection,
+    context: &Context<'_>,
+    acedata: &Settings,
+    problems: &mut Problems<'_>,
+) -> Option<TenantSetup> {
+    let id = section.id.value.clone();
+    if !valid_id(&id) {
+        problems.at(
+            section.id.referenced,
+            format!("merchant id `{id}` must be 1–64 of A-Z a-z 0-9 . _ -"),
+        );
+    }
+    let merchant = Merchant {
+        name: section.name.clone().unwrap_or_else(|| id.clone()),
+        id: id.clone(),
+    };
+    let credentials = build_credentials(section.credentials, context, acedata, problems);
+    let runtime_rng = rng::stream(context.seed, &format!("tenant:{id}"));
+    let mut world = World::new(
+        merchant,
+        Clock::from_spec(ClockSpec {
+            start: Some(context.start),
+            frozen: true,
+        }),
+        runtime_rng,
+    );
+    let mut setup_rng = rng::stream(context.seed, &format!("setup:{id}"));
+
+    for account in &section.accounts {
+        build_account(account, &mut world, problems);
+    }
+    let mut holder_ids = HashSet::new();
+    for holder in section.cardholders {
+        if !holder_ids.insert(holder.id.value.clone()) {
+            problems.at(
+                holder.id.referenced,
+                format!("duplicate cardholder id `{}`", holder.id.value),
+            );
+            continue;
+        }
+        if let Some(holder) = build_cardholder(holder, context, problems) {
+            world.cardholders.insert(holder.id.clone(), holder);
+        }
+    }
+    let mut pans: HashMap<String, Location> = HashMap::new();
+    for card in section.cards {
+        if world.cards.contains_key(&card.id.value) {
+            problems.at(
+                card.id.referenced,
+                format!("duplicate card id `{}`", card.id.value),
+            );
+            continue;
+        }
+        let id_location = card.id.referenced;
+        if let Some(card) = build_card(card, &world, context, &mut setup_rng, problems) {
+            if let Some(first) = pans.insert(card.pan.clone(), id_location) {
+                problems.at(
+                    id_location,
+                    format!(
+                        "card number {} is already used by the card at line {}",
+                        card.pan,
+                        first.line()
+                    ),
+                );
+            }
+            world.cards.insert(card.id.clone(), card);
+        }
+    }
+    if let Some(generate) = section.generate {
+        generate::run(
+            &generate,
+            &mut world,
+            context.bins,
+            context.start,
+            &mut setup_rng,
+            problems,
+        );
+    }
+    Some(TenantSetup {
+        credentials,
+        initial: world,
+    })
+}
+
+fn build_credentials(
+    section: CredentialsSection,
+    context: &Context<'_>,
+    acedata: &Settings,
+    problems: &mut Problems<'_>,
+) -> Credentials {
+    let acedata_tokens = section
+        .acedata
+        .into_iter()
+        .map(|t: AceDataTokenSection| {
+            if t.token.value.trim().is_empty() || t.token.value.contains(char::is_whitespace) {
+                problems.at(
+                    t.token.referenced,
+                    "an AceData token must be non-empty and contain no spaces",
+                );
+            }
+            AceDataToken {
+                token: t.token.value,
+                rate_limit: t.rate_limit.map_or(acedata.rate_limit, rate_limit),
+                apis: t
+                    .apis
+                    .map(|apis| apis.into_iter().map(|e| e.name().to_owned()).collect()),
+            }
+        })
+        .collect();
+    let keysecure = section.keysecure.map(|k| KeySecureKey {
+        api_key: k.api_key.value,
+        api_secret: k.api_secret,
+    });
+    let mut key = |reference: &Spanned<String>, role| {
+        resolve_key(reference, role, context.base_dir, problems).unwrap_or_default()
+    };
+    let pagsmile = section.pagsmile.map(|p| PagsmileApp {
+        merchant_public_key: key(&p.merchant_public_key, KeyRole::Public),
+        merchant_private_key: p
+            .merchant_private_key
+            .as_ref()
+            .map(|k| key(k, KeyRole::Private)),
+        app_id: p.app_id.value,
+        partner_id: p.partner_id,
+        security_key: p.security_key,
+    });
+    let kazepay = section.kazepay.map(|k| KazePaySystem {
+        merchant_public_key: key(&k.merchant_public_key, KeyRole::Public),
+        merchant_private_key: k
+            .merchant_private_key
+            .as_ref()
+            .map(|r| key(r, KeyRole::Private)),
+        sys_id: k.sys_id.value,
+    });
+    Credentials {
+        acedata: acedata_tokens,
+        keysecure,
+        pagsmile,
+        kazepay,
+    }
+}
+
+fn build_account(section: &AccountSection, world: &mut World, problems: &mut Problems<'_>) {
+    let Some(currency) = currency(&section.currency, problems) else {
+        return;
+    };
+    let Some(balance) = amount(&section.balance, &currency, problems) else {
+        return;
+    };
+    if world.accounts.contains_key(&currency) {
+        problems.at(
+            section.currency.referenced,
+            format!("duplicate account for {currency}"),
+        );
+        return;
+    }
+    world.accounts.insert(currency, balance);
+}
+
+fn build_cardholder(
+    section: CardholderSection,
+    context: &Context<'_>,
+    problems: &mut Problems<'_>,
+) -> Option<Cardholder> {
+    let id = &section.id;
+    if !valid_id(&id.value) {
+        problems.at(
+            id.referenced,
+            format!(
+                "cardholder id `{}` must be 1–64 of A-Z a-z 0-9 . _ -",
+                id.value
+            ),
+        );
+    }
+    if section.first_name.trim().is_empty() && section.last_name.trim().is_empty() {
+        problems.at(
+            id.referenced,
+            "a cardholder needs a first_name or a last_name",
+        );
+    }
+    if let Some(email) = &section.email
+        && !plausible_email(&email.value)
+    {
+        problems.at(
+            email.referenced,
+            format!("`{}` is not an email address", email.value),
+        );
+    }
+    let phone = section.phone.map(|p| {
+        if !digits_between(&p.country_code.value, 1, 4) {
+            problems.at(
+                p.country_code.referenced,
+                "country_code is 1–4 digits, without `+`",
+            );
+        }
+        if !digits_between(&p.number.value, 4, 15) {
+            problems.at(p.number.referenced, "a phone number is 4–15 digits");
+        }
+        Phone {
+            country_code: p.country_code.value,
+            number: p.number.value,
+        }
+    });
+    if let Some(nationality) = &section.nationality {
+        check_country(nationality, problems);
+    }
+    let id_document = section.id_document.map(|d| {
+        if let (Some(issued), Some(expires)) = (d.issued_on, &d.expires_on)
+            && expires.value <= issued
+        {
+            problems.at(
+                expires.referenced,
+                format!(
+                    "expires_on {} is not after issued_on {issued}",
+                    expires.value
+                ),
+            );
+        }
+        IdDocument {
+            kind: d.kind,
+            number: d.number,
+            issued_on: d.issued_on,
+            expires_on: d.expires_on.map(|e| e.value),
+        }
+    });
+    let address = section.address.map(|a: AddressSection| {
+        check_country(&a.country, problems);
+        Address {
+            line1: a.line1,
+            line2: a.line2,
+            city: a.city,
+            state: a.state,
+            postal_code: a.postal_code,
+            country: a.country.value,
+        }
+    });
+    let status = section.kyc.unwrap_or(KycStatus::Passed);
+    Some(Cardholder {
+        id: section.id.value,
+        first_name: section.first_name,
+        last_name: section.last_name,
+        email: section.email.map(|e| e.value),
+        phone,
+        id_document,
+        birthday: section.birthday,
+        gender: section.gender,
+        nationality: section.nationality.map(|n| n.value),
+        address,
+        kyc: Kyc {
+            status,
+            reason: section.kyc_reason,
+            decided_at: (status != KycStatus::Pending).then_some(context.start),
+        },
+        created_at: context.start,
+    })
+}
+
+fn build_card(
+    section: CardSection,
+    world: &World,
+    context: &Context<'_>,
+    rng: &mut SandboxRng,
+    problems: &mut Problems<'_>,
+) -> Option<Card> {
+    let id = &section.id;
+    if !valid_id(&id.value) {
+        problems.at(
+            id.referenced,
+            format!("card id `{}` must be 1–64 of A-Z a-z 0-9 . _ -", id.value),
+        );
+    }
+    if let Some(holder) = &section.cardholder
+        && !world.cardholders.contains_key(&holder.value)
+    {
+        problems.at(
+            holder.referenced,
+            format!("no cardholder `{}` in this merchant", holder.value),
+        );
+    }
+    if let Some(issuer) = &section.issuer
+        && !providers::ISSUERS.contains(&issuer.value.as_str())
+    {
+        problems.at(
+            issuer.referenced,
+            format!(
+                "unknown issuer `{}`; one of {}",
+                issuer.value,
+                providers::ISSUERS.join(", ")
+            ),
+        );
+    }
+    let pan = match (&section.pan, &section.bin) {
+        (Some(pan), None) => check_pan(pan, problems)?,
+        (None, Some(bin)) => generate_pan(bin, section.length, context.bins, rng, problems)?,
+        (Some(pan), Some(_)) => {
+            problems.at(pan.referenced, "give either `pan` or `bin`, not both");
+            return None;
+        }
+        (None, None) => {
+            problems.at(
+                id.referenced,
+                format!("card `{}` needs a `pan` or a `bin`", id.value),
+            );
+            return None;
+        }
+    };
+    let cvv = match &section.cvv {
+        Some(cvv) if digits_between(&cvv.value, 3, 4) => cvv.value.clone(),
+        Some(cvv) => {
+            problems.at(cvv.referenced, "a CVV is 3 or 4 digits");
+            return None;
+        }
+        None => ids::cvv(rng),
+    };
+    let expiry = match &section.expiry {
+        Some(text) => parse_expiry(text, problems)?,
+        None => default_expiry(context.start),
+    };
+    let currency = match &section.currency {
+        Some(code) => currency(code, problems)?,
+        None => Currency::new("USD").ok()?,
+    };
+    let non_negative = |value: &Option<Spanned<String>>, problems: &mut Problems<'_>| match value {
+        None => Some(Money::zero(currency.clone())),
+        Some(text) => {
+            let money = amount(text, &currency, problems)?;
+            if money.is_negative() {
+                problems.at(text.referenced, "a card balance cannot be negative");
+                return None;
+            }
+            Some(money)
+        }
+    };
+    let available = non_negative(&section.balance, problems)?;
+    let blocked = non_negative(&section.blocked, problems)?;
+    Some(Card {
+        id: section.id.value,
+        issuer: section.issuer.map(|i| i.value),
+        cardholder_id: section.cardholder.map(|h| h.value),
+        pan,
+        cvv,
+        expiry,
+        form: section.form.unwrap_or(CardForm::Virtual),
+        status: section.status.unwrap_or(CardStatus::Active),
+        currency,
+        available,
+        blocked,
+        created_at: context.start,
+    })
+}
+
+fn check_pan(pan: &Spanned<String>, problems: &mut Problems<'_>) -> Option<String> {
+    if !digits_between(&pan.value, 12, 19) {
+        problems.at(pan.referenced, "a card number is 12–19 digits");
+        return None;
+    }
+    if !ids::luhn_valid(&pan.value) {
+        problems.at(
+            pan.referenced,
+            format!(
+                "card number {} fails the Luhn check (a valid last digit would be {})",
+                pan.value,
+                ids::luhn_check_digit(&pan.value[..pan.value.len() - 1])
+            ),
+        );
+        return None;
+    }
+    Some(pan.value.clone())
+}
+
+/// Draws a PAN on `bin`, whose length comes from the BIN table unless given.
+pub(super) fn generate_pan(
+    bin: &Spanned<String>,
+    length: Option<usize>,
+    bins: &BinTable,
+    rng: &mut SandboxRng,
+    problems: &mut Problems<'_>,
+) -> Option<String> {
+    let Some(length) = length.or_else(|| bins.lookup(&bin.value).map(|range| range.length)) else {
+        problems.at(
+            bin.referenced,
+            format!(
+                "BIN {} is not in the BIN table; add it under `bins:` or give `length`",
+                bin.value
+            ),
+        );
+        return None;
+    };
+    if !crate::world::bins::valid_range(&bin.value, length) {
+        problems.at(
+            bin.referenced,
+            format!(
+                "BIN `{}` with length {length}: a BIN is 4–8 digits, a card 12–19",
+                bin.value
+            ),
+        );
+        return None;
+    }
+    Some(ids::pan(rng, &bin.value, length))
+}
+
+fn parse_expiry(text: &Spanned<String>, problems: &mut Problems<'_>) -> Option<Expiry> {
+    let parsed = text.value.split_once('-').and_then(|(year, month)| {
+        let year: i16 = year.parse().ok().filter(|y| (2000..=2099).contains(y))?;
+        let month: i8 = month.parse().ok().filter(|m| (1..=12).contains(m))?;
+        (text.value.len() == 7).then_some(Expiry { year, month })
+    });
+    if parsed.is_none() {
+        problems.at(
+            text.referenced,
+            format!("expiry `{}` is not YYYY-MM", text.value),
+        );
+    }
+    parsed
+}
+
+/// Three years after `start`, the usual validity of a new card.
+pub(super) fn default_expiry(start: Timestamp) -> Expiry {
+    let date: Date = start.to_zoned(jiff::tz::TimeZone::UTC).date();
+    Expiry {
+        year: date.year() + 3,
+        month: date.month(),
+    }
+}
+
+pub(super) fn currency(code: &Spanned<String>, problems: &mut Problems<'_>) -> Option<Currency> {
+    Currency::new(&code.value)
+        .map_err(|e| problems.at(code.referenced, e.to_string()))
+        .ok()
+}
+
+pub(super) fn amount(
+    text: &Spanned<String>,
+    currency: &Currency,
+    problems: &mut Problems<'_>,
+) -> Option<Money> {
+    Money::parse(&text.value, currency.clone())
+        .map_err(|e| problems.at(text.referenced, e.to_string()))
+        .ok()
+}
+
+fn check_country(code: &Spanned<String>, problems: &mut Problems<'_>) {
+    if !(code.value.len() == 2 && code.value.bytes().all(|b| b.is_ascii_uppercase())) {
+        problems.at(
+            code.referenced,
+            format!(
+                "`{}` is not an ISO 3166 two-letter country code",
+                code.value
+            ),
+        );
+    }
+}
+
+fn valid_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+}
+
+fn digits_between(text: &str, min: usize, max: usize) -> bool {
+    (min..=max).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn plausible_email(text: &str) -> bool {
+    match text.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !text.contains(char::is_whitespace)
+                && !domain.contains('@')
+        }
+        None => false,
+    }
+}

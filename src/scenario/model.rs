@@ -1,0 +1,289 @@
+//! The scenario file as written: serde structs that mirror the YAML, nothing resolved yet.
+//!
+//! Every struct denies unknown keys. Values that need checks beyond their type (ids, references,
+//! amounts, card numbers) are wrapped in [`Spanned`] so a later error can point at them.
+//! `schema`-style documentation of each key lives in `docs/scenarios.md`.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use crate::providers::acedata::settings::{
+    Endpoint, GatewayError, GatewayErrorText, Language, ResultText, Situation,
+};
+use crate::world::bins::{CardKind, Scheme};
+use crate::world::{CardForm, CardStatus, Gender, IdKind, KycStatus};
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// Seed of every random business value. Default 0.
+    #[serde(default)]
+    pub seed: u64,
+    pub clock: Option<ClockSection>,
+    /// Banks added to (or replacing) the built-in bank list.
+    #[serde(default)]
+    pub banks: Vec<BankSection>,
+    /// BIN ranges added to (or replacing) the built-in BIN table.
+    #[serde(default)]
+    pub bins: Vec<Spanned<BinSection>>,
+    pub platform_keys: Option<PlatformKeysSection>,
+    pub acedata: Option<Spanned<AceDataSection>>,
+    pub merchants: Spanned<Vec<MerchantSection>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockSection {
+    /// RFC 3339 instant; default: the real time when the scenario is loaded or reset.
+    pub start: Option<Timestamp>,
+    /// Stand still until advanced through the control API. Default false.
+    #[serde(default)]
+    pub frozen: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BankSection {
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub country: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BinSection {
+    pub bin: String,
+    pub length: usize,
+    pub kind: CardKind,
+    pub bank: String,
+    pub scheme: Scheme,
+}
+
+/// Key references: an inline PEM, `builtin:NAME` (a key under `fixtures/keys/`), or a path
+/// relative to the scenario file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformKeysSection {
+    pub kazepay: Option<KeyPairSection>,
+    pub pagsmile: Option<KeyPairSection>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyPairSection {
+    pub private_key: Spanned<String>,
+    pub public_key: Spanned<String>,
+}
+
+/// Overrides of `fixtures/profiles/acedata.yaml` plus pinned answers. The profile file itself
+/// is read with this same struct.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AceDataSection {
+    pub language: Option<Language>,
+    pub rate_limit: Option<RateLimitSection>,
+    #[serde(default)]
+    pub endpoints: BTreeMap<Endpoint, EndpointSection>,
+    #[serde(default)]
+    pub gateway_errors: BTreeMap<GatewayError, GatewayErrorText>,
+    #[serde(default)]
+    pub answers: Vec<Spanned<AnswerSection>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointSection {
+    #[serde(default)]
+    pub results: BTreeMap<String, ResultText>,
+    #[serde(default)]
+    pub outcomes: BTreeMap<Situation, String>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSection {
+    /// Average requests per second; 0 means unlimited.
+    pub per_second: u32,
+    /// Largest burst; default `per_second`.
+    pub burst: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerSection {
+    pub bank_card: String,
+    /// Only this endpoint; default all four.
+    pub endpoint: Option<Endpoint>,
+    pub result: String,
+    pub description: Option<String>,
+    pub account_bank: Option<String>,
+    pub account_type: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MerchantSection {
+    pub id: Spanned<String>,
+    pub name: Option<String>,
+    #[serde(default)]
+    pub credentials: CredentialsSection,
+    #[serde(default)]
+    pub accounts: Vec<AccountSection>,
+    #[serde(default)]
+    pub cardholders: Vec<CardholderSection>,
+    #[serde(default)]
+    pub cards: Vec<CardSection>,
+    pub generate: Option<GenerateSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialsSection {
+    #[serde(default)]
+    pub acedata: Vec<AceDataTokenSection>,
+    pub keysecure: Option<KeySecureSection>,
+    pub pagsmile: Option<PagsmileSection>,
+    pub kazepay: Option<KazePaySection>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AceDataTokenSection {
+    pub token: Spanned<String>,
+    /// This token's limit; default the profile's.
+    pub rate_limit: Option<RateLimitSection>,
+    /// Endpoints the token may call; default all. Others answer `token_mismatched`.
+    pub apis: Option<Vec<Endpoint>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeySecureSection {
+    pub api_key: Spanned<String>,
+    pub api_secret: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PagsmileSection {
+    pub app_id: Spanned<String>,
+    pub partner_id: String,
+    pub security_key: String,
+    pub merchant_public_key: Spanned<String>,
+    pub merchant_private_key: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KazePaySection {
+    pub sys_id: Spanned<String>,
+    pub merchant_public_key: Spanned<String>,
+    pub merchant_private_key: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountSection {
+    pub currency: Spanned<String>,
+    pub balance: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardholderSection {
+    pub id: Spanned<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: Option<Spanned<String>>,
+    pub phone: Option<PhoneSection>,
+    pub id_document: Option<IdDocumentSection>,
+    pub birthday: Option<Date>,
+    pub gender: Option<Gender>,
+    pub nationality: Option<Spanned<String>>,
+    pub address: Option<AddressSection>,
+    /// Default `passed`.
+    pub kyc: Option<KycStatus>,
+    pub kyc_reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneSection {
+    /// International calling code, digits only (`86`).
+    pub country_code: Spanned<String>,
+    pub number: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdDocumentSection {
+    #[serde(rename = "type")]
+    pub kind: IdKind,
+    pub number: String,
+    pub issued_on: Option<Date>,
+    pub expires_on: Option<Spanned<Date>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddressSection {
+    pub line1: String,
+    pub line2: Option<String>,
+    pub city: String,
+    pub state: Option<String>,
+    pub postal_code: Option<String>,
+    pub country: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardSection {
+    pub id: Spanned<String>,
+    /// Id of a cardholder of the same merchant.
+    pub cardholder: Option<Spanned<String>>,
+    /// Provider API that manages the card (`kazepay`, `pagsmile`, `keysecure`).
+    pub issuer: Option<Spanned<String>>,
+    /// Full card number (Luhn-checked), or leave it out and give `bin`.
+    pub pan: Option<Spanned<String>>,
+    /// Generate a PAN on this BIN (it must be in the BIN table, or give `length`).
+    pub bin: Option<Spanned<String>>,
+    pub length: Option<usize>,
+    pub cvv: Option<Spanned<String>>,
+    /// `YYYY-MM`; default three years after the clock start.
+    pub expiry: Option<Spanned<String>>,
+    /// Default `virtual`.
+    pub form: Option<CardForm>,
+    /// Default `active`.
+    pub status: Option<CardStatus>,
+    /// Default `USD`.
+    pub currency: Option<Spanned<String>>,
+    /// Available balance; default 0.
+    pub balance: Option<Spanned<String>>,
+    /// Held by pending authorisations; default 0.
+    pub blocked: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenerateSection {
+    /// How many fake cardholders to create.
+    pub cardholders: usize,
+    /// `zh_CN` (default) or `en`.
+    pub locale: Option<Spanned<String>>,
+    /// Cards per generated cardholder; default 1.
+    pub cards_per_cardholder: Option<usize>,
+    /// BINs to draw generated cards from; default a few major Chinese debit BINs.
+    pub bins: Option<Vec<Spanned<String>>>,
+    pub issuer: Option<Spanned<String>>,
+    pub currency: Option<Spanned<String>>,
+    pub balance: Option<Spanned<String>>,
+    pub form: Option<CardForm>,
+}

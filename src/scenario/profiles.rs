@@ -1,0 +1,14 @@
+//! Provider profiles shipped as data under `fixtures/profiles/`, parsed with the scenario model
+//! so that a scenario section and a profile file are the same shape.
+
+use super::error::ScenarioError;
+use super::model::AceDataSection;
+
+const ACEDATA_PROFILE: &str = include_str!("../../fixtures/profiles/acedata.yaml");
+const ACEDATA_ORIGIN: &str = "<built-in fixtures/profiles/acedata.yaml>";
+
+/// The built-in AceData profile.
+pub fn acedata() -> Result<AceDataSection, ScenarioError> {
+    serde_saphyr::from_str(ACEDATA_PROFILE)
+        .map_err(|e| super::yaml_error(&e, ACEDATA_PROFILE, ACEDATA_ORIGIN))
+}

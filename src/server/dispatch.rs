@@ -1,0 +1,181 @@
+//! The per-request pipeline: route, read the body within the limit, call the provider with
+//! panics caught, journal and log the exchange.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{Request, header};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use hyper::body::Incoming;
+use jiff::Timestamp;
+
+use super::respond::{self, HttpResponse};
+use crate::admin;
+use crate::app::{App, Running};
+use crate::journal::{Body, Entry};
+use crate::providers::{self, Failure, Provider, Reply};
+
+/// Handles one request; never fails (every failure becomes a response).
+pub(super) async fn handle(
+    app: Arc<App>,
+    peer: SocketAddr,
+    request: Request<Incoming>,
+) -> Result<HttpResponse, Infallible> {
+    let path = request.uri().path().to_owned();
+    if path == "/__admin" || path.starts_with("/__admin/") {
+        return Ok(admin::handle(&app, peer, request).await);
+    }
+    let running = app.running();
+    let Some(provider) = route(&app, &running, &path) else {
+        return Ok(respond::not_found(
+            &app,
+            &running,
+            request.method().as_str(),
+            &path,
+        ));
+    };
+
+    let arrived = Timestamp::now();
+    let started = Instant::now();
+    let (parts, body) = request.into_parts();
+    let body = read_body(body, &parts.headers, app.config.body_limit).await;
+    let (reply, body_bytes, note) = match body {
+        Err(failure) => {
+            let note = format!("{failure:?}");
+            (
+                provider.failure(&running, &failure),
+                Bytes::new(),
+                Some(note),
+            )
+        }
+        Ok(bytes) => {
+            let provider_request = providers::Request {
+                method: &parts.method,
+                path: &path,
+                query: parts.uri.query(),
+                headers: &parts.headers,
+                body: &bytes,
+                peer,
+            };
+            match catch_unwind(AssertUnwindSafe(|| {
+                provider.handle(&running, &provider_request)
+            })) {
+                Ok(reply) => (reply, bytes, None),
+                Err(payload) => {
+                    let message = panic_message(payload.as_ref());
+                    tracing::error!(provider = provider.name(), %path, %message, "handler panicked");
+                    let failure = Failure::Panic {
+                        message: message.clone(),
+                    };
+                    (
+                        provider.failure(&running, &failure),
+                        bytes,
+                        Some(format!("handler panicked: {message}")),
+                    )
+                }
+            }
+        }
+    };
+    let latency = started.elapsed();
+    tracing::info!(
+        provider = provider.name(),
+        method = %parts.method,
+        %path,
+        operation = reply.trace.operation.as_deref().unwrap_or("-"),
+        tenant = reply.trace.tenant.as_deref().unwrap_or("-"),
+        status = reply.status.as_u16(),
+        latency_us = latency.as_micros() as u64,
+        "request"
+    );
+    let response = respond::reply(&reply);
+    let exchange = Exchange {
+        method: &parts.method,
+        path,
+        arrived,
+        latency,
+        request_body: body_bytes,
+        note,
+    };
+    journal(&app, provider.as_ref(), exchange, reply);
+    Ok(response)
+}
+
+/// The provider claiming the longest prefix of `path`.
+fn route(app: &App, running: &Running, path: &str) -> Option<Arc<dyn Provider>> {
+    app.providers
+        .iter()
+        .filter_map(|p| {
+            let longest = p
+                .prefixes(running)
+                .into_iter()
+                .filter(|prefix| path.starts_with(prefix.as_str()))
+                .map(|prefix| prefix.len())
+                .max()?;
+            Some((longest, p))
+        })
+        .max_by_key(|(len, _)| *len)
+        .map(|(_, p)| p.clone())
+}
+
+/// Reads the whole body, refusing more than `limit` bytes (early, when Content-Length says so).
+async fn read_body(
+    body: Incoming,
+    headers: &http::HeaderMap,
+    limit: usize,
+) -> Result<Bytes, Failure> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return Err(Failure::BodyTooLarge { limit });
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
+            Err(Failure::BodyTooLarge { limit })
+        }
+        Err(_) => Err(Failure::BodyUnreadable),
+    }
+}
+
+/// What the server knows about an exchange besides the provider's reply.
+struct Exchange<'a> {
+    method: &'a http::Method,
+    path: String,
+    arrived: Timestamp,
+    latency: std::time::Duration,
+    request_body: Bytes,
+    note: Option<String>,
+}
+
+fn journal(app: &App, provider: &dyn Provider, exchange: Exchange<'_>, reply: Reply) {
+    let trace = reply.trace;
+    app.journal.record(Entry {
+        id: 0,
+        time: exchange.arrived,
+        sandbox_time: trace.sandbox_time,
+        provider: provider.name().to_owned(),
+        method: exchange.method.to_string(),
+        path: exchange.path,
+        operation: trace.operation,
+        tenant: trace.tenant,
+        status: reply.status.as_u16(),
+        latency_ms: exchange.latency.as_secs_f64() * 1000.0,
+        request: Body::from_bytes(&exchange.request_body, trace.request_plain),
+        response: Body::from_bytes(&reply.body, trace.response_plain),
+        note: exchange.note,
+    });
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".to_owned())
+}

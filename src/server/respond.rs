@@ -1,0 +1,58 @@
+//! Building hyper responses: JSON bodies, provider replies, and the sandbox's own 404.
+
+use bytes::Bytes;
+use http::{HeaderValue, Response, StatusCode, header};
+use http_body_util::Full;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::app::{App, Running};
+use crate::providers::Reply;
+
+/// The response type of every handler.
+pub type HttpResponse = Response<Full<Bytes>>;
+
+/// A JSON response.
+pub fn json(status: StatusCode, body: &impl Serialize) -> HttpResponse {
+    let bytes = serde_json::to_vec_pretty(body).unwrap_or_default();
+    with_body(
+        status,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+        Bytes::from(bytes),
+    )
+}
+
+/// A response carrying a provider's reply.
+pub fn reply(reply: &Reply) -> HttpResponse {
+    with_body(reply.status, reply.content_type.clone(), reply.body.clone())
+}
+
+fn with_body(status: StatusCode, content_type: HeaderValue, body: Bytes) -> HttpResponse {
+    let mut response = Response::new(Full::new(body));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, content_type);
+    response
+        .headers_mut()
+        .insert(header::SERVER, HeaderValue::from_static("issuer-sandbox"));
+    response
+}
+
+/// The answer for a path no provider claims: which prefixes exist.
+pub fn not_found(app: &App, running: &Running, method: &str, path: &str) -> HttpResponse {
+    let providers: Vec<_> = app
+        .providers
+        .iter()
+        .map(|p| json!({ "provider": p.name(), "prefixes": p.prefixes(running) }))
+        .collect();
+    json(
+        StatusCode::NOT_FOUND,
+        &json!({
+            "error": "not_found",
+            "message": format!("no provider serves {method} {path}"),
+            "providers": providers,
+            "admin": "/__admin",
+        }),
+    )
+}

@@ -1,0 +1,89 @@
+//! Cards: number, expiry, form, status and balances, plus the statuses every issuer maps onto.
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+use super::money::{Currency, Money};
+
+/// A payment card known to a tenant's world.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Card {
+    pub id: String,
+    /// The provider API that manages this card (`kazepay`, `pagsmile`, `keysecure`), or `None`
+    /// for a card that only exists so lookups and verifications can find it.
+    pub issuer: Option<String>,
+    pub cardholder_id: Option<String>,
+    pub pan: String,
+    pub cvv: String,
+    pub expiry: Expiry,
+    pub form: CardForm,
+    pub status: CardStatus,
+    pub currency: Currency,
+    pub available: Money,
+    pub blocked: Money,
+    pub created_at: Timestamp,
+}
+
+/// Card expiry month.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Expiry {
+    pub year: i16,
+    pub month: i8,
+}
+
+impl Expiry {
+    /// Whether the card can no longer be used on `today` (it is valid through its whole month).
+    pub fn is_past(&self, today: Date) -> bool {
+        (today.year(), today.month()) > (self.year, self.month)
+    }
+
+    /// `YYMM`, as many issuers print it.
+    pub fn yymm(&self) -> String {
+        format!("{:02}{:02}", self.year.rem_euclid(100), self.month)
+    }
+}
+
+/// Virtual or physical.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CardForm {
+    Virtual,
+    Physical,
+}
+
+/// The issuer-neutral card lifecycle. Each provider maps these to its own names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CardStatus {
+    /// Being produced or reviewed.
+    Pending,
+    /// Issued, waiting for activation.
+    Inactive,
+    Active,
+    /// Temporarily blocked by the merchant or cardholder.
+    Frozen,
+    /// Reported lost or stolen.
+    Lost,
+    /// Closed for good.
+    Closed,
+    /// Issuance failed.
+    Failed,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiry_is_inclusive_of_its_month() {
+        let expiry = Expiry {
+            year: 2027,
+            month: 3,
+        };
+        assert!(!expiry.is_past(Date::constant(2027, 3, 31)));
+        assert!(expiry.is_past(Date::constant(2027, 4, 1)));
+        assert!(!expiry.is_past(Date::constant(2026, 12, 1)));
+        assert_eq!(expiry.yymm(), "2703");
+    }
+}

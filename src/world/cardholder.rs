@@ -1,0 +1,169 @@
+//! Cardholders: the people cards are issued to, with their identity data and KYC state.
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+/// A person known to a tenant's world.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Cardholder {
+    pub id: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: Option<String>,
+    pub phone: Option<Phone>,
+    pub id_document: Option<IdDocument>,
+    pub birthday: Option<Date>,
+    pub gender: Option<Gender>,
+    /// ISO 3166 alpha-2.
+    pub nationality: Option<String>,
+    pub address: Option<Address>,
+    pub kyc: Kyc,
+    pub created_at: Timestamp,
+}
+
+/// A phone number split as issuers want it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Phone {
+    /// International calling code, digits only (`86`, `1`).
+    pub country_code: String,
+    pub number: String,
+}
+
+/// An identity document.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct IdDocument {
+    pub kind: IdKind,
+    pub number: String,
+    pub issued_on: Option<Date>,
+    pub expires_on: Option<Date>,
+}
+
+/// Kinds of identity document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdKind {
+    IdCard,
+    Passport,
+    DriverLicense,
+    Other,
+}
+
+/// Gender as issuers record it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Gender {
+    Male,
+    Female,
+    Other,
+}
+
+/// A postal address.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Address {
+    pub line1: String,
+    pub line2: Option<String>,
+    pub city: String,
+    pub state: Option<String>,
+    pub postal_code: Option<String>,
+    /// ISO 3166 alpha-2.
+    pub country: String,
+}
+
+/// Where a cardholder's identity check stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Kyc {
+    pub status: KycStatus,
+    pub reason: Option<String>,
+    pub decided_at: Option<Timestamp>,
+}
+
+/// KYC outcome states.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KycStatus {
+    /// Submitted (or never submitted) and not decided.
+    Pending,
+    Passed,
+    Rejected,
+}
+
+impl Cardholder {
+    /// The name as it is written in the person's script: family name first and unspaced for
+    /// Chinese, Japanese and Korean names ("张伟"), "First Last" otherwise.
+    pub fn full_name(&self) -> String {
+        let cjk = |s: &str| !s.is_empty() && s.chars().all(is_cjk);
+        if cjk(&self.first_name) && cjk(&self.last_name) {
+            format!("{}{}", self.last_name, self.first_name)
+        } else {
+            format!("{} {}", self.first_name, self.last_name)
+                .trim()
+                .to_owned()
+        }
+    }
+
+    /// Whether `name` names this person, ignoring case, spacing and order of Latin names.
+    pub fn is_named(&self, name: &str) -> bool {
+        let wanted = normalise_name(name);
+        let forward = normalise_name(&self.full_name());
+        let reversed = normalise_name(&format!("{} {}", self.last_name, self.first_name));
+        wanted == forward || wanted == reversed
+    }
+}
+
+/// Whether `c` is a CJK ideograph, kana or hangul (names written without spaces).
+pub fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
+}
+
+fn normalise_name(name: &str) -> String {
+    name.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(first: &str, last: &str) -> Cardholder {
+        Cardholder {
+            id: "ch".into(),
+            first_name: first.into(),
+            last_name: last.into(),
+            email: None,
+            phone: None,
+            id_document: None,
+            birthday: None,
+            gender: None,
+            nationality: None,
+            address: None,
+            kyc: Kyc {
+                status: KycStatus::Passed,
+                reason: None,
+                decided_at: None,
+            },
+            created_at: Timestamp::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn chinese_names_are_family_name_first_without_space() {
+        let p = person("伟", "张");
+        assert_eq!(p.full_name(), "张伟");
+        assert!(p.is_named("张伟"));
+        assert!(p.is_named(" 张伟 "));
+        assert!(!p.is_named("张三"));
+    }
+
+    #[test]
+    fn latin_names_match_in_either_order_and_any_case() {
+        let p = person("Alice", "Smith");
+        assert_eq!(p.full_name(), "Alice Smith");
+        assert!(p.is_named("alice  SMITH"));
+        assert!(p.is_named("Smith Alice"));
+        assert!(!p.is_named("Alice Smyth"));
+    }
+}
