@@ -154,7 +154,11 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("cannot listen on {}", args.bind))?;
         let addr = listener.local_addr()?;
-        print!("{}", banner(&app, addr));
+        // Flushed at once: when stdout is a pipe, a supervisor waits for this to know we are up.
+        let mut stdout = std::io::stdout().lock();
+        let _ = std::io::Write::write_all(&mut stdout, banner(&app, addr).as_bytes());
+        let _ = std::io::Write::flush(&mut stdout);
+        drop(stdout);
         crate::server::run(listener, app, crate::server::shutdown_signal()).await;
         Ok(ExitCode::SUCCESS)
     })

@@ -6,27 +6,42 @@ use serde_json::{Value, json};
 use crate::support::*;
 
 fn lookup(sandbox: &issuer_sandbox::Sandbox, card: &str) -> (u16, Value) {
-    acedata(sandbox, "check-1e", "beta-token", json!({ "bank_card": card }))
+    acedata(
+        sandbox,
+        "check-1e",
+        "beta-token",
+        json!({ "bank_card": card }),
+    )
 }
 
 #[test]
 fn default_scenario_answers_an_icbc_debit_card_like_the_seed() {
     let sandbox = issuer_sandbox::Sandbox::builder().start().unwrap();
-    let (status, body) =
-        acedata(&sandbox, "check-1e", "demo-acedata-token", json!({ "bank_card": "6222020200112233446" }));
+    let (status, body) = acedata(
+        &sandbox,
+        "check-1e",
+        "demo-acedata-token",
+        json!({ "bank_card": "6222020200112233446" }),
+    );
     assert_eq!(status, 200);
-    assert_eq!(body, json!({ "result": "0", "description": "查询成功", "account_bank": "工商银行", "account_type": 1 }));
+    assert_eq!(
+        body,
+        json!({ "result": "0", "description": "查询成功", "account_bank": "工商银行", "account_type": 1 })
+    );
     // Field order as documented.
     let keys: Vec<&String> = body.as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["result", "description", "account_bank", "account_type"]);
+    assert_eq!(
+        keys,
+        ["result", "description", "account_bank", "account_type"]
+    );
 }
 
 #[test]
 fn lookup_reports_card_nature_from_the_bin_table() {
     let sandbox = sandbox(TWO_MERCHANTS);
     for (card, bank, account_type) in [
-        ("6225751234567893", "招商银行", 2),  // CMB credit
-        ("6228480011223344554", "农业银行", 1), // ABC debit
+        ("6225751234567893", "招商银行", 2),     // CMB credit
+        ("6228480011223344554", "农业银行", 1),  // ABC debit
         ("4147201234567899", "摩根大通银行", 2), // Chase Visa credit
     ] {
         let (status, body) = lookup(&sandbox, card);
@@ -44,14 +59,25 @@ fn quasi_credit_and_prepaid_ranges_map_to_types_3_and_4() {
     let quasi = with_luhn("622210123456789");
     let (_, body) = lookup(&sandbox, &quasi);
     assert_eq!(body["account_type"], 4, "{body}");
-    let prepaid_bin = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/bins.csv"))
-        .unwrap()
-        .lines()
-        .find(|l| l.contains(",prepaid,"))
-        .map(|l| l.split(',').collect::<Vec<_>>().iter().map(|s| s.to_string()).collect::<Vec<_>>())
-        .unwrap();
+    let prepaid_bin =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/bins.csv"))
+            .unwrap()
+            .lines()
+            .find(|l| l.contains(",prepaid,"))
+            .map(|l| {
+                l.split(',')
+                    .collect::<Vec<_>>()
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap();
     let length: usize = prepaid_bin[1].parse().unwrap();
-    let partial = format!("{}{}", prepaid_bin[0], "1".repeat(length - prepaid_bin[0].len() - 1));
+    let partial = format!(
+        "{}{}",
+        prepaid_bin[0],
+        "1".repeat(length - prepaid_bin[0].len() - 1)
+    );
     let (_, body) = lookup(&sandbox, &with_luhn(&partial));
     assert_eq!(body["account_type"], 3, "{body}");
 }
@@ -62,7 +88,10 @@ fn english_language_uses_english_texts_and_bank_names() {
     let sandbox = sandbox(&yaml);
     let (_, body) = lookup(&sandbox, "6222020200112233446");
     assert_eq!(body["description"], "Query successful");
-    assert_eq!(body["account_bank"], "Industrial and Commercial Bank of China");
+    assert_eq!(
+        body["account_bank"],
+        "Industrial and Commercial Bank of China"
+    );
     let (_, body) = lookup(&sandbox, "6222020200112233445");
     assert_eq!(body["description"], "Bank card does not exist");
 }
@@ -71,16 +100,20 @@ fn english_language_uses_english_texts_and_bank_names() {
 fn malformed_luhn_invalid_and_unknown_cards_get_the_documented_codes() {
     let sandbox = sandbox(TWO_MERCHANTS);
     let cases = [
-        ("6222020200112233445", "-3", "银行卡不存在"),  // Luhn failure
-        ("6222 0202 0011 2233", "-3", "银行卡不存在"),  // non-digits
-        ("62220202", "-3", "银行卡不存在"),             // too short
+        ("6222020200112233445", "-3", "银行卡不存在"), // Luhn failure
+        ("6222 0202 0011 2233", "-3", "银行卡不存在"), // non-digits
+        ("62220202", "-3", "银行卡不存在"),            // too short
         ("62220202001122334460", "-3", "银行卡不存在"), // too long (20)
-        ("9999999999999995", "-1", "未查到信息"),       // valid Luhn, unknown BIN
+        ("9999999999999995", "-1", "未查到信息"),      // valid Luhn, unknown BIN
     ];
     for (card, result, description) in cases {
         let (status, body) = lookup(&sandbox, card);
         assert_eq!(status, 200, "{card}");
-        assert_eq!(body, json!({ "result": result, "description": description, "account_bank": "", "account_type": -1 }), "{card}");
+        assert_eq!(
+            body,
+            json!({ "result": result, "description": description, "account_bank": "", "account_type": -1 }),
+            "{card}"
+        );
     }
 }
 
@@ -88,8 +121,16 @@ fn malformed_luhn_invalid_and_unknown_cards_get_the_documented_codes() {
 fn missing_unknown_or_malformed_tokens_are_401_invalid_token() {
     let sandbox = sandbox(TWO_MERCHANTS);
     let body = r#"{"bank_card":"6222020200112233446"}"#;
-    assert_gateway_error(&acedata_raw(&sandbox, "check-1e", None, body), 401, "invalid_token");
-    assert_gateway_error(&acedata_raw(&sandbox, "check-1e", Some("nope"), body), 401, "invalid_token");
+    assert_gateway_error(
+        &acedata_raw(&sandbox, "check-1e", None, body),
+        401,
+        "invalid_token",
+    );
+    assert_gateway_error(
+        &acedata_raw(&sandbox, "check-1e", Some("nope"), body),
+        401,
+        "invalid_token",
+    );
     let basic = client()
         .post(format!("{}/identity/bankcard/check-1e", sandbox.url()))
         .header("authorization", "Basic YWxwaGEtdG9rZW46")
@@ -104,7 +145,12 @@ fn missing_unknown_or_malformed_tokens_are_401_invalid_token() {
 #[test]
 fn a_token_scoped_to_check_1e_gets_token_mismatched_elsewhere() {
     let sandbox = sandbox(TWO_MERCHANTS);
-    let (status, _) = acedata(&sandbox, "check-1e", "alpha-lookup-only", json!({ "bank_card": "6222020200112233446" }));
+    let (status, _) = acedata(
+        &sandbox,
+        "check-1e",
+        "alpha-lookup-only",
+        json!({ "bank_card": "6222020200112233446" }),
+    );
     assert_eq!(status, 200);
     let reply = acedata(
         &sandbox,
@@ -121,18 +167,34 @@ fn exceeding_the_token_rate_limit_is_429_until_the_clock_moves() {
     let body = json!({ "bank_card": "6222020200112233446" });
     // burst 3 at 2/s on a frozen clock: three pass, the fourth is refused.
     for _ in 0..3 {
-        assert_eq!(acedata(&sandbox, "check-1e", "alpha-token", body.clone()).0, 200);
+        assert_eq!(
+            acedata(&sandbox, "check-1e", "alpha-token", body.clone()).0,
+            200
+        );
     }
     let refused = acedata(&sandbox, "check-1e", "alpha-token", body.clone());
     assert_gateway_error(&refused, 429, "too_many_requests");
-    assert_eq!(refused.1["error"]["message"], "You have exceeded the rate limit.");
+    assert_eq!(
+        refused.1["error"]["message"],
+        "You have exceeded the rate limit."
+    );
     // Another merchant's unlimited token is unaffected.
-    assert_eq!(acedata(&sandbox, "check-1e", "beta-token", body.clone()).0, 200);
+    assert_eq!(
+        acedata(&sandbox, "check-1e", "beta-token", body.clone()).0,
+        200
+    );
     // Half a second refills one token at 2/s.
     let (status, _) = admin_send(&sandbox, "POST", "/clock/advance", r#"{"by": "500ms"}"#);
     assert_eq!(status, 200);
-    assert_eq!(acedata(&sandbox, "check-1e", "alpha-token", body.clone()).0, 200);
-    assert_gateway_error(&acedata(&sandbox, "check-1e", "alpha-token", body), 429, "too_many_requests");
+    assert_eq!(
+        acedata(&sandbox, "check-1e", "alpha-token", body.clone()).0,
+        200
+    );
+    assert_gateway_error(
+        &acedata(&sandbox, "check-1e", "alpha-token", body),
+        429,
+        "too_many_requests",
+    );
 }
 
 #[test]
@@ -145,8 +207,14 @@ fn bad_bodies_are_400_bad_request_naming_the_problem() {
         ("{}", "`bank_card` is required"),
         (r#"{"bank_card": null}"#, "`bank_card` is required"),
         (r#"{"bank_card": ""}"#, "`bank_card` must not be empty"),
-        (r#"{"bank_card": 6222020200112233446}"#, "`bank_card` must be a string"),
-        (r#"{"bank_card": "6222020200112233446", "encryption": "x"}"#, "`encryption`"),
+        (
+            r#"{"bank_card": 6222020200112233446}"#,
+            "`bank_card` must be a string",
+        ),
+        (
+            r#"{"bank_card": "6222020200112233446", "encryption": "x"}"#,
+            "`encryption`",
+        ),
     ];
     for (body, needle) in cases {
         let reply = acedata_raw(&sandbox, "check-1e", Some("beta-token"), body);
@@ -155,26 +223,55 @@ fn bad_bodies_are_400_bad_request_naming_the_problem() {
         assert!(message.contains(needle), "{body:?}: {message}");
     }
     // The documented encryption shape is accepted.
-    let ok = r#"{"bank_card": "6222020200112233446", "encryption": [{"algorithm": "AES-256-CBC"}]}"#;
-    assert_eq!(acedata_raw(&sandbox, "check-1e", Some("beta-token"), ok).0, 200);
-    let missing_name = acedata(&sandbox, "check-2e", "beta-token", json!({ "bank_card": "6217009988776655442" }));
+    let ok =
+        r#"{"bank_card": "6222020200112233446", "encryption": [{"algorithm": "AES-256-CBC"}]}"#;
+    assert_eq!(
+        acedata_raw(&sandbox, "check-1e", Some("beta-token"), ok).0,
+        200
+    );
+    let missing_name = acedata(
+        &sandbox,
+        "check-2e",
+        "beta-token",
+        json!({ "bank_card": "6217009988776655442" }),
+    );
     assert_gateway_error(&missing_name, 400, "bad_request");
-    let missing_id = acedata(&sandbox, "check-3e", "beta-token", json!({ "bank_card": "6217009988776655442", "name": "李娜" }));
-    assert!(missing_id.1["error"]["message"].as_str().unwrap().contains("`id_card`"));
+    let missing_id = acedata(
+        &sandbox,
+        "check-3e",
+        "beta-token",
+        json!({ "bank_card": "6217009988776655442", "name": "李娜" }),
+    );
+    assert!(
+        missing_id.1["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`id_card`")
+    );
     let bad_cert = acedata(
         &sandbox,
         "check-3e",
         "beta-token",
         json!({ "bank_card": "6217009988776655442", "name": "李娜", "id_card": "310101198805120028", "cert_type": "0" }),
     );
-    assert!(bad_cert.1["error"]["message"].as_str().unwrap().contains("`cert_type`"));
+    assert!(
+        bad_cert.1["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`cert_type`")
+    );
     let missing_phone = acedata(
         &sandbox,
         "check-4e",
         "beta-token",
         json!({ "bank_card": "6217009988776655442", "name": "李娜", "id_card": "310101198805120028" }),
     );
-    assert!(missing_phone.1["error"]["message"].as_str().unwrap().contains("`phone`"));
+    assert!(
+        missing_phone.1["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`phone`")
+    );
 }
 
 #[test]
@@ -193,11 +290,23 @@ fn wrong_method_and_unimplemented_identity_apis_get_gateway_errors() {
 
 #[test]
 fn an_oversized_body_is_413_in_the_gateway_shape_and_the_server_keeps_serving() {
-    let sandbox = issuer_sandbox::Sandbox::builder().scenario_yaml(TWO_MERCHANTS).body_limit(1024).start().unwrap();
-    let big = format!(r#"{{"bank_card":"6222020200112233446","pad":"{}"}}"#, "x".repeat(4096));
+    let sandbox = issuer_sandbox::Sandbox::builder()
+        .scenario_yaml(TWO_MERCHANTS)
+        .body_limit(1024)
+        .start()
+        .unwrap();
+    let big = format!(
+        r#"{{"bank_card":"6222020200112233446","pad":"{}"}}"#,
+        "x".repeat(4096)
+    );
     let reply = acedata_raw(&sandbox, "check-1e", Some("beta-token"), &big);
     assert_gateway_error(&reply, 413, "request_too_large");
-    assert!(reply.1["error"]["message"].as_str().unwrap().contains("1024 bytes"));
+    assert!(
+        reply.1["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("1024 bytes")
+    );
     assert_eq!(lookup(&sandbox, "6222020200112233446").0, 200);
 }
 
@@ -214,9 +323,20 @@ acedata:
     );
     let sandbox = sandbox(&yaml);
     let (_, body) = lookup(&sandbox, "6222020200112233446");
-    assert_eq!(body, json!({ "result": "-2", "description": "验证中心服务繁忙", "account_bank": "", "account_type": -1 }));
-    let (_, body) = acedata(&sandbox, "check-2e", "alpha-token", json!({ "bank_card": "6222020200112233446", "name": "张伟" }));
-    assert_eq!(body, json!({ "result": "-16", "description": "验证中心服务繁忙" }));
+    assert_eq!(
+        body,
+        json!({ "result": "-2", "description": "验证中心服务繁忙", "account_bank": "", "account_type": -1 })
+    );
+    let (_, body) = acedata(
+        &sandbox,
+        "check-2e",
+        "alpha-token",
+        json!({ "bank_card": "6222020200112233446", "name": "张伟" }),
+    );
+    assert_eq!(
+        body,
+        json!({ "result": "-16", "description": "验证中心服务繁忙" })
+    );
     let (_, body) = lookup(&sandbox, "6200000000000005");
     assert_eq!(body["account_bank"], "沙箱银行");
     assert_eq!(body["account_type"], 3);
@@ -229,24 +349,93 @@ fn verification_passes_only_when_every_element_matches_a_usable_card() {
     let id = "110101199003074514";
     let phone = "13800138000";
     let cases = [
-        ("check-2e", json!({ "bank_card": card, "name": "张伟" }), "0", "认证通过"),
-        ("check-2e", json!({ "bank_card": card, "name": "张三" }), "-1", "认证未通过"),
-        ("check-3e", json!({ "bank_card": card, "name": "张伟", "id_card": id }), "0", "认证通过"),
-        ("check-3e", json!({ "bank_card": card, "name": "张伟", "id_card": id, "cert_type": 0 }), "0", "认证通过"),
-        ("check-3e", json!({ "bank_card": card, "name": "张伟", "id_card": "310101198805120028" }), "-1", "认证未通过"),
-        ("check-3e", json!({ "bank_card": card, "name": "张伟", "id_card": "110101199003074515" }), "-4", "持卡人信息有误"),
-        ("check-4e", json!({ "bank_card": card, "name": "张伟", "id_card": id, "phone": phone }), "0", "认证通过"),
-        ("check-4e", json!({ "bank_card": card, "name": "张伟", "id_card": id, "phone": "13900000000" }), "-1", "认证未通过"),
-        ("check-4e", json!({ "bank_card": card, "name": "张伟", "id_card": id, "phone": "2380013800" }), "-4", "持卡人信息有误"),
-        ("check-2e", json!({ "bank_card": card, "name": "张伟2" }), "-2", "姓名校验不通过"),
-        ("check-2e", json!({ "bank_card": "6222020200112233445", "name": "张伟" }), "-3", "银行卡号码有误"),
-        ("check-2e", json!({ "bank_card": "9999999999999995", "name": "张伟" }), "-8", "此卡无对应发卡行"),
-        ("check-2e", json!({ "bank_card": with_luhn("622202999999999999"), "name": "张伟" }), "-1", "认证未通过"),
+        (
+            "check-2e",
+            json!({ "bank_card": card, "name": "张伟" }),
+            "0",
+            "认证通过",
+        ),
+        (
+            "check-2e",
+            json!({ "bank_card": card, "name": "张三" }),
+            "-1",
+            "认证未通过",
+        ),
+        (
+            "check-3e",
+            json!({ "bank_card": card, "name": "张伟", "id_card": id }),
+            "0",
+            "认证通过",
+        ),
+        (
+            "check-3e",
+            json!({ "bank_card": card, "name": "张伟", "id_card": id, "cert_type": 0 }),
+            "0",
+            "认证通过",
+        ),
+        (
+            "check-3e",
+            json!({ "bank_card": card, "name": "张伟", "id_card": "310101198805120028" }),
+            "-1",
+            "认证未通过",
+        ),
+        (
+            "check-3e",
+            json!({ "bank_card": card, "name": "张伟", "id_card": "110101199003074515" }),
+            "-4",
+            "持卡人信息有误",
+        ),
+        (
+            "check-4e",
+            json!({ "bank_card": card, "name": "张伟", "id_card": id, "phone": phone }),
+            "0",
+            "认证通过",
+        ),
+        (
+            "check-4e",
+            json!({ "bank_card": card, "name": "张伟", "id_card": id, "phone": "13900000000" }),
+            "-1",
+            "认证未通过",
+        ),
+        (
+            "check-4e",
+            json!({ "bank_card": card, "name": "张伟", "id_card": id, "phone": "2380013800" }),
+            "-4",
+            "持卡人信息有误",
+        ),
+        (
+            "check-2e",
+            json!({ "bank_card": card, "name": "张伟2" }),
+            "-2",
+            "姓名校验不通过",
+        ),
+        (
+            "check-2e",
+            json!({ "bank_card": "6222020200112233445", "name": "张伟" }),
+            "-3",
+            "银行卡号码有误",
+        ),
+        (
+            "check-2e",
+            json!({ "bank_card": "9999999999999995", "name": "张伟" }),
+            "-8",
+            "此卡无对应发卡行",
+        ),
+        (
+            "check-2e",
+            json!({ "bank_card": with_luhn("622202999999999999"), "name": "张伟" }),
+            "-1",
+            "认证未通过",
+        ),
     ];
     for (endpoint, body, result, description) in cases {
         let (status, answer) = acedata(&sandbox, endpoint, "alpha-token", body.clone());
         assert_eq!(status, 200);
-        assert_eq!(answer, json!({ "result": result, "description": description }), "{endpoint} {body}");
+        assert_eq!(
+            answer,
+            json!({ "result": result, "description": description }),
+            "{endpoint} {body}"
+        );
         // Stay under the token's rate limit.
         admin_send(&sandbox, "POST", "/clock/advance", r#"{"seconds": 1}"#);
     }
@@ -255,7 +444,10 @@ fn verification_passes_only_when_every_element_matches_a_usable_card() {
 #[test]
 fn verification_reflects_the_card_status_in_the_world() {
     let sandbox = sandbox(TWO_MERCHANTS);
-    let expired_pan = state(&sandbox, "alpha")["cards"]["expired"]["pan"].as_str().unwrap().to_owned();
+    let expired_pan = state(&sandbox, "alpha")["cards"]["expired"]["pan"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let cases = [
         ("6217009988776655442", "-13", "受限制的卡"),
         ("6228480011223344554", "-11", "此卡已挂失"),
@@ -265,17 +457,36 @@ fn verification_reflects_the_card_status_in_the_world() {
         ("4147201234567899", "-1", "认证未通过"), // a card without a holder cannot match
     ];
     for (card, result, description) in cases {
-        let (_, answer) = acedata(&sandbox, "check-2e", "beta-token", json!({ "bank_card": card, "name": "张伟" }));
+        let (_, answer) = acedata(
+            &sandbox,
+            "check-2e",
+            "beta-token",
+            json!({ "bank_card": card, "name": "张伟" }),
+        );
         let beta_sees = answer.clone();
-        let (_, answer) = acedata(&sandbox, "check-2e", "alpha-token", json!({ "bank_card": card, "name": "张伟" }));
-        assert_eq!(answer, json!({ "result": result, "description": description }), "{card}");
+        let (_, answer) = acedata(
+            &sandbox,
+            "check-2e",
+            "alpha-token",
+            json!({ "bank_card": card, "name": "张伟" }),
+        );
+        assert_eq!(
+            answer,
+            json!({ "result": result, "description": description }),
+            "{card}"
+        );
         // Beta's world is another world: its only card is li-card.
         if card != "6217009988776655442" {
             assert_eq!(beta_sees["result"], "-1", "{card}: {beta_sees}");
         }
         admin_send(&sandbox, "POST", "/clock/advance", r#"{"seconds": 1}"#);
     }
-    let (_, answer) = acedata(&sandbox, "check-2e", "beta-token", json!({ "bank_card": "6217009988776655442", "name": "李娜" }));
+    let (_, answer) = acedata(
+        &sandbox,
+        "check-2e",
+        "beta-token",
+        json!({ "bank_card": "6217009988776655442", "name": "李娜" }),
+    );
     assert_eq!(answer["result"], "0");
 }
 
@@ -283,7 +494,12 @@ fn verification_reflects_the_card_status_in_the_world() {
 fn rejected_requests_change_nothing() {
     let sandbox = sandbox(TWO_MERCHANTS);
     let before = state(&sandbox, "alpha");
-    let bodies = [r#"{"bank_card": 1}"#, "{", "", r#"{"bank_card":"6222020200112233446","name":"张伟"}"#];
+    let bodies = [
+        r#"{"bank_card": 1}"#,
+        "{",
+        "",
+        r#"{"bank_card":"6222020200112233446","name":"张伟"}"#,
+    ];
     for body in bodies {
         acedata_raw(&sandbox, "check-2e", Some("alpha-lookup-only"), body);
         acedata_raw(&sandbox, "check-1e", Some("nope"), body);

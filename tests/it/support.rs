@@ -55,7 +55,10 @@ merchants:
 
 /// Starts a sandbox on the given scenario text.
 pub fn sandbox(yaml: &str) -> Sandbox {
-    Sandbox::builder().scenario_yaml(yaml).start().expect("sandbox starts")
+    Sandbox::builder()
+        .scenario_yaml(yaml)
+        .start()
+        .expect("sandbox starts")
 }
 
 /// A blocking HTTP client without proxies or connection reuse surprises.
@@ -72,7 +75,12 @@ pub fn status_json(response: Response) -> (u16, Value) {
 }
 
 /// POSTs a raw body to an AceData endpoint with a bearer token.
-pub fn acedata_raw(sandbox: &Sandbox, endpoint: &str, token: Option<&str>, body: &str) -> (u16, Value) {
+pub fn acedata_raw(
+    sandbox: &Sandbox,
+    endpoint: &str,
+    token: Option<&str>,
+    body: &str,
+) -> (u16, Value) {
     let mut request = client()
         .post(format!("{}/identity/bankcard/{endpoint}", sandbox.url()))
         .header("content-type", "application/json")
@@ -84,13 +92,22 @@ pub fn acedata_raw(sandbox: &Sandbox, endpoint: &str, token: Option<&str>, body:
 }
 
 /// POSTs a JSON body to an AceData endpoint with a bearer token.
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "call sites read better with owned json! literals"
+)]
 pub fn acedata(sandbox: &Sandbox, endpoint: &str, token: &str, body: Value) -> (u16, Value) {
     acedata_raw(sandbox, endpoint, Some(token), &body.to_string())
 }
 
 /// GET on the control API.
 pub fn admin_get(sandbox: &Sandbox, path: &str) -> (u16, Value) {
-    status_json(client().get(format!("{}/__admin{path}", sandbox.url())).send().expect("request sent"))
+    status_json(
+        client()
+            .get(format!("{}/__admin{path}", sandbox.url()))
+            .send()
+            .expect("request sent"),
+    )
 }
 
 /// A request with a body on the control API.
@@ -119,7 +136,12 @@ pub fn assert_gateway_error(reply: &(u16, Value), status: u16, code: &str) {
     assert_eq!(*actual_status, status, "{body}");
     assert_eq!(body["success"], Value::Bool(false), "{body}");
     assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
     let trace_id = body["trace_id"].as_str().expect("trace_id");
     assert_eq!(trace_id.len(), 36, "{trace_id}");
 }

@@ -1,0 +1,205 @@
+//! The binary: `serve` banner and signals, `check`, `healthcheck`, `--version`, `--help`.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_issuer-sandbox");
+
+fn scenario(name: &str) -> String {
+    format!("{}/scenarios/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Starts `serve` on a free port and returns the child and its base URL (read from the banner).
+fn serve(extra: &[&str]) -> (Child, String) {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first
+        .split("listening on ")
+        .nth(1)
+        .unwrap()
+        .trim()
+        .to_owned();
+    // Keep draining the banner so the child never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, url)
+}
+
+fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    child.wait().unwrap()
+}
+
+#[test]
+fn serve_prints_a_banner_answers_and_stops_cleanly_on_sigterm() {
+    let (mut child, url) = serve(&[]);
+    let response = reqwest::blocking::Client::new()
+        .post(format!("{url}/identity/bankcard/check-1e"))
+        .header("authorization", "Bearer demo-acedata-token")
+        .body(r#"{"bank_card":"6222020200112233446"}"#)
+        .send()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let health = Command::new(BIN)
+        .args(["healthcheck", "--url", &url])
+        .output()
+        .unwrap();
+    assert!(
+        health.status.success(),
+        "{}",
+        String::from_utf8_lossy(&health.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&health.stdout).trim(), "healthy");
+    let status = terminate(&mut child);
+    assert!(status.success(), "exit status after SIGTERM: {status:?}");
+    let health = Command::new(BIN)
+        .args(["healthcheck", "--url", &url, "--timeout-ms", "500"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        health.status.code(),
+        Some(1),
+        "healthcheck must fail once the server is gone"
+    );
+}
+
+#[test]
+fn banner_names_urls_credentials_and_keys() {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut banner = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        let last = line.starts_with("test-only keys");
+        banner.push(line);
+        if last {
+            break;
+        }
+    }
+    terminate(&mut child);
+    let banner = banner.join("\n");
+    for needle in [
+        "/identity/bankcard/check-1e",
+        "Bearer demo-acedata-token",
+        "/__admin/credentials",
+        "fixtures/keys",
+    ] {
+        assert!(banner.contains(needle), "banner lacks {needle}:\n{banner}");
+    }
+}
+
+#[test]
+fn healthcheck_uses_the_admin_token() {
+    let (mut child, url) = serve(&["--admin-token", "tok"]);
+    let without = Command::new(BIN)
+        .args(["healthcheck", "--url", &url])
+        .env_remove("ISSUER_SANDBOX_ADMIN_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(without.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&without.stderr).contains("401"));
+    let with = Command::new(BIN)
+        .args(["healthcheck", "--url", &url, "--admin-token", "tok"])
+        .output()
+        .unwrap();
+    assert!(with.status.success());
+    terminate(&mut child);
+}
+
+#[test]
+fn check_accepts_good_files_and_locates_problems_in_bad_ones() {
+    let good = Command::new(BIN)
+        .args(["check", &scenario("default.yaml")])
+        .output()
+        .unwrap();
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    assert!(String::from_utf8_lossy(&good.stdout).contains("ok: "));
+
+    let dir = std::env::temp_dir().join(format!("issuer-sandbox-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.yaml");
+    std::fs::write(&bad, "merchants:\n  - id: m\n    cards:\n      - { id: c, cardholder: ghost, pan: \"4111111111111111\" }\n").unwrap();
+    let output = Command::new(BIN)
+        .args(["check", &scenario("default.yaml"), bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("{}:4:30", bad.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("no cardholder `ghost`"), "{stderr}");
+    assert!(
+        stderr.contains("4 |       - { id: c, cardholder: ghost"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("1 of 2 scenario files have problems"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn serve_refuses_an_invalid_scenario_with_its_location() {
+    let dir = std::env::temp_dir().join(format!("issuer-sandbox-serve-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.yaml");
+    std::fs::write(&bad, "seed: x\nmerchants: []\n").unwrap();
+    let output = Command::new(BIN)
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--scenario",
+            bad.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("bad.yaml:1:7"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn version_and_help() {
+    let version = Command::new(BIN).arg("--version").output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout).trim(),
+        format!("issuer-sandbox {}", env!("CARGO_PKG_VERSION"))
+    );
+    let help = Command::new(BIN).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    for needle in ["serve", "check", "healthcheck", "Examples:"] {
+        assert!(help.contains(needle), "{help}");
+    }
+    let serve_help = Command::new(BIN)
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    let serve_help = String::from_utf8_lossy(&serve_help.stdout);
+    for needle in ["--bind", "--scenario", "--admin-token", "--body-limit"] {
+        assert!(serve_help.contains(needle), "{serve_help}");
+    }
+}

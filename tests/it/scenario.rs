@@ -1,0 +1,284 @@
+//! Scenario validation: every kind of mistake is reported with file, line, column and snippet.
+
+use issuer_sandbox::scenario::{Scenario, ScenarioError};
+
+fn problems(yaml: &str) -> ScenarioError {
+    Scenario::from_source(yaml, "test.yaml", None).expect_err("the scenario should be refused")
+}
+
+/// Asserts one problem at `line`:`column` whose message contains `needle`.
+#[track_caller]
+fn assert_problem(yaml: &str, line: u64, column: u64, needle: &str) {
+    let error = problems(yaml);
+    let found = error.problems.iter().find(|p| p.message.contains(needle));
+    let Some(problem) = found else {
+        panic!("no problem mentions {needle:?}; got:\n{error}");
+    };
+    assert_eq!((problem.line, problem.column), (line, column), "{error}");
+    assert!(
+        problem.snippet.contains(&format!("{line} |")),
+        "{}",
+        problem.snippet
+    );
+    let rendered = error.to_string();
+    assert!(
+        rendered.contains(&format!(" --> test.yaml:{line}:{column}")),
+        "{rendered}"
+    );
+}
+
+const BASE: &str = "merchants:\n  - id: m\n";
+
+#[test]
+fn unknown_keys_are_errors_at_the_key() {
+    assert_problem(
+        "seed: 1\nmerchant:\n  - id: m\n",
+        2,
+        1,
+        "unknown field `merchant`",
+    );
+    assert_problem(
+        &format!(
+            "{BASE}    cardholders:\n      - id: a\n        first_name: A\n        last_name: B\n        emial: x\n"
+        ),
+        7,
+        9,
+        "unknown field `emial`",
+    );
+}
+
+#[test]
+fn wrong_types_are_errors_at_the_value() {
+    assert_problem("seed: many\nmerchants: []\n", 1, 7, "invalid u64");
+    assert_problem(
+        &format!(
+            "{BASE}    cards:\n      - {{ id: c, pan: \"4111111111111111\", form: plastic }}\n"
+        ),
+        4,
+        49,
+        "unknown variant `plastic`",
+    );
+    assert_problem("clock: { frozen: maybe }\nmerchants: []\n", 1, 18, "");
+}
+
+#[test]
+fn bad_dates_are_errors() {
+    let yaml = format!(
+        "{BASE}    cardholders:\n      - {{ id: a, first_name: A, last_name: B, birthday: 1990-13-01 }}\n"
+    );
+    assert_problem(&yaml, 4, 57, "month");
+    assert_problem("clock: { start: yesterday }\nmerchants: []\n", 1, 17, "");
+    let yaml = format!(
+        "{BASE}    cards:\n      - {{ id: c, pan: \"4111111111111111\", expiry: 2029-13 }}\n"
+    );
+    assert_problem(&yaml, 4, 51, "expiry `2029-13` is not YYYY-MM");
+    let yaml = format!(
+        "{BASE}    cardholders:\n      - id: a\n        first_name: A\n        last_name: B\n        id_document: {{ type: passport, number: X1, issued_on: 2020-01-01, expires_on: 2019-01-01 }}\n"
+    );
+    assert_problem(&yaml, 7, 87, "is not after issued_on");
+}
+
+#[test]
+fn duplicate_ids_and_credentials_are_errors_at_the_second() {
+    let yaml = format!(
+        "{BASE}    cardholders:\n      - {{ id: a, first_name: A, last_name: B }}\n      - {{ id: a, first_name: C, last_name: D }}\n"
+    );
+    assert_problem(&yaml, 5, 15, "duplicate cardholder id `a`");
+    let yaml = format!(
+        "{BASE}    cards:\n      - {{ id: c, pan: \"4111111111111111\" }}\n      - {{ id: c, pan: \"5555555555554444\" }}\n"
+    );
+    assert_problem(&yaml, 5, 15, "duplicate card id `c`");
+    let yaml = format!(
+        "{BASE}    cards:\n      - {{ id: c, pan: \"4111111111111111\" }}\n      - {{ id: d, pan: \"4111111111111111\" }}\n"
+    );
+    assert_problem(&yaml, 5, 15, "already used by the card at line 4");
+    assert_problem(
+        "merchants:\n  - id: m\n  - id: m\n",
+        3,
+        9,
+        "duplicate merchant id `m`",
+    );
+    let yaml = "merchants:\n  - id: a\n    credentials: { acedata: [ { token: t } ] }\n  - id: b\n    credentials: { acedata: [ { token: t } ] }\n";
+    assert_problem(
+        yaml,
+        5,
+        40,
+        "acedata credential `t` is already used at line 3",
+    );
+    assert_problem(
+        "merchants:\n  - id: a\n    accounts:\n      - { currency: USD, balance: \"1\" }\n      - { currency: USD, balance: \"2\" }\n",
+        5,
+        21,
+        "duplicate account for USD",
+    );
+}
+
+#[test]
+fn dangling_references_are_errors() {
+    let yaml = format!(
+        "{BASE}    cards:\n      - {{ id: c, cardholder: nobody, pan: \"4111111111111111\" }}\n"
+    );
+    assert_problem(&yaml, 4, 30, "no cardholder `nobody` in this merchant");
+    let yaml = format!(
+        "{BASE}    cards:\n      - {{ id: c, issuer: visa-direct, pan: \"4111111111111111\" }}\n"
+    );
+    assert_problem(&yaml, 4, 26, "unknown issuer `visa-direct`");
+    let yaml = format!("{BASE}    cards:\n      - {{ id: c, bin: \"999999\" }}\n");
+    assert_problem(&yaml, 4, 23, "BIN 999999 is not in the BIN table");
+    assert_problem(
+        "bins:\n  - { bin: \"999999\", length: 16, kind: debit, bank: NOBANK, scheme: visa }\nmerchants: [{ id: m }]\n",
+        2,
+        5,
+        "unknown bank code `NOBANK`",
+    );
+    let yaml = "merchants:\n  - id: m\n    credentials:\n      kazepay: { sys_id: s, merchant_public_key: builtin:nobody }\n";
+    assert_problem(yaml, 4, 50, "unknown built-in key `nobody`");
+}
+
+#[test]
+fn card_numbers_amounts_and_codes_are_checked() {
+    let yaml = format!("{BASE}    cards:\n      - {{ id: c, pan: \"4111111111111112\" }}\n");
+    assert_problem(
+        &yaml,
+        4,
+        23,
+        "fails the Luhn check (a valid last digit would be 1)",
+    );
+    let yaml = format!("{BASE}    cards:\n      - {{ id: c, pan: \"41111\" }}\n");
+    assert_problem(&yaml, 4, 23, "12–19 digits");
+    let yaml = format!("{BASE}    cards:\n      - {{ id: c }}\n");
+    assert_problem(&yaml, 4, 15, "needs a `pan` or a `bin`");
+    let yaml = format!("{BASE}    accounts:\n      - {{ currency: usd, balance: \"1\" }}\n");
+    assert_problem(&yaml, 4, 21, "not a currency code");
+    let yaml = format!("{BASE}    accounts:\n      - {{ currency: USD, balance: \"1.001\" }}\n");
+    assert_problem(&yaml, 4, 35, "more than 2 decimal places");
+    let yaml = format!(
+        "{BASE}    cards:\n      - {{ id: c, pan: \"4111111111111111\", balance: \"-5\" }}\n"
+    );
+    assert_problem(&yaml, 4, 52, "cannot be negative");
+    let yaml = format!(
+        "{BASE}    cardholders:\n      - {{ id: a, first_name: A, last_name: B, nationality: China }}\n"
+    );
+    assert_problem(&yaml, 4, 60, "ISO 3166");
+    let yaml = format!(
+        "{BASE}    cardholders:\n      - {{ id: a, first_name: A, last_name: B, email: nope }}\n"
+    );
+    assert_problem(&yaml, 4, 54, "not an email address");
+    let yaml = format!(
+        "{BASE}    cardholders:\n      - {{ id: a, first_name: A, last_name: B, phone: {{ country_code: \"+86\", number: \"1\" }} }}\n"
+    );
+    let error = problems(&yaml);
+    assert_eq!(error.problems.len(), 2, "{error}");
+    assert!(error.problems[0].message.contains("without `+`"));
+    assert!(error.problems[1].message.contains("4–15 digits"));
+}
+
+#[test]
+fn acedata_overrides_must_leave_complete_tables() {
+    let yaml = "acedata:\n  endpoints:\n    check-1e:\n      outcomes: { unknown_bin: \"-42\" }\nmerchants: [{ id: m }]\n";
+    assert_problem(
+        yaml,
+        2,
+        3,
+        "check-1e outcome `UnknownBin` is result `-42`, which has no entry under results",
+    );
+    let yaml = "acedata:\n  answers:\n    - { bank_card: \"1\", result: \"-42\" }\nmerchants: [{ id: m }]\n";
+    assert_problem(
+        yaml,
+        3,
+        7,
+        "result `-42` is not in the check-1e results table",
+    );
+    let yaml = "acedata:\n  answers:\n    - { bank_card: \"1\", result: \"-42\", description: custom, account_type: 9 }\nmerchants: [{ id: m }]\n";
+    assert_problem(yaml, 3, 7, "account_type 9");
+}
+
+#[test]
+fn all_problems_are_reported_at_once_in_source_order() {
+    let yaml = format!(
+        "{BASE}    cards:\n      - {{ id: a, pan: \"4111111111111112\" }}\n      - {{ id: b, cardholder: x, pan: \"5555555555554444\" }}\n"
+    );
+    let error = problems(&yaml);
+    let lines: Vec<u64> = error.problems.iter().map(|p| p.line).collect();
+    assert_eq!(lines, [4, 5], "{error}");
+}
+
+#[test]
+fn a_scenario_needs_a_merchant() {
+    assert_problem("merchants: []\n", 1, 12, "at least one merchant");
+}
+
+#[test]
+fn the_default_scenario_and_the_built_in_profile_are_valid() {
+    let scenario = Scenario::builtin_default().unwrap();
+    assert_eq!(scenario.tenants.len(), 1);
+    let world = scenario.fresh_world(0).unwrap();
+    assert_eq!(world.cardholders.len(), 4 + 3);
+    assert_eq!(world.cards.len(), 5 + 3);
+}
+
+#[test]
+fn generated_data_is_deterministic_per_seed_and_locale() {
+    let yaml = |seed: u64, locale: &str| {
+        format!(
+            "seed: {seed}\nclock: {{ start: 2026-01-01T00:00:00Z }}\nmerchants:\n  - id: m\n    generate: {{ cardholders: 5, locale: {locale}, cards_per_cardholder: 2 }}\n"
+        )
+    };
+    let world = |text: String| {
+        let scenario = Scenario::from_source(&text, "g.yaml", None).unwrap();
+        serde_json::to_value(scenario.fresh_world(0).unwrap()).unwrap()
+    };
+    let a = world(yaml(1, "zh_CN"));
+    assert_eq!(a["cards"], world(yaml(1, "zh_CN"))["cards"]);
+    assert_eq!(a["cardholders"], world(yaml(1, "zh_CN"))["cardholders"]);
+    assert_ne!(a["cardholders"], world(yaml(2, "zh_CN"))["cardholders"]);
+    assert_eq!(a["cardholders"].as_object().unwrap().len(), 5);
+    assert_eq!(a["cards"].as_object().unwrap().len(), 10);
+    let first = &a["cardholders"]["gen-0001"];
+    assert_eq!(first["nationality"], "CN");
+    assert_eq!(first["id_document"]["kind"], "id_card");
+    let en = world(yaml(1, "en"));
+    assert_eq!(en["cardholders"]["gen-0001"]["nationality"], "US");
+    assert_problem(
+        "merchants:\n  - id: m\n    generate: { cardholders: 1, locale: fr }\n",
+        3,
+        41,
+        "unknown locale `fr`",
+    );
+}
+
+#[test]
+fn relative_key_paths_resolve_against_the_scenario_file() {
+    let dir = std::env::temp_dir().join(format!("issuer-sandbox-keys-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("keys")).unwrap();
+    let public = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/keys/demo-merchant.pub.pem"
+    ))
+    .unwrap();
+    std::fs::write(dir.join("keys/merchant.pem"), &public).unwrap();
+    let file = dir.join("s.yaml");
+    std::fs::write(&file, "merchants:\n  - id: m\n    credentials:\n      kazepay: { sys_id: s, merchant_public_key: keys/merchant.pem }\n").unwrap();
+    let scenario = Scenario::from_file(&file).unwrap();
+    assert_eq!(
+        scenario.tenants[0]
+            .credentials
+            .kazepay
+            .as_ref()
+            .unwrap()
+            .merchant_public_key,
+        public
+    );
+    std::fs::write(&file, "merchants:\n  - id: m\n    credentials:\n      kazepay: { sys_id: s, merchant_public_key: keys/missing.pem }\n").unwrap();
+    let error = Scenario::from_file(&file).unwrap_err();
+    assert!(
+        error.to_string().contains("cannot read key file"),
+        "{error}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+    let error = Scenario::from_file(&dir.join("gone.yaml")).unwrap_err();
+    assert!(
+        error.to_string().contains("cannot read the file"),
+        "{error}"
+    );
+}
