@@ -249,3 +249,58 @@ fn unknown_tenant(running: &Running, id: &str) -> AdminError {
         format!("no tenant `{id}`; known: {}", known.join(", ")),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::Config;
+    use crate::scenario::Scenario;
+
+    fn app(config: Config) -> App {
+        App::new(
+            config,
+            crate::providers::builtin(),
+            Scenario::builtin_default().unwrap(),
+        )
+    }
+
+    fn peer(addr: &str) -> SocketAddr {
+        addr.parse().unwrap()
+    }
+
+    #[test]
+    fn remote_peers_are_refused_unless_allowed_or_tokened() {
+        let headers = http::HeaderMap::new();
+        let closed = app(Config::default());
+        assert!(authorize(&closed, peer("127.0.0.1:5000"), &headers).is_ok());
+        assert!(authorize(&closed, peer("[::1]:5000"), &headers).is_ok());
+        let refused = authorize(&closed, peer("10.1.2.3:5000"), &headers).unwrap_err();
+        assert_eq!(
+            (refused.status, refused.code),
+            (StatusCode::FORBIDDEN, "forbidden")
+        );
+
+        let open = app(Config {
+            admin_allow_remote: true,
+            ..Config::default()
+        });
+        assert!(authorize(&open, peer("10.1.2.3:5000"), &headers).is_ok());
+
+        let tokened = app(Config {
+            admin_token: Some("t0k".into()),
+            ..Config::default()
+        });
+        let missing = authorize(&tokened, peer("127.0.0.1:5000"), &headers).unwrap_err();
+        assert_eq!(missing.status, StatusCode::UNAUTHORIZED);
+        let mut with_token = http::HeaderMap::new();
+        with_token.insert("x-admin-token", "t0k".parse().unwrap());
+        assert!(authorize(&tokened, peer("10.1.2.3:5000"), &with_token).is_ok());
+    }
+
+    #[test]
+    fn token_comparison_is_exact() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+    }
+}

@@ -311,6 +311,33 @@ fn an_oversized_body_is_413_in_the_gateway_shape_and_the_server_keeps_serving() 
 }
 
 #[test]
+fn a_scenario_can_add_banks_and_bins() {
+    let yaml = TWO_MERCHANTS.replace(
+        "name: two-merchants",
+        r#"name: extra-bins
+banks:
+  - { code: SBX, name_zh: 沙箱银行, name_en: Sandbox Bank, country: CN }
+bins:
+  - { bin: "999999", length: 16, kind: prepaid, bank: SBX, scheme: unionpay }
+  - { bin: "62220299", length: 19, kind: credit, bank: SBX, scheme: unionpay }"#,
+    );
+    let sandbox = sandbox(&yaml);
+    let (_, body) = lookup(&sandbox, "9999999999999995");
+    assert_eq!(
+        body,
+        json!({ "result": "0", "description": "查询成功", "account_bank": "沙箱银行", "account_type": 3 })
+    );
+    // An 8-digit range refines the built-in 6-digit ICBC range.
+    let (_, body) = lookup(&sandbox, &with_luhn("622202991234567890"));
+    assert_eq!(
+        (body["account_bank"].as_str(), body["account_type"].as_i64()),
+        (Some("沙箱银行"), Some(2))
+    );
+    let (_, body) = lookup(&sandbox, "6222020200112233446");
+    assert_eq!(body["account_bank"], "工商银行");
+}
+
+#[test]
 fn pinned_answers_override_per_card_and_endpoint() {
     let yaml = TWO_MERCHANTS.replace(
         "name: two-merchants",

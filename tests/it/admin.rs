@@ -405,6 +405,7 @@ fn the_clock_advances_and_is_set_per_tenant_or_for_all() {
     );
     assert_eq!(body["clocks"][1]["frozen"], false);
 
+    let before = (state(&sandbox, "alpha"), state(&sandbox, "beta"));
     for bad in [
         r#"{"by": "soon"}"#,
         r#"{"by": "-5m"}"#,

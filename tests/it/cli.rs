@@ -105,6 +105,47 @@ fn banner_names_urls_credentials_and_keys() {
 }
 
 #[test]
+fn json_logs_are_one_object_per_line() {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--bind", "127.0.0.1:0", "--log-format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = stdout
+        .next()
+        .unwrap()
+        .unwrap()
+        .split("listening on ")
+        .nth(1)
+        .unwrap()
+        .trim()
+        .to_owned();
+    std::thread::spawn(move || for _ in stdout {});
+    reqwest::blocking::Client::new()
+        .post(format!("{url}/identity/bankcard/check-1e"))
+        .header("authorization", "Bearer demo-acedata-token")
+        .body(r#"{"bank_card":"6222020200112233446"}"#)
+        .send()
+        .unwrap();
+    terminate(&mut child);
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let request = lines
+        .iter()
+        .find(|l| l["message"] == "request")
+        .expect("a request log line");
+    assert_eq!(request["provider"], "acedata");
+    assert_eq!(request["status"], 200);
+    assert_eq!(request["level"], "INFO");
+}
+
+#[test]
 fn healthcheck_uses_the_admin_token() {
     let (mut child, url) = serve(&["--admin-token", "tok"]);
     let without = Command::new(BIN)
