@@ -397,14 +397,6 @@ fn the_clock_advances_and_is_set_per_tenant_or_for_all() {
         body["clocks"],
         json!([{ "tenant": "alpha", "now": "2027-01-01T00:00:00Z", "frozen": true }])
     );
-    let (_, body) = admin_send(
-        &sandbox,
-        "PUT",
-        "/clock",
-        r#"{"now": "2027-01-01T00:00:00Z", "frozen": false}"#,
-    );
-    assert_eq!(body["clocks"][1]["frozen"], false);
-
     let before = (state(&sandbox, "alpha"), state(&sandbox, "beta"));
     for bad in [
         r#"{"by": "soon"}"#,
@@ -430,6 +422,26 @@ fn the_clock_advances_and_is_set_per_tenant_or_for_all() {
         r#"{"by": "1h", "tenant": "nope"}"#,
     );
     assert_eq!(status, 404);
+    let (status, _) = admin_send(
+        &sandbox,
+        "PUT",
+        "/clock",
+        r#"{"now": "2030-01-01T00:00:00Z", "frozen": "yes"}"#,
+    );
+    assert_eq!(status, 400);
+    assert_eq!(
+        (state(&sandbox, "alpha"), state(&sandbox, "beta")),
+        before,
+        "refused clock calls changed state"
+    );
+
+    let (_, body) = admin_send(
+        &sandbox,
+        "PUT",
+        "/clock",
+        r#"{"now": "2027-01-01T00:00:00Z", "frozen": false}"#,
+    );
+    assert_eq!(body["clocks"][1]["frozen"], false);
 }
 
 #[test]
