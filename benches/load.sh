@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Requests per second on one server core, check-1e / check-2e against a baseline measured in the
+# same run: the control API's health endpoint (routing + JSON, no provider work).
+#
+# Usage: benches/load.sh [DURATION]   (default 10s; needs wrk: apt-get install wrk)
+# The server is pinned to CPU 0 with one worker thread; wrk runs on CPU 1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+duration=${1:-10s}
+command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
+cargo build --release --quiet
+port=18089
+scenario=$(mktemp --suffix=.yaml)
+trap 'kill "$server" 2>/dev/null || true; rm -f "$scenario" /tmp/issuer-sandbox-*.lua' EXIT
+# The default scenario, without the per-token rate limit (it would answer 429s).
+sed 's/^name: default$/name: bench\nacedata: { rate_limit: { per_second: 0 } }/' scenarios/default.yaml > "$scenario"
+RUST_LOG=warn TOKIO_WORKER_THREADS=1 taskset -c 0 target/release/issuer-sandbox serve \
+  --bind 127.0.0.1:$port --scenario "$scenario" >/dev/null &
+server=$!
+until curl -sf http://127.0.0.1:$port/__admin/health >/dev/null; do sleep 0.05; done
+
+post() { # name path body
+  cat > /tmp/issuer-sandbox-$1.lua <<LUA
+wrk.method = "POST"
+wrk.body = '$3'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer demo-acedata-token"
+LUA
+  taskset -c 1 wrk -t1 -c16 -d"$duration" -s /tmp/issuer-sandbox-$1.lua "http://127.0.0.1:$port$2" | awk '/Requests\/sec/ {print $2}'
+}
+health=$(taskset -c 1 wrk -t1 -c16 -d"$duration" "http://127.0.0.1:$port/__admin/health" | awk '/Requests\/sec/ {print $2}')
+lookup=$(post check1e /identity/bankcard/check-1e '{"bank_card":"6222020200112233446"}')
+verify=$(post check2e /identity/bankcard/check-2e '{"bank_card":"6222020200112233446","name":"张伟"}')
+echo "baseline GET /__admin/health: $health req/s"
+echo "check-1e:                     $lookup req/s ($(echo "$lookup / $health" | bc -l | cut -c1-4)x baseline)"
+echo "check-2e:                     $verify req/s ($(echo "$verify / $health" | bc -l | cut -c1-4)x baseline)"
