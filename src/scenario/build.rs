@@ -157,13 +157,18 @@ fn build_acedata(
     for endpoint in Endpoint::ALL {
         let table = merged.endpoints.remove(&endpoint).unwrap_or_default();
         for situation in endpoint.situations() {
-            match table.outcomes.get(situation) {
+            // The YAML spelling of the situation (`unknown_bin`), for the message.
+            let key = serde_json::to_value(situation)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            match table.outcomes.get(&situation) {
                 None => report(format!(
-                    "acedata: {} has no outcome for `{situation:?}`",
+                    "acedata: {} has no outcome for `{key}`",
                     endpoint.name()
                 )),
                 Some(code) if !table.results.contains_key(code) => report(format!(
-                    "acedata: {} outcome `{situation:?}` is result `{code}`, which has no entry under results",
+                    "acedata: {} outcome `{key}` is result `{code}`, which has no entry under results",
                     endpoint.name()
                 )),
                 Some(_) => {}

@@ -27,147 +27,241 @@ fn assert_problem(yaml: &str, line: u64, column: u64, needle: &str) {
     );
 }
 
-const BASE: &str = "merchants:\n  - id: m\n";
+/// A scenario whose only merchant `m` has the given (indented) body.
+macro_rules! merchant {
+    ($body:literal) => {
+        concat!("merchants:\n  - id: m\n", $body)
+    };
+}
+
+/// `(yaml, line, column, text the problem's message contains)`.
+type Case = (&'static str, u64, u64, &'static str);
+
+#[track_caller]
+fn assert_cases(cases: &[Case]) {
+    for (yaml, line, column, needle) in cases {
+        assert_problem(yaml, *line, *column, needle);
+    }
+}
 
 #[test]
 fn unknown_keys_are_errors_at_the_key() {
-    assert_problem(
-        "seed: 1\nmerchant:\n  - id: m\n",
-        2,
-        1,
-        "unknown field `merchant`",
-    );
-    assert_problem(
-        &format!(
-            "{BASE}    cardholders:\n      - id: a\n        first_name: A\n        last_name: B\n        emial: x\n"
+    assert_cases(&[
+        (
+            "seed: 1\nmerchant:\n  - id: m\n",
+            2,
+            1,
+            "unknown field `merchant`",
         ),
-        7,
-        9,
-        "unknown field `emial`",
-    );
+        (
+            merchant!(
+                "    cardholders:\n      - id: a\n        first_name: A\n        last_name: B\n        emial: x\n"
+            ),
+            7,
+            9,
+            "unknown field `emial`",
+        ),
+    ]);
 }
 
 #[test]
 fn wrong_types_are_errors_at_the_value() {
-    assert_problem("seed: many\nmerchants: []\n", 1, 7, "invalid u64");
-    assert_problem(
-        &format!(
-            "{BASE}    cards:\n      - {{ id: c, pan: \"4111111111111111\", form: plastic }}\n"
+    assert_cases(&[
+        ("seed: many\nmerchants: []\n", 1, 7, "invalid u64"),
+        (
+            merchant!("    cards:\n      - { id: c, pan: \"4111111111111111\", form: plastic }\n"),
+            4,
+            49,
+            "unknown variant `plastic`",
         ),
-        4,
-        49,
-        "unknown variant `plastic`",
-    );
-    assert_problem("clock: { frozen: maybe }\nmerchants: []\n", 1, 18, "");
+        ("clock: { frozen: maybe }\nmerchants: []\n", 1, 18, ""),
+    ]);
 }
 
 #[test]
 fn bad_dates_are_errors() {
-    let yaml = format!(
-        "{BASE}    cardholders:\n      - {{ id: a, first_name: A, last_name: B, birthday: 1990-13-01 }}\n"
-    );
-    assert_problem(&yaml, 4, 57, "month");
-    assert_problem("clock: { start: yesterday }\nmerchants: []\n", 1, 17, "");
-    let yaml = format!(
-        "{BASE}    cards:\n      - {{ id: c, pan: \"4111111111111111\", expiry: 2029-13 }}\n"
-    );
-    assert_problem(&yaml, 4, 51, "expiry `2029-13` is not YYYY-MM");
-    let yaml = format!(
-        "{BASE}    cardholders:\n      - id: a\n        first_name: A\n        last_name: B\n        id_document: {{ type: passport, number: X1, issued_on: 2020-01-01, expires_on: 2019-01-01 }}\n"
-    );
-    assert_problem(&yaml, 7, 87, "is not after issued_on");
+    assert_cases(&[
+        (
+            merchant!(
+                "    cardholders:\n      - { id: a, first_name: A, last_name: B, birthday: 1990-13-01 }\n"
+            ),
+            4,
+            57,
+            "month",
+        ),
+        ("clock: { start: yesterday }\nmerchants: []\n", 1, 17, ""),
+        (
+            merchant!(
+                "    cards:\n      - { id: c, pan: \"4111111111111111\", expiry: 2029-13 }\n"
+            ),
+            4,
+            51,
+            "expiry `2029-13` is not YYYY-MM",
+        ),
+        (
+            merchant!(
+                "    cardholders:\n      - id: a\n        first_name: A\n        last_name: B\n        id_document: { type: passport, number: X1, issued_on: 2020-01-01, expires_on: 2019-01-01 }\n"
+            ),
+            7,
+            87,
+            "is not after issued_on",
+        ),
+    ]);
 }
 
 #[test]
 fn duplicate_ids_and_credentials_are_errors_at_the_second() {
-    let yaml = format!(
-        "{BASE}    cardholders:\n      - {{ id: a, first_name: A, last_name: B }}\n      - {{ id: a, first_name: C, last_name: D }}\n"
-    );
-    assert_problem(&yaml, 5, 15, "duplicate cardholder id `a`");
-    let yaml = format!(
-        "{BASE}    cards:\n      - {{ id: c, pan: \"4111111111111111\" }}\n      - {{ id: c, pan: \"5555555555554444\" }}\n"
-    );
-    assert_problem(&yaml, 5, 15, "duplicate card id `c`");
-    let yaml = format!(
-        "{BASE}    cards:\n      - {{ id: c, pan: \"4111111111111111\" }}\n      - {{ id: d, pan: \"4111111111111111\" }}\n"
-    );
-    assert_problem(&yaml, 5, 15, "already used by the card at line 4");
-    assert_problem(
-        "merchants:\n  - id: m\n  - id: m\n",
-        3,
-        9,
-        "duplicate merchant id `m`",
-    );
-    let yaml = "merchants:\n  - id: a\n    credentials: { acedata: [ { token: t } ] }\n  - id: b\n    credentials: { acedata: [ { token: t } ] }\n";
-    assert_problem(
-        yaml,
-        5,
-        40,
-        "acedata credential `t` is already used at line 3",
-    );
-    assert_problem(
-        "merchants:\n  - id: a\n    accounts:\n      - { currency: USD, balance: \"1\" }\n      - { currency: USD, balance: \"2\" }\n",
-        5,
-        21,
-        "duplicate account for USD",
-    );
+    assert_cases(&[
+        (
+            merchant!(
+                "    cardholders:\n      - { id: a, first_name: A, last_name: B }\n      - { id: a, first_name: C, last_name: D }\n"
+            ),
+            5,
+            15,
+            "duplicate cardholder id `a`",
+        ),
+        (
+            merchant!(
+                "    cards:\n      - { id: c, pan: \"4111111111111111\" }\n      - { id: c, pan: \"5555555555554444\" }\n"
+            ),
+            5,
+            15,
+            "duplicate card id `c`",
+        ),
+        (
+            merchant!(
+                "    cards:\n      - { id: c, pan: \"4111111111111111\" }\n      - { id: d, pan: \"4111111111111111\" }\n"
+            ),
+            5,
+            15,
+            "already used by the card at line 4",
+        ),
+        (
+            "merchants:\n  - id: m\n  - id: m\n",
+            3,
+            9,
+            "duplicate merchant id `m`",
+        ),
+        (
+            "merchants:\n  - id: a\n    credentials: { acedata: [ { token: t } ] }\n  - id: b\n    credentials: { acedata: [ { token: t } ] }\n",
+            5,
+            40,
+            "acedata credential `t` is already used at line 3",
+        ),
+        (
+            merchant!(
+                "    accounts:\n      - { currency: USD, balance: \"1\" }\n      - { currency: USD, balance: \"2\" }\n"
+            ),
+            5,
+            21,
+            "duplicate account for USD",
+        ),
+    ]);
 }
 
 #[test]
 fn dangling_references_are_errors() {
-    let yaml = format!(
-        "{BASE}    cards:\n      - {{ id: c, cardholder: nobody, pan: \"4111111111111111\" }}\n"
-    );
-    assert_problem(&yaml, 4, 30, "no cardholder `nobody` in this merchant");
-    let yaml = format!(
-        "{BASE}    cards:\n      - {{ id: c, issuer: visa-direct, pan: \"4111111111111111\" }}\n"
-    );
-    assert_problem(&yaml, 4, 26, "unknown issuer `visa-direct`");
-    let yaml = format!("{BASE}    cards:\n      - {{ id: c, bin: \"999999\" }}\n");
-    assert_problem(&yaml, 4, 23, "BIN 999999 is not in the BIN table");
-    assert_problem(
-        "bins:\n  - { bin: \"999999\", length: 16, kind: debit, bank: NOBANK, scheme: visa }\nmerchants: [{ id: m }]\n",
-        2,
-        5,
-        "unknown bank code `NOBANK`",
-    );
-    let yaml = "merchants:\n  - id: m\n    credentials:\n      kazepay: { sys_id: s, merchant_public_key: builtin:nobody }\n";
-    assert_problem(yaml, 4, 50, "unknown built-in key `nobody`");
+    assert_cases(&[
+        (
+            merchant!(
+                "    cards:\n      - { id: c, cardholder: nobody, pan: \"4111111111111111\" }\n"
+            ),
+            4,
+            30,
+            "no cardholder `nobody` in this merchant",
+        ),
+        (
+            merchant!(
+                "    cards:\n      - { id: c, issuer: visa-direct, pan: \"4111111111111111\" }\n"
+            ),
+            4,
+            26,
+            "unknown issuer `visa-direct`",
+        ),
+        (
+            merchant!("    cards:\n      - { id: c, bin: \"999999\" }\n"),
+            4,
+            23,
+            "BIN 999999 is not in the BIN table",
+        ),
+        (
+            "bins:\n  - { bin: \"999999\", length: 16, kind: debit, bank: NOBANK, scheme: visa }\nmerchants: [{ id: m }]\n",
+            2,
+            5,
+            "unknown bank code `NOBANK`",
+        ),
+        (
+            merchant!(
+                "    credentials:\n      kazepay: { sys_id: s, merchant_public_key: builtin:nobody }\n"
+            ),
+            4,
+            50,
+            "unknown built-in key `nobody`",
+        ),
+    ]);
 }
 
 #[test]
 fn card_numbers_amounts_and_codes_are_checked() {
-    let yaml = format!("{BASE}    cards:\n      - {{ id: c, pan: \"4111111111111112\" }}\n");
-    assert_problem(
-        &yaml,
-        4,
-        23,
-        "fails the Luhn check (a valid last digit would be 1)",
-    );
-    let yaml = format!("{BASE}    cards:\n      - {{ id: c, pan: \"41111\" }}\n");
-    assert_problem(&yaml, 4, 23, "12–19 digits");
-    let yaml = format!("{BASE}    cards:\n      - {{ id: c }}\n");
-    assert_problem(&yaml, 4, 15, "needs a `pan` or a `bin`");
-    let yaml = format!("{BASE}    accounts:\n      - {{ currency: usd, balance: \"1\" }}\n");
-    assert_problem(&yaml, 4, 21, "not a currency code");
-    let yaml = format!("{BASE}    accounts:\n      - {{ currency: USD, balance: \"1.001\" }}\n");
-    assert_problem(&yaml, 4, 35, "more than 2 decimal places");
-    let yaml = format!(
-        "{BASE}    cards:\n      - {{ id: c, pan: \"4111111111111111\", balance: \"-5\" }}\n"
-    );
-    assert_problem(&yaml, 4, 52, "cannot be negative");
-    let yaml = format!(
-        "{BASE}    cardholders:\n      - {{ id: a, first_name: A, last_name: B, nationality: China }}\n"
-    );
-    assert_problem(&yaml, 4, 60, "ISO 3166");
-    let yaml = format!(
-        "{BASE}    cardholders:\n      - {{ id: a, first_name: A, last_name: B, email: nope }}\n"
-    );
-    assert_problem(&yaml, 4, 54, "not an email address");
-    let yaml = format!(
-        "{BASE}    cardholders:\n      - {{ id: a, first_name: A, last_name: B, phone: {{ country_code: \"+86\", number: \"1\" }} }}\n"
-    );
-    let error = problems(&yaml);
+    assert_cases(&[
+        (
+            merchant!("    cards:\n      - { id: c, pan: \"4111111111111112\" }\n"),
+            4,
+            23,
+            "fails the Luhn check (a valid last digit would be 1)",
+        ),
+        (
+            merchant!("    cards:\n      - { id: c, pan: \"41111\" }\n"),
+            4,
+            23,
+            "12–19 digits",
+        ),
+        (
+            merchant!("    cards:\n      - { id: c }\n"),
+            4,
+            15,
+            "needs a `pan` or a `bin`",
+        ),
+        (
+            merchant!("    accounts:\n      - { currency: usd, balance: \"1\" }\n"),
+            4,
+            21,
+            "not a currency code",
+        ),
+        (
+            merchant!("    accounts:\n      - { currency: USD, balance: \"1.001\" }\n"),
+            4,
+            35,
+            "more than 2 decimal places",
+        ),
+        (
+            merchant!(
+                "    cards:\n      - { id: c, pan: \"4111111111111111\", balance: \"-5\" }\n"
+            ),
+            4,
+            52,
+            "cannot be negative",
+        ),
+        (
+            merchant!(
+                "    cardholders:\n      - { id: a, first_name: A, last_name: B, nationality: China }\n"
+            ),
+            4,
+            60,
+            "ISO 3166",
+        ),
+        (
+            merchant!(
+                "    cardholders:\n      - { id: a, first_name: A, last_name: B, email: nope }\n"
+            ),
+            4,
+            54,
+            "not an email address",
+        ),
+    ]);
+    let error = problems(merchant!(
+        "    cardholders:\n      - { id: a, first_name: A, last_name: B, phone: { country_code: \"+86\", number: \"1\" } }\n"
+    ));
     assert_eq!(error.problems.len(), 2, "{error}");
     assert!(error.problems[0].message.contains("without `+`"));
     assert!(error.problems[1].message.contains("4–15 digits"));
@@ -175,30 +269,33 @@ fn card_numbers_amounts_and_codes_are_checked() {
 
 #[test]
 fn acedata_overrides_must_leave_complete_tables() {
-    let yaml = "acedata:\n  endpoints:\n    check-1e:\n      outcomes: { unknown_bin: \"-42\" }\nmerchants: [{ id: m }]\n";
-    assert_problem(
-        yaml,
-        2,
-        3,
-        "check-1e outcome `UnknownBin` is result `-42`, which has no entry under results",
-    );
-    let yaml = "acedata:\n  answers:\n    - { bank_card: \"1\", result: \"-42\" }\nmerchants: [{ id: m }]\n";
-    assert_problem(
-        yaml,
-        3,
-        7,
-        "result `-42` is not in the check-1e results table",
-    );
-    let yaml = "acedata:\n  answers:\n    - { bank_card: \"1\", result: \"-42\", description: custom, account_type: 9 }\nmerchants: [{ id: m }]\n";
-    assert_problem(yaml, 3, 7, "account_type 9");
+    assert_cases(&[
+        (
+            "acedata:\n  endpoints:\n    check-1e:\n      outcomes: { unknown_bin: \"-42\" }\nmerchants: [{ id: m }]\n",
+            2,
+            3,
+            "check-1e outcome `unknown_bin` is result `-42`, which has no entry under results",
+        ),
+        (
+            "acedata:\n  answers:\n    - { bank_card: \"1\", result: \"-42\" }\nmerchants: [{ id: m }]\n",
+            3,
+            7,
+            "result `-42` is not in the check-1e results table",
+        ),
+        (
+            "acedata:\n  answers:\n    - { bank_card: \"1\", result: \"-42\", description: custom, account_type: 9 }\nmerchants: [{ id: m }]\n",
+            3,
+            7,
+            "account_type 9",
+        ),
+    ]);
 }
 
 #[test]
 fn all_problems_are_reported_at_once_in_source_order() {
-    let yaml = format!(
-        "{BASE}    cards:\n      - {{ id: a, pan: \"4111111111111112\" }}\n      - {{ id: b, cardholder: x, pan: \"5555555555554444\" }}\n"
-    );
-    let error = problems(&yaml);
+    let error = problems(merchant!(
+        "    cards:\n      - { id: a, pan: \"4111111111111112\" }\n      - { id: b, cardholder: x, pan: \"5555555555554444\" }\n"
+    ));
     let lines: Vec<u64> = error.problems.iter().map(|p| p.line).collect();
     assert_eq!(lines, [4, 5], "{error}");
 }

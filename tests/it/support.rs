@@ -100,6 +100,28 @@ pub fn acedata(sandbox: &Sandbox, endpoint: &str, token: &str, body: Value) -> (
     acedata_raw(sandbox, endpoint, Some(token), &body.to_string())
 }
 
+/// HTTP status of a check-1e lookup of the ICBC debit card `6222020200112233446` with `token`.
+pub fn lookup_status(sandbox: &Sandbox, token: &str) -> u16 {
+    acedata(
+        sandbox,
+        "check-1e",
+        token,
+        serde_json::json!({ "bank_card": "6222020200112233446" }),
+    )
+    .0
+}
+
+/// Status of a GET with one extra header.
+pub fn get_status_with(url: &str, header: &str, value: &str) -> u16 {
+    client()
+        .get(url)
+        .header(header, value)
+        .send()
+        .expect("request sent")
+        .status()
+        .as_u16()
+}
+
 /// GET on the control API.
 pub fn admin_get(sandbox: &Sandbox, path: &str) -> (u16, Value) {
     status_json(

@@ -48,66 +48,34 @@ impl Endpoint {
     }
 
     /// The situations this endpoint must have an outcome for.
-    pub fn situations(self) -> &'static [Situation] {
+    pub fn situations(self) -> Vec<Situation> {
         use Situation::*;
-        const LOOKUP: &[Situation] = &[Found, MalformedCard, LuhnFailure, UnknownBin];
-        const VERIFY_2E: &[Situation] = &[
-            Passed,
-            MalformedCard,
-            LuhnFailure,
-            InvalidName,
-            UnknownBin,
-            UnknownCard,
-            HolderMismatch,
-            CardPending,
-            CardInactive,
-            CardFrozen,
-            CardLost,
-            CardClosed,
-            CardFailed,
-            CardExpired,
-        ];
-        const VERIFY_3E: &[Situation] = &[
-            Passed,
-            MalformedCard,
-            LuhnFailure,
-            InvalidName,
-            InvalidIdNumber,
-            UnknownBin,
-            UnknownCard,
-            HolderMismatch,
-            CardPending,
-            CardInactive,
-            CardFrozen,
-            CardLost,
-            CardClosed,
-            CardFailed,
-            CardExpired,
-        ];
-        const VERIFY_4E: &[Situation] = &[
-            Passed,
-            MalformedCard,
-            LuhnFailure,
-            InvalidName,
-            InvalidIdNumber,
-            InvalidPhone,
-            UnknownBin,
-            UnknownCard,
-            HolderMismatch,
-            CardPending,
-            CardInactive,
-            CardFrozen,
-            CardLost,
-            CardClosed,
-            CardFailed,
-            CardExpired,
-        ];
-        match self {
-            Endpoint::Check1e => LOOKUP,
-            Endpoint::Check2e => VERIFY_2E,
-            Endpoint::Check3e => VERIFY_3E,
-            Endpoint::Check4e => VERIFY_4E,
+        if self == Endpoint::Check1e {
+            return vec![Found, MalformedCard, LuhnFailure, UnknownBin];
         }
+        let mut situations = vec![
+            Passed,
+            MalformedCard,
+            LuhnFailure,
+            InvalidName,
+            UnknownBin,
+            UnknownCard,
+            HolderMismatch,
+            CardPending,
+            CardInactive,
+            CardFrozen,
+            CardLost,
+            CardClosed,
+            CardFailed,
+            CardExpired,
+        ];
+        if matches!(self, Endpoint::Check3e | Endpoint::Check4e) {
+            situations.push(InvalidIdNumber);
+        }
+        if self == Endpoint::Check4e {
+            situations.push(InvalidPhone);
+        }
+        situations
     }
 }
 
