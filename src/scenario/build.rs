@@ -706,7 +706,7 @@ pub(super) fn generate_pan(
         problems.at(
             bin.referenced,
             format!(
-                "BIN {} is not in the BIN table; add it under `bins:` or give `length`",
+                "BIN {} is not in the BIN table; add it to the top-level `bins:` or give `length`",
                 bin.value
             ),
         );

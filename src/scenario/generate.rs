@@ -11,7 +11,7 @@ use fake::locales::{EN, ZH_CN};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use rand::RngExt;
-use serde_saphyr::{Location, Spanned};
+use serde_saphyr::Spanned;
 
 use super::build::{amount, currency, default_expiry, generate_pan};
 use super::error::Problems;
@@ -45,36 +45,39 @@ enum Locale {
     En,
 }
 
-/// Adds the generated cardholders and cards to `world`.
+/// Largest number of cardholders and of cards per cardholder one `generate:` may ask for.
+const MAX_CARDHOLDERS: usize = 10_000;
+const MAX_CARDS_EACH: usize = 20;
+
+/// Adds the generated cardholders and cards to `world`; problems point at `generate:` unless a
+/// more precise value is to blame.
 pub(super) fn run(
-    section: &GenerateSection,
+    spanned: &Spanned<GenerateSection>,
     world: &mut World,
     bins: &BinTable,
     start: Timestamp,
     rng: &mut SandboxRng,
     problems: &mut Problems<'_>,
 ) {
-    let locale = match section.locale.as_ref().map(|l| l.value.as_str()) {
-        None | Some("zh_CN") => Locale::ZhCn,
-        Some("en") => Locale::En,
-        Some(other) => {
-            let at = section.locale.as_ref().map(|l| l.referenced);
-            if let Some(at) = at {
-                problems.at(at, format!("unknown locale `{other}`; zh_CN or en"));
-            }
+    let (section, at) = (&spanned.value, spanned.referenced);
+    let locale = match section.locale.as_ref() {
+        None => Locale::ZhCn,
+        Some(l) if l.value == "zh_CN" => Locale::ZhCn,
+        Some(l) if l.value == "en" => Locale::En,
+        Some(l) => {
+            problems.at(
+                l.referenced,
+                format!("unknown locale `{}`; zh_CN or en", l.value),
+            );
             return;
         }
     };
-    if section.cardholders > 10_000 {
-        if let Some(at) = section.locale.as_ref().map(|l| l.referenced) {
-            problems.at(at, "generate at most 10000 cardholders per merchant");
-        } else {
-            problems.at_line_column(
-                0,
-                0,
-                "generate at most 10000 cardholders per merchant".to_owned(),
-            );
-        }
+    let cards_each = section.cards_per_cardholder.unwrap_or(1);
+    if section.cardholders > MAX_CARDHOLDERS || cards_each > MAX_CARDS_EACH {
+        problems.at(
+            at,
+            format!("generate at most {MAX_CARDHOLDERS} cardholders and {MAX_CARDS_EACH} cards per cardholder"),
+        );
         return;
     }
     if let Some(issuer) = &section.issuer
@@ -104,13 +107,13 @@ pub(super) fn run(
         Some(list) => list.clone(),
         None => DEFAULT_BINS
             .iter()
-            .map(|b| Spanned::new((*b).to_owned(), Location::UNKNOWN, Location::UNKNOWN))
+            .map(|b| Spanned::new((*b).to_owned(), at, at))
             .collect(),
     };
     if bin_list.is_empty() {
+        problems.at(at, "`bins` is empty; leave it out for the default BINs");
         return;
     }
-    let cards_each = section.cards_per_cardholder.unwrap_or(1);
 
     for n in 1..=section.cardholders {
         let holder = fake_person(locale, format!("gen-{n:04}"), start, rng);
@@ -135,18 +138,16 @@ pub(super) fn run(
                 created_at: start,
             };
             if world.cards.insert(id.clone(), card).is_some() {
-                problems.at_line_column(
-                    0,
-                    0,
+                problems.at(
+                    at,
                     format!("generated card id `{id}` clashes with a listed card"),
                 );
             }
         }
         let id = holder.id.clone();
         if world.cardholders.insert(id.clone(), holder).is_some() {
-            problems.at_line_column(
-                0,
-                0,
+            problems.at(
+                at,
                 format!("generated cardholder id `{id}` clashes with a listed cardholder"),
             );
         }
@@ -276,6 +277,14 @@ mod tests {
             let phone = p.phone.as_ref().unwrap();
             assert!(phone.number.len() == 11 && phone.number.starts_with('1'));
             assert!(p.first_name.chars().all(crate::world::cardholder::is_cjk));
+        }
+    }
+
+    #[test]
+    fn default_bins_are_in_the_built_in_table() {
+        let table = BinTable::builtin().unwrap();
+        for bin in DEFAULT_BINS {
+            assert!(table.range(bin).is_some(), "{bin}");
         }
     }
 

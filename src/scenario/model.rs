@@ -141,7 +141,7 @@ pub struct MerchantSection {
     pub cardholders: Vec<CardholderSection>,
     #[serde(default)]
     pub cards: Vec<CardSection>,
-    pub generate: Option<GenerateSection>,
+    pub generate: Option<Spanned<GenerateSection>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -178,28 +178,109 @@ fn check_accepts_good_files_and_locates_problems_in_bad_ones() {
 
     let dir = std::env::temp_dir().join(format!("issuer-sandbox-check-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let bad = dir.join("bad.yaml");
-    std::fs::write(&bad, "merchants:\n  - id: m\n    cards:\n      - { id: c, cardholder: ghost, pan: \"4111111111111111\" }\n").unwrap();
-    let output = Command::new(BIN)
-        .args(["check", &scenario("default.yaml"), bad.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains(&format!("{}:4:30", bad.display())),
-        "{stderr}"
-    );
-    assert!(stderr.contains("no cardholder `ghost`"), "{stderr}");
-    assert!(
-        stderr.contains("4 |       - { id: c, cardholder: ghost"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("1 of 2 scenario files have problems"),
-        "{stderr}"
-    );
+    // (file, content, location, message): one per kind of mistake `check` must locate.
+    let cases = [
+        (
+            "unknown-key.yaml",
+            "merchants:\n  - id: m\n    nmae: x\n",
+            "3:5",
+            "unknown field `nmae`",
+        ),
+        (
+            "wrong-type.yaml",
+            "seed: lots\nmerchants: [{ id: m }]\n",
+            "1:7",
+            "invalid u64",
+        ),
+        (
+            "bad-date.yaml",
+            "merchants:\n  - id: m\n    cardholders:\n      - { id: a, first_name: A, last_name: B, birthday: 1990-02-30 }\n",
+            "4:57",
+            "birthday",
+        ),
+        (
+            "duplicate-id.yaml",
+            "merchants:\n  - id: m\n    cards:\n      - { id: c, pan: \"4111111111111111\" }\n      - { id: c, pan: \"5555555555554444\" }\n",
+            "5:15",
+            "duplicate card id `c`",
+        ),
+        (
+            "dangling.yaml",
+            "merchants:\n  - id: m\n    cards:\n      - { id: c, cardholder: ghost, pan: \"4111111111111111\" }\n",
+            "4:30",
+            "no cardholder `ghost`",
+        ),
+    ];
+    for (name, content, location, message) in cases {
+        let bad = dir.join(name);
+        std::fs::write(&bad, content).unwrap();
+        let output = Command::new(BIN)
+            .args(["check", &scenario("default.yaml"), bad.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{name}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&format!("{}:{location}", bad.display())),
+            "{name}: {stderr}"
+        );
+        assert!(stderr.contains(message), "{name}: {stderr}");
+        let line = location.split(':').next().unwrap();
+        assert!(
+            stderr.contains(&format!("{line} |")),
+            "{name}: no snippet in {stderr}"
+        );
+        assert!(
+            stderr.contains("1 of 2 scenario files have problems"),
+            "{stderr}"
+        );
+    }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_default_scenario_gives_the_documented_errors_from_the_binary() {
+    let (mut child, url) = serve(&[]);
+    let client = reqwest::blocking::Client::new();
+    let post = |token: Option<&str>, card: &str| {
+        let mut request = client
+            .post(format!("{url}/identity/bankcard/check-1e"))
+            .body(format!(r#"{{"bank_card":"{card}"}}"#));
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let response = request.send().unwrap();
+        let status = response.status().as_u16();
+        (status, response.json::<serde_json::Value>().unwrap())
+    };
+    let (status, body) = post(Some("demo-acedata-token"), "6222020200112233446");
+    assert_eq!(
+        (
+            status,
+            body["result"].as_str(),
+            body["account_bank"].as_str(),
+            body["account_type"].as_i64()
+        ),
+        (200, Some("0"), Some("工商银行"), Some(1))
+    );
+    let (status, body) = post(Some("demo-acedata-token"), "6222020200112233445");
+    assert_eq!(
+        (status, body["result"].as_str()),
+        (200, Some("-3")),
+        "Luhn-invalid: {body}"
+    );
+    let (status, body) = post(None, "6222020200112233446");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("invalid_token"))
+    );
+    // 20 requests/second per token (burst 20): 40 back-to-back requests must hit the limit.
+    let limited = (0..40)
+        .map(|_| post(Some("demo-acedata-token"), "6222020200112233446"))
+        .find(|(status, _)| *status == 429);
+    let (_, body) = limited.expect("no 429 among 40 back-to-back requests");
+    assert_eq!(body["error"]["code"], "too_many_requests");
+    terminate(&mut child);
 }
 
 #[test]
