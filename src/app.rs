@@ -190,6 +190,14 @@ impl Running {
         }
     }
 
+    /// Puts every tenant, and the stream shared by tenant-less requests, back to the start.
+    pub fn reset_all(&self) {
+        for tenant in &self.tenants {
+            self.reset_tenant(tenant);
+        }
+        *lock(&self.shared_rng) = rng::stream(self.scenario.seed, "shared");
+    }
+
     /// Runs `f` with the random stream shared by requests that have no tenant.
     pub fn with_shared_rng<R>(&self, f: impl FnOnce(&mut SandboxRng) -> R) -> R {
         f(&mut lock(&self.shared_rng))

@@ -23,7 +23,7 @@ Examples:
 
   curl -s http://127.0.0.1:8080/identity/bankcard/check-1e \\
        -H 'Authorization: Bearer demo-acedata-token' -H 'Content-Type: application/json' \\
-       -d '{\"bank_card\":\"6222020200112233445\"}'";
+       -d '{\"bank_card\":\"6222020200112233446\"}'";
 
 /// A stateful fake of card-issuing provider APIs (AceData, KeySecure, Pagsmile, KazePay).
 #[derive(Debug, Parser)]
@@ -67,10 +67,10 @@ struct ServeArgs {
     #[arg(long, env = "ISSUER_SANDBOX_ADMIN_ALLOW_REMOTE")]
     admin_allow_remote: bool,
     /// Largest accepted request body, e.g. 16MiB, 512KiB, 1000000.
-    #[arg(long, default_value = "16MiB", value_parser = parse_size)]
+    #[arg(long, default_value = "16MiB", value_parser = parse_size, env = "ISSUER_SANDBOX_BODY_LIMIT")]
     body_limit: usize,
     /// Journal entries kept before the oldest are dropped.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, env = "ISSUER_SANDBOX_JOURNAL_CAPACITY")]
     journal_capacity: usize,
 }
 
@@ -94,7 +94,11 @@ struct HealthcheckArgs {
     #[arg(long, env = "ISSUER_SANDBOX_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
     /// Give up after this many milliseconds.
-    #[arg(long, default_value_t = 2000)]
+    #[arg(
+        long,
+        default_value_t = 2000,
+        env = "ISSUER_SANDBOX_HEALTHCHECK_TIMEOUT_MS"
+    )]
     timeout_ms: u64,
 }
 
@@ -104,6 +108,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => {
             init_logging(cli.log_format);
+            log_panics();
             serve(args)
         }
         Command::Check(args) => Ok(check(&args.files)),
@@ -123,6 +128,19 @@ fn init_logging(format: LogFormat) {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().flatten_event(true).init(),
     }
+}
+
+/// Panics (caught per request) are reported through the log, so `--log-format json` stays one
+/// JSON object per line.
+fn log_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let message = crate::server::panic_message(info.payload());
+        tracing::error!(%location, %message, "panic");
+    }));
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -159,7 +177,20 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let _ = std::io::Write::write_all(&mut stdout, banner(&app, addr).as_bytes());
         let _ = std::io::Write::flush(&mut stdout);
         drop(stdout);
-        crate::server::run(listener, app, crate::server::shutdown_signal()).await;
+        crate::server::run(listener, app, async {
+            crate::server::shutdown_signal().await;
+            // A second signal during the drain stops at once.
+            tokio::spawn(async {
+                crate::server::shutdown_signal().await;
+                tracing::warn!("second signal: exiting without waiting for open connections");
+                #[allow(
+                    clippy::exit,
+                    reason = "the user asked twice; there is nothing left to unwind"
+                )]
+                std::process::exit(130);
+            });
+        })
+        .await;
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -201,7 +232,7 @@ fn check(files: &[PathBuf]) -> ExitCode {
                 let (holders, cards) = (0..scenario.tenants.len())
                     .filter_map(|i| scenario.fresh_world(i))
                     .fold((0, 0), |(h, c), w| {
-                        (h + w.cardholders.len(), c + w.cards.len())
+                        (h + w.cardholders.len(), c + w.cards().len())
                     });
                 println!(
                     "ok: {} ({} merchants, {holders} cardholders, {cards} cards)",

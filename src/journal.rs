@@ -5,6 +5,7 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
+use bytes::Bytes;
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
@@ -32,25 +33,98 @@ pub struct Entry {
     pub note: Option<String>,
 }
 
-/// A body as the journal shows it: parsed JSON when it is JSON, text otherwise, and the
-/// decrypted form when the provider could decrypt it.
-#[derive(Clone, Debug, Serialize)]
+/// Bodies are kept up to this many bytes; longer ones are cut (and marked `truncated`), so a
+/// full journal stays small whatever clients send.
+pub const BODY_CAP: usize = 64 * 1024;
+
+/// A body as the journal keeps it: the raw bytes (cut at [`BODY_CAP`]) and, for providers
+/// whose wire body is an envelope, the decrypted form. Shown as parsed JSON when it is JSON,
+/// text otherwise.
+#[derive(Clone, Debug)]
 pub struct Body {
-    pub raw: Value,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub decrypted: Option<Value>,
+    bytes: Bytes,
+    size: usize,
+    decrypted: Option<Value>,
 }
 
 impl Body {
-    /// Journal form of raw bytes.
-    pub fn from_bytes(bytes: &[u8], decrypted: Option<Value>) -> Body {
-        let raw = if bytes.is_empty() {
-            Value::Null
+    /// Keeps `bytes` (a copy of the first [`BODY_CAP`] bytes if longer) and `decrypted`.
+    pub fn new(bytes: Bytes, decrypted: Option<Value>) -> Body {
+        let size = bytes.len();
+        // A slice would keep the whole (up to 16 MiB) buffer alive; copy the prefix instead.
+        let bytes = if size > BODY_CAP {
+            Bytes::copy_from_slice(&bytes[..BODY_CAP])
         } else {
-            serde_json::from_slice(bytes)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
+            bytes
         };
-        Body { raw, decrypted }
+        let decrypted = decrypted.map(|value| {
+            let text = value.to_string();
+            if text.len() > BODY_CAP {
+                Value::String(cut(&text).to_owned())
+            } else {
+                value
+            }
+        });
+        Body {
+            bytes,
+            size,
+            decrypted,
+        }
+    }
+
+    /// The body as JSON if it parses, else as (lossy UTF-8) text, `null` when empty.
+    pub fn raw(&self) -> Value {
+        if self.bytes.is_empty() {
+            return Value::Null;
+        }
+        serde_json::from_slice(&self.bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&self.bytes).into_owned()))
+    }
+
+    /// The kept bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The body's size on the wire.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// Whether only the first [`BODY_CAP`] bytes were kept.
+    pub fn is_truncated(&self) -> bool {
+        self.size > self.bytes.len()
+    }
+
+    /// The decrypted body, when the provider could decrypt it.
+    pub fn decrypted(&self) -> Option<&Value> {
+        self.decrypted.as_ref()
+    }
+}
+
+/// The longest prefix of `text` within [`BODY_CAP`] bytes that ends on a character boundary.
+fn cut(text: &str) -> &str {
+    let mut end = BODY_CAP.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// `{"raw": ..., "size": N, "truncated": true?, "decrypted": ...?}`
+impl Serialize for Body {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("raw", &self.raw())?;
+        map.serialize_entry("size", &self.size)?;
+        if self.is_truncated() {
+            map.serialize_entry("truncated", &true)?;
+        }
+        if let Some(decrypted) = &self.decrypted {
+            map.serialize_entry("decrypted", decrypted)?;
+        }
+        map.end()
     }
 }
 
@@ -175,8 +249,8 @@ mod tests {
             tenant: tenant.map(Into::into),
             status: 200,
             latency_ms: 0.0,
-            request: Body::from_bytes(b"{}", None),
-            response: Body::from_bytes(b"not json", None),
+            request: Body::new(Bytes::from_static(b"{}"), None),
+            response: Body::new(Bytes::from_static(b"not json"), None),
             note: None,
         }
     }
@@ -225,7 +299,23 @@ mod tests {
     #[test]
     fn bodies_keep_json_and_fall_back_to_text() {
         let e = entry("acedata", None);
-        assert_eq!(e.request.raw, serde_json::json!({}));
-        assert_eq!(e.response.raw, Value::String("not json".into()));
+        assert_eq!(e.request.raw(), serde_json::json!({}));
+        assert_eq!(e.response.raw(), Value::String("not json".into()));
+        assert_eq!(
+            serde_json::to_value(&e.request).unwrap(),
+            serde_json::json!({ "raw": {}, "size": 2 })
+        );
+    }
+
+    #[test]
+    fn big_bodies_are_cut_and_marked() {
+        let big = Bytes::from(vec![b'x'; BODY_CAP * 3]);
+        let body = Body::new(big, Some(Value::String("é".repeat(BODY_CAP))));
+        assert_eq!(body.bytes().len(), BODY_CAP);
+        assert_eq!(body.size(), BODY_CAP * 3);
+        assert!(body.is_truncated());
+        let shown = serde_json::to_value(&body).unwrap();
+        assert_eq!(shown["truncated"], true);
+        assert!(shown["decrypted"].as_str().unwrap().len() <= BODY_CAP);
     }
 }

@@ -184,10 +184,7 @@ impl Sandbox {
 
     /// Puts every tenant back to the scenario start (the journal is kept).
     pub fn reset(&self) {
-        let running = self.app.running();
-        for tenant in running.tenants() {
-            running.reset_tenant(tenant);
-        }
+        self.app.running().reset_all();
     }
 
     /// Puts one tenant back to the scenario start; false if there is no such tenant.

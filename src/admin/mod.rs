@@ -11,9 +11,10 @@ mod scenario;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use bytes::Bytes;
-use http::{Method, Request, StatusCode, header};
+use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use serde::Deserialize;
@@ -96,21 +97,22 @@ impl AdminRequest {
             .map_err(|e| AdminError::bad_request(format!("invalid JSON body: {e}")))
     }
 
-    /// The tenant named by `?tenant=` (or `tenant` in the body), if any.
+    /// The tenant named by `?tenant=ID` or a `{"tenant": ID}` body, if any. Any other body is
+    /// refused, so a typo never widens a call to every tenant.
     fn tenant_param(&self) -> Result<Option<String>, AdminError> {
-        if let Some(tenant) = self.query.get("tenant") {
-            return Ok(Some(tenant.clone()));
-        }
         #[derive(Deserialize)]
-        struct WithTenant {
+        #[serde(deny_unknown_fields)]
+        struct TenantBody {
             tenant: Option<String>,
         }
-        if self.body.is_empty() {
-            return Ok(None);
+        let from_body = self.json::<TenantBody>()?.tenant;
+        match (self.query.get("tenant"), from_body) {
+            (Some(q), Some(b)) if *q != b => Err(AdminError::bad_request(format!(
+                "the query names tenant `{q}` and the body `{b}`"
+            ))),
+            (Some(q), _) => Ok(Some(q.clone())),
+            (None, b) => Ok(b),
         }
-        Ok(serde_json::from_slice::<WithTenant>(&self.body)
-            .ok()
-            .and_then(|w| w.tenant))
     }
 }
 
@@ -152,7 +154,15 @@ pub(crate) async fn handle(
         query,
         body,
     };
-    route_request(app, &request).unwrap_or_else(AdminError::into_response)
+    // A bug in a control endpoint must not take the connection down with it.
+    match catch_unwind(AssertUnwindSafe(|| route_request(app, &request))) {
+        Ok(result) => result.unwrap_or_else(AdminError::into_response),
+        Err(payload) => {
+            let message = crate::server::panic_message(payload.as_ref());
+            tracing::error!(route = %request.route, %message, "control endpoint panicked");
+            AdminError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message).into_response()
+        }
+    }
 }
 
 fn route_request(app: &App, request: &AdminRequest) -> AdminResult {
@@ -195,13 +205,8 @@ fn authorize(app: &App, peer: SocketAddr, headers: &http::HeaderMap) -> Result<(
         let presented = headers
             .get("x-admin-token")
             .and_then(|v| v.to_str().ok())
-            .or_else(|| {
-                let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-                value
-                    .strip_prefix("Bearer ")
-                    .or_else(|| value.strip_prefix("bearer "))
-            })
-            .map(str::trim);
+            .map(str::trim)
+            .or_else(|| crate::headers::bearer_token(headers));
         return match presented {
             Some(token) if constant_time_eq(token.as_bytes(), expected.as_bytes()) => Ok(()),
             _ => Err(AdminError::new(

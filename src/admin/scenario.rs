@@ -14,8 +14,12 @@ const UPLOAD_ORIGIN: &str = "<PUT /__admin/scenario>";
 pub(super) fn reset(running: &Running, request: &AdminRequest) -> AdminResult {
     let tenant = request.tenant_param()?;
     let tenants = selected_tenants(running, tenant.as_deref())?;
-    for t in &tenants {
-        running.reset_tenant(t);
+    if tenant.is_none() {
+        running.reset_all();
+    } else {
+        for t in &tenants {
+            running.reset_tenant(t);
+        }
     }
     let ids: Vec<&str> = tenants.iter().map(|t| t.id.as_str()).collect();
     Ok(respond::json(StatusCode::OK, &json!({ "reset": ids })))

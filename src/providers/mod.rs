@@ -37,13 +37,16 @@ pub struct Request<'a> {
 }
 
 /// What went wrong outside the provider's own handling.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Failure {
     /// The body exceeded the configured limit (bytes).
+    #[error("request body larger than the {limit}-byte limit")]
     BodyTooLarge { limit: usize },
-    /// The body could not be read (the client went away mid-body, a malformed chunk, ...).
+    /// The body could not be read (the client went away mid-body, a malformed chunk, a stall).
+    #[error("request body could not be read")]
     BodyUnreadable,
     /// The handler panicked; the message is for logs and the journal, not the client.
+    #[error("handler panicked: {message}")]
     Panic { message: String },
 }
 
@@ -97,8 +100,8 @@ pub trait Provider: Send + Sync + 'static {
     /// may take, briefly.
     fn handle(&self, running: &Running, request: &Request<'_>) -> Reply;
 
-    /// The provider's own error reply for a failure the server detected.
-    fn failure(&self, running: &Running, failure: &Failure) -> Reply;
+    /// The provider's own error reply for a failure the server detected on a request to `path`.
+    fn failure(&self, running: &Running, path: &str, failure: &Failure) -> Reply;
 
     /// Lines for the start-up banner: where to send requests and with which credentials.
     fn banner(&self, running: &Running, base_url: &str) -> String {

@@ -14,9 +14,9 @@ use serde_saphyr::{Location, Spanned};
 use super::error::{Problems, ScenarioError};
 use super::keys::{self, KeyRole};
 use super::model::{
-    AccountSection, AceDataSection, AceDataTokenSection, AddressSection, CardSection,
-    CardholderSection, CredentialsSection, KeyPairSection, MerchantSection, RateLimitSection,
-    ScenarioFile,
+    AccountSection, AceDataSection, AceDataTokenSection, AddressSection, AnswerSection,
+    CardSection, CardholderSection, CredentialsSection, KeyPairSection, MerchantSection,
+    RateLimitSection, ScenarioFile,
 };
 use super::{Scenario, TenantSetup, generate, profiles};
 use crate::credentials::{
@@ -24,7 +24,7 @@ use crate::credentials::{
 };
 use crate::providers;
 use crate::providers::acedata::settings::{
-    Answer, Endpoint, EndpointTable, GatewayError, Settings,
+    Answer, Endpoint, EndpointTable, GatewayError, Language, Settings,
 };
 use crate::world::bins::{Bank, BinTable};
 use crate::world::ratelimit::RateLimit;
@@ -57,7 +57,7 @@ pub(super) fn build(
         frozen: file.clock.as_ref().is_some_and(|c| c.frozen),
     };
     let bins = build_bins(&file, &mut problems, origin)?;
-    let acedata = build_acedata(file.acedata, &mut problems, origin)?;
+    let acedata = build_acedata(file.acedata, &mut problems)?;
     let platform_keys = build_platform_keys(file.platform_keys, base_dir, &mut problems);
     let context = Context {
         seed: file.seed,
@@ -83,9 +83,7 @@ pub(super) fn build(
             );
         }
         check_unique_credentials(&merchant.credentials, &mut credential_owners, &mut problems);
-        if let Some(tenant) = build_tenant(merchant, &context, &acedata, &mut problems) {
-            tenants.push(tenant);
-        }
+        tenants.push(build_tenant(merchant, &context, &acedata, &mut problems));
     }
 
     if !problems.is_empty() {
@@ -113,12 +111,37 @@ fn build_bins(
     let mut bins = BinTable::builtin()
         .map_err(|e| ScenarioError::unlocated(origin, format!("built-in BIN table: {e}")))?;
     for bank in &file.banks {
-        bins.add_bank(Bank {
-            code: bank.code.clone(),
-            name_zh: bank.name_zh.clone(),
-            name_en: bank.name_en.clone(),
-            country: bank.country.clone(),
-        });
+        let b = &bank.value;
+        let code_ok = !b.code.is_empty()
+            && b.code
+                .bytes()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_');
+        if !code_ok {
+            problems.at(
+                bank.referenced,
+                format!("bank code `{}` must be A-Z, 0-9 or _", b.code),
+            );
+        } else if b.name_zh.trim().is_empty() || b.name_en.trim().is_empty() {
+            problems.at(
+                bank.referenced,
+                format!("bank {} needs name_zh and name_en", b.code),
+            );
+        } else if !is_country_code(&b.country) {
+            problems.at(
+                bank.referenced,
+                format!(
+                    "bank {}: `{}` is not an ISO 3166 two-letter country code",
+                    b.code, b.country
+                ),
+            );
+        } else {
+            bins.add_bank(Bank {
+                code: b.code.clone(),
+                name_zh: b.name_zh.clone(),
+                name_en: b.name_en.clone(),
+                country: b.country.clone(),
+            });
+        }
     }
     for range in &file.bins {
         let r = &range.value;
@@ -133,9 +156,10 @@ fn build_bins(
 fn build_acedata(
     section: Option<Spanned<AceDataSection>>,
     problems: &mut Problems<'_>,
-    origin: &str,
 ) -> Result<Settings, ScenarioError> {
     let mut merged = profiles::acedata()?;
+    // Problems in the merged profile are the scenario's if it has an `acedata:` section;
+    // otherwise the built-in profile is broken, which a unit test rules out.
     let location = section.as_ref().map(|s| s.referenced);
     let overrides = section.map(|s| s.value).unwrap_or_default();
     merged.language = overrides.language.or(merged.language);
@@ -147,12 +171,53 @@ fn build_acedata(
     }
     merged.gateway_errors.extend(overrides.gateway_errors);
 
-    // Problems in the merged profile are the scenario's if it has an `acedata:` section,
-    // otherwise the built-in profile is broken, which a unit test rules out.
-    let mut report = |message: String| match location {
+    let endpoints = acedata_tables(&mut merged, location, problems);
+    for error in GatewayError::ALL {
+        match merged.gateway_errors.get(&error) {
+            None => profile_problem(
+                problems,
+                location,
+                format!(
+                    "acedata: gateway error `{}` has no status and message",
+                    error.code()
+                ),
+            ),
+            Some(text) if !(400..=599).contains(&text.status) => profile_problem(
+                problems,
+                location,
+                format!(
+                    "acedata: gateway error `{}` has status {}; use 400–599",
+                    error.code(),
+                    text.status
+                ),
+            ),
+            Some(_) => {}
+        }
+    }
+    let answers = acedata_answers(overrides.answers, &endpoints, problems);
+    Ok(Settings {
+        language: merged.language.unwrap_or(Language::Zh),
+        rate_limit: merged.rate_limit.and_then(rate_limit),
+        endpoints,
+        gateway_errors: merged.gateway_errors,
+        answers,
+    })
+}
+
+fn profile_problem(problems: &mut Problems<'_>, location: Option<Location>, message: String) {
+    match location {
         Some(at) => problems.at(at, message),
         None => problems.at_line_column(0, 0, format!("built-in AceData profile: {message}")),
-    };
+    }
+}
+
+/// Every endpoint must map each of its situations to a code that has a text. Outcomes for
+/// situations an endpoint does not have are ignored (the built-in profile shares one table).
+fn acedata_tables(
+    merged: &mut AceDataSection,
+    location: Option<Location>,
+    problems: &mut Problems<'_>,
+) -> BTreeMap<Endpoint, EndpointTable> {
     let mut endpoints = BTreeMap::new();
     for endpoint in Endpoint::ALL {
         let table = merged.endpoints.remove(&endpoint).unwrap_or_default();
@@ -162,17 +227,15 @@ fn build_acedata(
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default();
-            match table.outcomes.get(&situation) {
-                None => report(format!(
-                    "acedata: {} has no outcome for `{key}`",
-                    endpoint.name()
-                )),
-                Some(code) if !table.results.contains_key(code) => report(format!(
+            let message = match table.outcomes.get(&situation) {
+                None => format!("acedata: {} has no outcome for `{key}`", endpoint.name()),
+                Some(code) if !table.results.contains_key(code) => format!(
                     "acedata: {} outcome `{key}` is result `{code}`, which has no entry under results",
                     endpoint.name()
-                )),
-                Some(_) => {}
-            }
+                ),
+                Some(_) => continue,
+            };
+            profile_problem(problems, location, message);
         }
         endpoints.insert(
             endpoint,
@@ -182,21 +245,22 @@ fn build_acedata(
             },
         );
     }
-    for error in GatewayError::ALL {
-        if !merged.gateway_errors.contains_key(&error) {
-            report(format!(
-                "acedata: gateway error `{}` has no status and message",
-                error.code()
-            ));
-        }
-    }
+    endpoints
+}
 
+/// Pinned answers by card number; each must have a text and pin a card at most once per
+/// endpoint.
+fn acedata_answers(
+    sections: Vec<Spanned<AnswerSection>>,
+    endpoints: &BTreeMap<Endpoint, EndpointTable>,
+    problems: &mut Problems<'_>,
+) -> HashMap<String, Vec<Answer>> {
     let mut answers: HashMap<String, Vec<Answer>> = HashMap::new();
-    for answer in overrides.answers {
-        let a = answer.value;
+    for answer in sections {
+        let (a, at) = (answer.value, answer.referenced);
         let applies_to: Vec<Endpoint> = a.endpoint.map_or(Endpoint::ALL.to_vec(), |e| vec![e]);
         if a.bank_card.is_empty() {
-            problems.at(answer.referenced, "answer: bank_card is empty");
+            problems.at(at, "answer: bank_card is empty");
         }
         if a.description.is_none()
             && let Some(missing) = applies_to
@@ -204,7 +268,7 @@ fn build_acedata(
                 .find(|e| !endpoints[e].results.contains_key(&a.result))
         {
             problems.at(
-                answer.referenced,
+                at,
                 format!(
                     "answer for {}: result `{}` is not in the {} results table; give a description",
                     a.bank_card,
@@ -217,11 +281,19 @@ fn build_acedata(
             && !matches!(account_type, -1 | 1..=4)
         {
             problems.at(
-                answer.referenced,
+                at,
                 format!("answer: account_type {account_type} is not -1, 1, 2, 3 or 4"),
             );
         }
-        answers.entry(a.bank_card).or_default().push(Answer {
+        let pins = answers.entry(a.bank_card.clone()).or_default();
+        if pins.iter().any(|p| p.endpoint == a.endpoint) {
+            let scope = a.endpoint.map_or("all endpoints", Endpoint::name);
+            problems.at(
+                at,
+                format!("card {} already has an answer for {scope}", a.bank_card),
+            );
+        }
+        pins.push(Answer {
             endpoint: a.endpoint,
             result: a.result,
             description: a.description,
@@ -229,17 +301,7 @@ fn build_acedata(
             account_type: a.account_type,
         });
     }
-
-    let _ = origin;
-    Ok(Settings {
-        language: merged
-            .language
-            .unwrap_or(crate::providers::acedata::settings::Language::Zh),
-        rate_limit: merged.rate_limit.and_then(rate_limit),
-        endpoints,
-        gateway_errors: merged.gateway_errors,
-        answers,
-    })
+    answers
 }
 
 /// `per_second: 0` means unlimited.
@@ -328,7 +390,7 @@ fn build_tenant(
     context: &Context<'_>,
     acedata: &Settings,
     problems: &mut Problems<'_>,
-) -> Option<TenantSetup> {
+) -> TenantSetup {
     let id = section.id.value.clone();
     if !valid_id(&id) {
         problems.at(
@@ -368,9 +430,9 @@ fn build_tenant(
             world.cardholders.insert(holder.id.clone(), holder);
         }
     }
-    let mut pans: HashMap<String, Location> = HashMap::new();
+    let mut pan_lines: HashMap<String, u64> = HashMap::new();
     for card in section.cards {
-        if world.cards.contains_key(&card.id.value) {
+        if world.cards().contains_key(&card.id.value) {
             problems.at(
                 card.id.referenced,
                 format!("duplicate card id `{}`", card.id.value),
@@ -378,18 +440,22 @@ fn build_tenant(
             continue;
         }
         let id_location = card.id.referenced;
-        if let Some(card) = build_card(card, &world, context, &mut setup_rng, problems) {
-            if let Some(first) = pans.insert(card.pan.clone(), id_location) {
-                problems.at(
-                    id_location,
-                    format!(
-                        "card number {} is already used by the card at line {}",
-                        card.pan,
-                        first.line()
-                    ),
-                );
+        let Some(card) = build_card(card, &world, context, &mut setup_rng, problems) else {
+            continue;
+        };
+        match pan_lines.get(&card.pan) {
+            Some(first) => problems.at(
+                id_location,
+                format!(
+                    "card number {} is already used by the card at line {first}",
+                    card.pan
+                ),
+            ),
+            None => {
+                pan_lines.insert(card.pan.clone(), id_location.line());
+                // Ids and PANs were both checked just above, so the insert cannot be refused.
+                let _ = world.insert_card(card);
             }
-            world.cards.insert(card.id.clone(), card);
         }
     }
     if let Some(generate) = section.generate {
@@ -402,10 +468,10 @@ fn build_tenant(
             problems,
         );
     }
-    Some(TenantSetup {
+    TenantSetup {
         credentials,
         initial: world,
-    })
+    }
 }
 
 fn build_credentials(
@@ -766,7 +832,7 @@ pub(super) fn amount(
 }
 
 fn check_country(code: &Spanned<String>, problems: &mut Problems<'_>) {
-    if !(code.value.len() == 2 && code.value.bytes().all(|b| b.is_ascii_uppercase())) {
+    if !is_country_code(&code.value) {
         problems.at(
             code.referenced,
             format!(
@@ -775,6 +841,10 @@ fn check_country(code: &Spanned<String>, problems: &mut Problems<'_>) {
             ),
         );
     }
+}
+
+fn is_country_code(code: &str) -> bool {
+    code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase())
 }
 
 fn valid_id(id: &str) -> bool {

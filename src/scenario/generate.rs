@@ -119,7 +119,7 @@ pub(super) fn run(
         let holder = fake_person(locale, format!("gen-{n:04}"), start, rng);
         for c in 1..=cards_each {
             let bin = &bin_list[rng.random_range(0..bin_list.len())];
-            let Some(pan) = generate_pan(bin, None, bins, rng, problems) else {
+            let Some(pan) = distinct_pan(bin, world, bins, rng, problems) else {
                 return;
             };
             let id = format!("{}-card-{c}", holder.id);
@@ -137,7 +137,7 @@ pub(super) fn run(
                 blocked: Money::zero(card_currency.clone()),
                 created_at: start,
             };
-            if world.cards.insert(id.clone(), card).is_some() {
+            if world.insert_card(card).is_err() {
                 problems.at(
                     at,
                     format!("generated card id `{id}` clashes with a listed card"),
@@ -152,6 +152,32 @@ pub(super) fn run(
             );
         }
     }
+}
+
+/// A PAN on `bin` that no card of the world has yet; a BIN too short to hold that many distinct
+/// numbers is reported rather than looped on.
+fn distinct_pan(
+    bin: &Spanned<String>,
+    world: &World,
+    bins: &BinTable,
+    rng: &mut SandboxRng,
+    problems: &mut Problems<'_>,
+) -> Option<String> {
+    const ATTEMPTS: usize = 64;
+    for _ in 0..ATTEMPTS {
+        let pan = generate_pan(bin, None, bins, rng, problems)?;
+        if world.card_by_pan(&pan).is_none() {
+            return Some(pan);
+        }
+    }
+    problems.at(
+        bin.referenced,
+        format!(
+            "BIN {} leaves too few card numbers for this many distinct cards",
+            bin.value
+        ),
+    );
+    None
 }
 
 fn fake_person(locale: Locale, id: String, start: Timestamp, rng: &mut SandboxRng) -> Cardholder {

@@ -29,7 +29,7 @@ pub struct ScenarioFile {
     pub clock: Option<ClockSection>,
     /// Banks added to (or replacing) the built-in bank list.
     #[serde(default)]
-    pub banks: Vec<BankSection>,
+    pub banks: Vec<Spanned<BankSection>>,
     /// BIN ranges added to (or replacing) the built-in BIN table.
     #[serde(default)]
     pub bins: Vec<Spanned<BinSection>>,

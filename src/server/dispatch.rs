@@ -5,7 +5,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{Request, header};
@@ -19,38 +19,45 @@ use crate::app::{App, Running};
 use crate::journal::{Body, Entry};
 use crate::providers::{self, Failure, Provider, Reply};
 
+/// How long a client may take to send a whole body once its headers are in.
+const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Handles one request; never fails (every failure becomes a response).
 pub(super) async fn handle(
     app: Arc<App>,
     peer: SocketAddr,
     request: Request<Incoming>,
 ) -> Result<HttpResponse, Infallible> {
+    let started = Instant::now();
     let path = request.uri().path().to_owned();
+    let method = request.method().clone();
     if path == "/__admin" || path.starts_with("/__admin/") {
-        return Ok(admin::handle(&app, peer, request).await);
+        let response = admin::handle(&app, peer, request).await;
+        log_exchange(
+            "admin",
+            &method,
+            &path,
+            response.status().as_u16(),
+            started,
+            None,
+            None,
+        );
+        return Ok(response);
     }
     let running = app.running();
     let Some(provider) = route(&app, &running, &path) else {
-        return Ok(respond::not_found(
-            &app,
-            &running,
-            request.method().as_str(),
-            &path,
-        ));
+        let response = respond::not_found(&app, &running, method.as_str(), &path);
+        log_exchange("-", &method, &path, 404, started, None, None);
+        return Ok(response);
     };
 
     let arrived = Timestamp::now();
-    let started = Instant::now();
     let (parts, body) = request.into_parts();
     let body = read_body(body, &parts.headers, app.config.body_limit).await;
     let (reply, body_bytes, note) = match body {
         Err(failure) => {
-            let note = format!("{failure:?}");
-            (
-                provider.failure(&running, &failure),
-                Bytes::new(),
-                Some(note),
-            )
+            let reply = provider.failure(&running, &path, &failure);
+            (reply, Bytes::new(), Some(failure.to_string()))
         }
         Ok(bytes) => {
             let provider_request = providers::Request {
@@ -66,30 +73,25 @@ pub(super) async fn handle(
             })) {
                 Ok(reply) => (reply, bytes, None),
                 Err(payload) => {
-                    let message = panic_message(payload.as_ref());
-                    tracing::error!(provider = provider.name(), %path, %message, "handler panicked");
                     let failure = Failure::Panic {
-                        message: message.clone(),
+                        message: panic_message(payload.as_ref()),
                     };
-                    (
-                        provider.failure(&running, &failure),
-                        bytes,
-                        Some(format!("handler panicked: {message}")),
-                    )
+                    tracing::error!(provider = provider.name(), %path, %failure, "handler panicked");
+                    let reply = provider.failure(&running, &path, &failure);
+                    (reply, bytes, Some(failure.to_string()))
                 }
             }
         }
     };
     let latency = started.elapsed();
-    tracing::info!(
-        provider = provider.name(),
-        method = %parts.method,
-        %path,
-        operation = reply.trace.operation.as_deref().unwrap_or("-"),
-        tenant = reply.trace.tenant.as_deref().unwrap_or("-"),
-        status = reply.status.as_u16(),
-        latency_us = latency.as_micros() as u64,
-        "request"
+    log_exchange(
+        provider.name(),
+        &parts.method,
+        &path,
+        reply.status.as_u16(),
+        started,
+        reply.trace.operation.as_deref(),
+        reply.trace.tenant.as_deref(),
     );
     let response = respond::reply(&reply);
     let exchange = Exchange {
@@ -102,6 +104,28 @@ pub(super) async fn handle(
     };
     journal(&app, provider.as_ref(), exchange, reply);
     Ok(response)
+}
+
+/// One log line per exchange, providers, control API and 404s alike.
+fn log_exchange(
+    target: &str,
+    method: &http::Method,
+    path: &str,
+    status: u16,
+    started: Instant,
+    operation: Option<&str>,
+    tenant: Option<&str>,
+) {
+    tracing::info!(
+        provider = target,
+        %method,
+        %path,
+        operation = operation.unwrap_or("-"),
+        tenant = tenant.unwrap_or("-"),
+        status,
+        latency_us = started.elapsed().as_micros() as u64,
+        "request"
+    );
 }
 
 /// The provider claiming the longest prefix of `path`.
@@ -121,7 +145,8 @@ fn route(app: &App, running: &Running, path: &str) -> Option<Arc<dyn Provider>> 
         .map(|(_, p)| p.clone())
 }
 
-/// Reads the whole body, refusing more than `limit` bytes (early, when Content-Length says so).
+/// Reads the whole body, refusing more than `limit` bytes (early, when Content-Length says so)
+/// and bodies that do not arrive within [`BODY_READ_TIMEOUT`].
 async fn read_body(
     body: Incoming,
     headers: &http::HeaderMap,
@@ -134,12 +159,12 @@ async fn read_body(
     if declared.is_some_and(|len| len > limit as u64) {
         return Err(Failure::BodyTooLarge { limit });
     }
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
+    match tokio::time::timeout(BODY_READ_TIMEOUT, Limited::new(body, limit).collect()).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(error)) if error.downcast_ref::<LengthLimitError>().is_some() => {
             Err(Failure::BodyTooLarge { limit })
         }
-        Err(_) => Err(Failure::BodyUnreadable),
+        Ok(Err(_)) | Err(_) => Err(Failure::BodyUnreadable),
     }
 }
 
@@ -148,7 +173,7 @@ struct Exchange<'a> {
     method: &'a http::Method,
     path: String,
     arrived: Timestamp,
-    latency: std::time::Duration,
+    latency: Duration,
     request_body: Bytes,
     note: Option<String>,
 }
@@ -166,13 +191,14 @@ fn journal(app: &App, provider: &dyn Provider, exchange: Exchange<'_>, reply: Re
         tenant: trace.tenant,
         status: reply.status.as_u16(),
         latency_ms: exchange.latency.as_secs_f64() * 1000.0,
-        request: Body::from_bytes(&exchange.request_body, trace.request_plain),
-        response: Body::from_bytes(&reply.body, trace.response_plain),
+        request: Body::new(exchange.request_body, trace.request_plain),
+        response: Body::new(reply.body, trace.response_plain),
         note: exchange.note,
     });
 }
 
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+/// The text of a panic payload (`panic!` gives a `&str` or a `String`).
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     payload
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())

@@ -4,16 +4,22 @@
 mod dispatch;
 pub mod respond;
 
+pub(crate) use dispatch::panic_message;
+
 use std::future::Future;
 use std::sync::Arc;
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
 use crate::app::App;
+
+/// How long a client may take to send a request's headers (idle keep-alive connections are
+/// closed after this too).
+const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Serves `listener` until `shutdown` completes, then stops accepting and waits up to the
 /// configured grace period for open connections to finish their current request.
@@ -37,6 +43,8 @@ pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Out
                 let service = service_fn(move |request| dispatch::handle(app.clone(), peer, request));
                 let connection = http1::Builder::new()
                     .keep_alive(true)
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(HEADER_READ_TIMEOUT)
                     .serve_connection(TokioIo::new(stream), service);
                 let connection = graceful.watch(connection);
                 tokio::spawn(async move {

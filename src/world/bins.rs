@@ -109,9 +109,18 @@ impl BinTable {
         Ok(table)
     }
 
-    /// Adds or replaces a bank.
+    /// Adds a bank, or replaces the one with the same code everywhere it is used.
     pub fn add_bank(&mut self, bank: Bank) {
-        self.banks.insert(bank.code.clone(), Arc::new(bank));
+        let bank = Arc::new(bank);
+        if self.banks.insert(bank.code.clone(), bank.clone()).is_some() {
+            for range in self
+                .ranges
+                .values_mut()
+                .filter(|r| r.bank.code == bank.code)
+            {
+                range.bank = bank.clone();
+            }
+        }
     }
 
     /// The bank with `code`, if known.

@@ -102,8 +102,13 @@ impl Cardholder {
         }
     }
 
-    /// Whether `name` names this person, ignoring case, spacing and order of Latin names.
+    /// Whether `name` names this person: ignoring case and extra spaces, Latin names in either
+    /// order ("Smith Alice"), CJK names with any spaces removed ("张 伟").
     pub fn is_named(&self, name: &str) -> bool {
+        if name.chars().any(is_cjk) {
+            let squeeze = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+            return squeeze(name) == squeeze(&self.full_name());
+        }
         let wanted = normalise_name(name);
         let forward = normalise_name(&self.full_name());
         let reversed = normalise_name(&format!("{} {}", self.last_name, self.first_name));
@@ -155,6 +160,7 @@ mod tests {
         assert_eq!(p.full_name(), "张伟");
         assert!(p.is_named("张伟"));
         assert!(p.is_named(" 张伟 "));
+        assert!(p.is_named("张 伟"));
         assert!(!p.is_named("张三"));
     }
 

@@ -74,12 +74,36 @@ pub fn uuid(rng: &mut SandboxRng) -> String {
         .to_string()
 }
 
-/// `len` random lower-case hex characters.
-pub fn hex(rng: &mut SandboxRng, len: usize) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    (0..len)
-        .map(|_| char::from(HEX[rng.random_range(0..16usize)]))
-        .collect()
+/// Weights of the mainland resident ID checksum (GB 11643, ISO 7064 MOD 11-2).
+const CHINA_ID_WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+const CHINA_ID_CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
+
+/// The check character of a mainland resident ID given its first 17 digits.
+pub fn china_id_check_char(first17: &str) -> Option<char> {
+    if first17.len() != 17 || !first17.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let sum: u32 = first17
+        .bytes()
+        .zip(CHINA_ID_WEIGHTS)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    Some(CHINA_ID_CHECK[(sum % 11) as usize])
+}
+
+/// Whether `id` is a well-formed 18-character mainland resident ID: digits, a real birth date,
+/// and a correct check character (`X` in either case).
+pub fn valid_china_id(id: &str) -> bool {
+    if id.len() != 18 || !id.is_ascii() {
+        return false;
+    }
+    let (first17, check) = id.split_at(17);
+    let birth_date_valid = first17
+        .get(6..14)
+        .and_then(|d| jiff::civil::Date::strptime("%Y%m%d", d).ok())
+        .is_some();
+    birth_date_valid
+        && china_id_check_char(first17).is_some_and(|c| check.eq_ignore_ascii_case(&c.to_string()))
 }
 
 #[cfg(test)]
@@ -129,55 +153,12 @@ mod tests {
     }
 
     #[test]
-    fn uuid_and_hex_have_their_shapes() {
+    fn uuids_have_their_shape() {
         let mut rng = stream(1, "test");
         let id = uuid(&mut rng);
         assert_eq!(id.len(), 36);
         assert_eq!(&id[14..15], "4");
-        let h = hex(&mut rng, 32);
-        assert!(
-            h.len() == 32
-                && h.bytes()
-                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-        );
     }
-}
-
-/// Weights of the mainland resident ID checksum (GB 11643, ISO 7064 MOD 11-2).
-const CHINA_ID_WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-const CHINA_ID_CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
-
-/// The check character of a mainland resident ID given its first 17 digits.
-pub fn china_id_check_char(first17: &str) -> Option<char> {
-    if first17.len() != 17 || !first17.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let sum: u32 = first17
-        .bytes()
-        .zip(CHINA_ID_WEIGHTS)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
-    Some(CHINA_ID_CHECK[(sum % 11) as usize])
-}
-
-/// Whether `id` is a well-formed 18-character mainland resident ID: digits, a real birth date,
-/// and a correct check character (`X` in either case).
-pub fn valid_china_id(id: &str) -> bool {
-    if id.len() != 18 || !id.is_ascii() {
-        return false;
-    }
-    let (first17, check) = id.split_at(17);
-    let birth_date_valid = first17
-        .get(6..14)
-        .and_then(|d| jiff::civil::Date::strptime("%Y%m%d", d).ok())
-        .is_some();
-    birth_date_valid
-        && china_id_check_char(first17).is_some_and(|c| check.eq_ignore_ascii_case(&c.to_string()))
-}
-
-#[cfg(test)]
-mod china_id_tests {
-    use super::*;
 
     #[test]
     fn checksum_matches_the_standard_example() {

@@ -26,6 +26,13 @@ pub use money::{Currency, Money, MoneyError};
 use ratelimit::{Meter, RateLimit};
 use rng::SandboxRng;
 
+/// Why a card could not be added.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CardClash {
+    Id,
+    Pan,
+}
+
 /// Who a tenant is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Merchant {
@@ -41,7 +48,12 @@ pub struct World {
     #[serde(skip)]
     rng: SandboxRng,
     pub cardholders: BTreeMap<String, Cardholder>,
-    pub cards: BTreeMap<String, Card>,
+    /// Cards by id; added through [`World::insert_card`] so the PAN index stays true (a PAN
+    /// never changes after issue).
+    cards: BTreeMap<String, Card>,
+    /// PAN → card id.
+    #[serde(skip)]
+    cards_by_pan: HashMap<String, String>,
     /// The merchant's own balances, one account per currency.
     pub accounts: BTreeMap<Currency, Money>,
     /// Rate meters keyed by whatever the provider limits on (a token, an API key).
@@ -58,6 +70,7 @@ impl World {
             rng,
             cardholders: BTreeMap::new(),
             cards: BTreeMap::new(),
+            cards_by_pan: HashMap::new(),
             accounts: BTreeMap::new(),
             meters: HashMap::new(),
         }
@@ -73,9 +86,27 @@ impl World {
         &mut self.rng
     }
 
+    /// All cards by id.
+    pub fn cards(&self) -> &BTreeMap<String, Card> {
+        &self.cards
+    }
+
+    /// Adds a card unless its id or PAN is already taken.
+    pub fn insert_card(&mut self, card: Card) -> Result<(), CardClash> {
+        if self.cards.contains_key(&card.id) {
+            return Err(CardClash::Id);
+        }
+        if self.cards_by_pan.contains_key(&card.pan) {
+            return Err(CardClash::Pan);
+        }
+        self.cards_by_pan.insert(card.pan.clone(), card.id.clone());
+        self.cards.insert(card.id.clone(), card);
+        Ok(())
+    }
+
     /// The card with this PAN, if the tenant has one.
     pub fn card_by_pan(&self, pan: &str) -> Option<&Card> {
-        self.cards.values().find(|card| card.pan == pan)
+        self.cards.get(self.cards_by_pan.get(pan)?)
     }
 
     /// The cardholder a card belongs to.

@@ -53,6 +53,19 @@ fn lookup_reports_card_nature_from_the_bin_table() {
 }
 
 #[test]
+fn replacing_a_built_in_bank_renames_it_in_every_answer() {
+    let yaml = TWO_MERCHANTS.replace(
+        "name: two-merchants",
+        "name: rename\nbanks:\n  - { code: ICBC, name_zh: 中国工商银行, name_en: ICBC Ltd, country: CN }",
+    );
+    let sandbox = sandbox(&yaml);
+    assert_eq!(
+        lookup(&sandbox, "6222020200112233446").1["account_bank"],
+        "中国工商银行"
+    );
+}
+
+#[test]
 fn quasi_credit_and_prepaid_ranges_map_to_types_3_and_4() {
     let sandbox = sandbox(TWO_MERCHANTS);
     // ICBC 622210 is quasi-credit; generate valid numbers on it and on a prepaid range.
@@ -260,18 +273,119 @@ fn bad_bodies_are_400_bad_request_naming_the_problem() {
             .unwrap()
             .contains("`cert_type`")
     );
-    let missing_phone = acedata(
+    let phone_as_number = acedata(
         &sandbox,
         "check-4e",
         "beta-token",
-        json!({ "bank_card": "6217009988776655442", "name": "李娜", "id_card": "310101198805120028" }),
+        json!({ "bank_card": "6217009988776655442", "name": "李娜", "id_card": "310101198805120028", "phone": 13800138000u64 }),
     );
+    assert_gateway_error(&phone_as_number, 400, "bad_request");
     assert!(
-        missing_phone.1["error"]["message"]
+        phone_as_number.1["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("`phone`")
+            .contains("`phone` must be a string")
     );
+    for cert_type in [json!(-1), json!(8), json!(1.5)] {
+        let reply = acedata(
+            &sandbox,
+            "check-3e",
+            "beta-token",
+            json!({ "bank_card": "6217009988776655442", "name": "李娜", "id_card": "310101198805120028", "cert_type": cert_type }),
+        );
+        assert_gateway_error(&reply, 400, "bad_request");
+        assert!(
+            reply.1["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("`cert_type`"),
+            "{cert_type}"
+        );
+    }
+}
+
+#[test]
+fn check_4e_without_a_phone_compares_the_other_elements() {
+    let sandbox = sandbox(TWO_MERCHANTS);
+    let body = |name: &str| json!({ "bank_card": "6217009988776655442", "name": name, "id_card": "310101198805120028" });
+    assert_eq!(
+        acedata(&sandbox, "check-4e", "beta-token", body("李娜")).1["result"],
+        "0"
+    );
+    assert_eq!(
+        acedata(&sandbox, "check-4e", "beta-token", body("李四")).1["result"],
+        "-1"
+    );
+}
+
+#[test]
+fn other_certificate_types_are_checked_loosely_and_matched_exactly() {
+    let sandbox = sandbox(TWO_MERCHANTS);
+    let claim = |id: &str, cert_type: i64| json!({ "bank_card": "4147209999999991", "name": "Alice Smith", "id_card": id, "cert_type": cert_type });
+    let answer = |body| acedata(&sandbox, "check-3e", "beta-token", body).1["result"].clone();
+    assert_eq!(
+        answer(claim("X12345678", 2)),
+        "0",
+        "passport number matches"
+    );
+    assert_eq!(
+        answer(claim("X12345679", 2)),
+        "-1",
+        "another passport number"
+    );
+    assert_eq!(answer(claim("X1", 2)), "-4", "too short for any document");
+    assert_eq!(
+        answer(claim("X12345678", 0)),
+        "-4",
+        "not a mainland ID number"
+    );
+}
+
+#[test]
+fn names_longer_than_sixty_characters_fail_the_name_check() {
+    let sandbox = sandbox(TWO_MERCHANTS);
+    let long = "A".repeat(61);
+    let (_, answer) = acedata(
+        &sandbox,
+        "check-2e",
+        "beta-token",
+        json!({ "bank_card": "6217009988776655442", "name": long }),
+    );
+    assert_eq!(answer["result"], "-2");
+}
+
+#[test]
+fn refused_requests_do_not_use_up_the_rate_limit() {
+    let sandbox = sandbox(TWO_MERCHANTS);
+    // alpha-token allows a burst of 3 on a frozen clock.
+    for body in ["{", "{}", r#"{"bank_card": 1}"#, "[]", ""] {
+        assert_eq!(
+            acedata_raw(&sandbox, "check-1e", Some("alpha-token"), body).0,
+            400
+        );
+    }
+    for _ in 0..3 {
+        assert_eq!(lookup_status(&sandbox, "alpha-token"), 200);
+    }
+    assert_eq!(lookup_status(&sandbox, "alpha-token"), 429);
+}
+
+#[test]
+fn trace_ids_repeat_for_the_same_seed_and_requests_after_a_reset() {
+    let sandbox = sandbox(TWO_MERCHANTS);
+    let trace_ids = || {
+        let bad_body = acedata_raw(&sandbox, "check-1e", Some("beta-token"), "{");
+        let bad_token = acedata_raw(&sandbox, "check-1e", Some("nope"), "{}");
+        let scoped = acedata(&sandbox, "check-2e", "alpha-lookup-only", json!({}));
+        [bad_body, bad_token, scoped].map(|(_, body)| body["trace_id"].as_str().unwrap().to_owned())
+    };
+    let first = trace_ids();
+    assert_eq!(admin_send(&sandbox, "POST", "/reset", "").0, 200);
+    assert_eq!(trace_ids(), first);
+    // Each tenant draws from its own stream: alpha's traffic does not shift beta's ids.
+    sandbox.reset();
+    acedata_raw(&sandbox, "check-1e", Some("alpha-token"), "{");
+    assert_eq!(trace_ids()[0], first[0]);
 }
 
 #[test]
@@ -537,19 +651,8 @@ fn rejected_requests_change_nothing() {
 
 /// Appends the Luhn check digit.
 fn with_luhn(partial: &str) -> String {
-    let sum: u32 = partial
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| {
-            let d = u32::from(b - b'0');
-            if i % 2 == 0 {
-                let twice = d * 2;
-                if twice > 9 { twice - 9 } else { twice }
-            } else {
-                d
-            }
-        })
-        .sum();
-    format!("{partial}{}", (10 - sum % 10) % 10)
+    format!(
+        "{partial}{}",
+        issuer_sandbox::world::ids::luhn_check_digit(partial)
+    )
 }

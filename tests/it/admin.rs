@@ -139,6 +139,37 @@ fn reset_restores_one_tenant_or_all() {
 }
 
 #[test]
+fn a_reset_with_a_malformed_body_is_refused_and_resets_nothing() {
+    let sandbox = sandbox(TWO_MERCHANTS);
+    admin_send(&sandbox, "POST", "/clock/advance", r#"{"by": "1h"}"#);
+    let before = (state(&sandbox, "alpha"), state(&sandbox, "beta"));
+    for body in [
+        r#"{"tenat": "alpha"}"#,
+        r#"{"tenant": 5}"#,
+        "tenant=alpha",
+        "[]",
+    ] {
+        let (status, reply) = admin_send(&sandbox, "POST", "/reset", body);
+        assert_eq!(
+            (status, reply["error"].as_str()),
+            (400, Some("bad_request")),
+            "{body}: {reply}"
+        );
+    }
+    let (status, reply) = admin_send(
+        &sandbox,
+        "POST",
+        "/reset?tenant=alpha",
+        r#"{"tenant": "beta"}"#,
+    );
+    assert_eq!(
+        (status, reply["error"].as_str()),
+        (400, Some("bad_request"))
+    );
+    assert_eq!((state(&sandbox, "alpha"), state(&sandbox, "beta")), before);
+}
+
+#[test]
 fn put_scenario_replaces_the_running_one() {
     let sandbox = issuer_sandbox::Sandbox::builder().start().unwrap();
     let (status, reply) = admin_send(&sandbox, "PUT", "/scenario", TWO_MERCHANTS);
@@ -183,6 +214,12 @@ fn an_invalid_scenario_is_400_with_locations_and_changes_nothing() {
             .as_str()
             .unwrap()
             .contains("<PUT /__admin/scenario>:4:5")
+    );
+
+    let (status, reply) = admin_send(&sandbox, "PUT", "/scenario", "");
+    assert_eq!(
+        (status, reply["error"].as_str()),
+        (400, Some("invalid_scenario"))
     );
 
     let (status, reply) = admin_send(&sandbox, "PUT", "/scenario", "merchants: [\n");

@@ -129,6 +129,7 @@ fn json_logs_are_one_object_per_line() {
         .body(r#"{"bank_card":"6222020200112233446"}"#)
         .send()
         .unwrap();
+    reqwest::blocking::get(format!("{url}/__admin/health")).unwrap();
     terminate(&mut child);
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
@@ -138,11 +139,19 @@ fn json_logs_are_one_object_per_line() {
         .collect();
     let request = lines
         .iter()
-        .find(|l| l["message"] == "request")
+        .find(|l| l["message"] == "request" && l["provider"] == "acedata")
         .expect("a request log line");
     assert_eq!(request["provider"], "acedata");
     assert_eq!(request["status"], 200);
     assert_eq!(request["level"], "INFO");
+    let admin = lines
+        .iter()
+        .find(|l| l["provider"] == "admin")
+        .expect("an admin log line");
+    assert_eq!(
+        (admin["path"].as_str(), admin["status"].as_u64()),
+        (Some("/__admin/health"), Some(200))
+    );
 }
 
 #[test]
@@ -274,11 +283,12 @@ fn the_default_scenario_gives_the_documented_errors_from_the_binary() {
         (status, body["error"]["code"].as_str()),
         (401, Some("invalid_token"))
     );
-    // 20 requests/second per token (burst 20): 40 back-to-back requests must hit the limit.
-    let limited = (0..40)
+    // 20 requests/second per token (burst 20): 100 back-to-back requests hit the limit unless
+    // each takes over 30 ms.
+    let limited = (0..100)
         .map(|_| post(Some("demo-acedata-token"), "6222020200112233446"))
         .find(|(status, _)| *status == 429);
-    let (_, body) = limited.expect("no 429 among 40 back-to-back requests");
+    let (_, body) = limited.expect("no 429 among 100 back-to-back requests");
     assert_eq!(body["error"]["code"], "too_many_requests");
     terminate(&mut child);
 }

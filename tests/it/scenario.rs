@@ -74,7 +74,12 @@ fn wrong_types_are_errors_at_the_value() {
             49,
             "unknown variant `plastic`",
         ),
-        ("clock: { frozen: maybe }\nmerchants: []\n", 1, 18, ""),
+        (
+            "clock: { frozen: maybe }\nmerchants: []\n",
+            1,
+            18,
+            "invalid boolean",
+        ),
     ]);
 }
 
@@ -89,7 +94,12 @@ fn bad_dates_are_errors() {
             57,
             "month",
         ),
-        ("clock: { start: yesterday }\nmerchants: []\n", 1, 17, ""),
+        (
+            "clock: { start: yesterday }\nmerchants: []\n",
+            1,
+            17,
+            "year",
+        ),
         (
             merchant!(
                 "    cards:\n      - { id: c, pan: \"4111111111111111\", expiry: 2029-13 }\n"
@@ -326,7 +336,52 @@ fn acedata_overrides_must_leave_complete_tables() {
             7,
             "account_type 9",
         ),
+        (
+            "acedata:\n  answers:\n    - { bank_card: \"1\", result: \"-2\", endpoint: check-1e }\n    - { bank_card: \"1\", result: \"-3\", endpoint: check-1e }\nmerchants: [{ id: m }]\n",
+            4,
+            7,
+            "card 1 already has an answer for check-1e",
+        ),
+        (
+            "acedata:\n  gateway_errors:\n    invalid_token: { status: 99, message: x }\nmerchants: [{ id: m }]\n",
+            2,
+            3,
+            "gateway error `invalid_token` has status 99",
+        ),
+        (
+            "banks:\n  - { code: x y, name_zh: 某, name_en: Some, country: CN }\nmerchants: [{ id: m }]\n",
+            2,
+            5,
+            "bank code `x y`",
+        ),
+        (
+            "banks:\n  - { code: XY, name_zh: 某, name_en: Some, country: zz }\nmerchants: [{ id: m }]\n",
+            2,
+            5,
+            "`zz` is not an ISO 3166",
+        ),
     ]);
+}
+
+#[test]
+fn generated_card_numbers_are_distinct_or_the_bin_is_reported() {
+    let yaml = |count: usize| {
+        format!(
+            "bins:\n  - {{ bin: \"62220299\", length: 12, kind: debit, bank: ICBC, scheme: unionpay }}\nmerchants:\n  - id: m\n    generate: {{ cardholders: {count}, bins: [\"62220299\"] }}\n"
+        )
+    };
+    // 3 free digits: 1000 numbers. 600 cards fit (with redraws), 1500 cannot.
+    let scenario = Scenario::from_source(&yaml(600), "g.yaml", None).unwrap();
+    let world = scenario.fresh_world(0).unwrap();
+    let pans: std::collections::HashSet<&str> =
+        world.cards().values().map(|c| c.pan.as_str()).collect();
+    assert_eq!(pans.len(), 600);
+    let error = Scenario::from_source(&yaml(1500), "g.yaml", None).unwrap_err();
+    assert!(
+        error.to_string().contains("leaves too few card numbers"),
+        "{error}"
+    );
+    assert_eq!(error.problems[0].line, 5, "{error}");
 }
 
 #[test]
@@ -349,7 +404,7 @@ fn the_default_scenario_and_the_built_in_profile_are_valid() {
     assert_eq!(scenario.tenants.len(), 1);
     let world = scenario.fresh_world(0).unwrap();
     assert_eq!(world.cardholders.len(), 4 + 3);
-    assert_eq!(world.cards.len(), 5 + 3);
+    assert_eq!(world.cards().len(), 5 + 3);
 }
 
 #[test]

@@ -39,6 +39,7 @@ merchants:
       - { id: pending, cardholder: zhang, pan: "6225881234123411", status: pending }
       - { id: expired, cardholder: zhang, bin: "622202", expiry: 2026-02 }
       - { id: orphan, pan: "4147201234567899" }
+      - { id: alice-visa, cardholder: alice, pan: "4147209999999991" }
   - id: beta
     credentials:
       acedata:
@@ -49,8 +50,13 @@ merchants:
         first_name: 娜
         last_name: 李
         id_document: { type: id_card, number: "310101198805120028" }
+      - id: alice
+        first_name: Alice
+        last_name: Smith
+        id_document: { type: passport, number: X12345678 }
     cards:
       - { id: li-card, cardholder: li, pan: "6217009988776655442" }
+      - { id: alice-visa, cardholder: alice, pan: "4147209999999991" }
 "#;
 
 /// Starts a sandbox on the given scenario text.

@@ -1,20 +1,15 @@
 //! `check-1e`: card number → issuing bank and card nature, from the BIN table.
 
 use super::settings::{Answer, Endpoint, Language, Settings, Situation};
-use super::wire::{FieldError, Fields, LookupResult};
+use super::wire::LookupResult;
 use super::{CardShape, card_shape};
 use crate::world::bins::{BinRange, BinTable, CardKind};
 
-/// Answers a lookup; `Err` only for a body that lacks a usable `bank_card`.
-pub(super) fn answer(
-    settings: &Settings,
-    bins: &BinTable,
-    fields: &Fields,
-) -> Result<LookupResult, FieldError> {
-    let card = fields.required_str("bank_card")?;
+/// Answers a lookup of `card` (the request's `bank_card`).
+pub(super) fn answer(settings: &Settings, bins: &BinTable, card: &str) -> LookupResult {
     let range = bins.lookup(card);
     if let Some(pinned) = settings.pinned(card, Endpoint::Check1e) {
-        return Ok(from_pin(settings, pinned, range));
+        return from_pin(settings, pinned, range);
     }
     let situation = match card_shape(card) {
         CardShape::Malformed => Situation::MalformedCard,
@@ -24,14 +19,14 @@ pub(super) fn answer(
     };
     let (result, description) = settings.outcome(Endpoint::Check1e, situation);
     let found = range.filter(|_| situation == Situation::Found);
-    Ok(LookupResult {
+    LookupResult {
         result,
         description,
         account_bank: found
             .map(|r| bank_name(r, settings.language))
             .unwrap_or_default(),
         account_type: found.map_or(-1, |r| account_type(r.kind)),
-    })
+    }
 }
 
 /// A pinned answer; bank and type default to the BIN table's when the pin leaves them out.

@@ -2,9 +2,10 @@
 //! `check-2e/3e/4e` (card + holder verification), behind AceData's gateway (bearer token,
 //! per-token rate limit, `{"success":false,"error":{..},"trace_id"}` errors).
 //!
-//! The order of checks mirrors a gateway in front of a service: route, method, token, token
-//! scope, rate limit, body; only then the business answer, which is always HTTP 200 with a
-//! `result` code. Behaviour tables are data ([`settings`]).
+//! Checks run in this order: route, method, token, token scope, body; then the rate limit
+//! counts the request (so a refused request leaves no trace in the world); then the business
+//! answer, which is always HTTP 200 with a `result` code. Behaviour tables are data
+//! ([`settings`]).
 
 mod lookup;
 pub mod settings;
@@ -13,11 +14,13 @@ mod wire;
 
 use http::{Method, StatusCode};
 
-use self::settings::{Endpoint, GatewayError, Settings};
+use self::settings::{Endpoint, GatewayError};
+use self::verify::Claim;
 use self::wire::{Answer, FieldError, Fields, GatewayErrorBody, GatewayErrorDetail};
 use super::{Failure, Provider, Reply, Request, Trace};
 use crate::app::{Running, Tenant};
 use crate::credentials::AceDataToken;
+use crate::headers::bearer_token;
 use crate::world::ids;
 
 /// Path prefix of every AceData identity API.
@@ -26,6 +29,12 @@ const PREFIX: &str = "/identity/";
 /// The AceData provider.
 #[derive(Debug)]
 pub struct AceData;
+
+/// A request body that passed every check, ready to answer.
+enum Query {
+    Lookup(String),
+    Verify(Claim),
+}
 
 impl Provider for AceData {
     fn name(&self) -> &'static str {
@@ -37,64 +46,81 @@ impl Provider for AceData {
     }
 
     fn handle(&self, running: &Running, request: &Request<'_>) -> Reply {
-        let settings = &running.scenario.acedata;
         let mut trace = Trace::default();
         let Some(endpoint) = Endpoint::from_path(request.path) else {
             // Other identity APIs (id card, phone) exist at AceData but are not emulated.
-            return gateway_error(running, GatewayError::ApiNotImplemented, None, trace);
+            return gateway_error(running, None, GatewayError::ApiNotImplemented, None, trace);
         };
         trace.operation = Some(endpoint.name().to_owned());
         if request.method != Method::POST {
             let message = format!("Use POST for /identity/bankcard/{}.", endpoint.name());
             return gateway_error(
                 running,
+                None,
                 GatewayError::MethodNotAllowed,
                 Some(message),
                 trace,
             );
         }
         let Some((tenant, token)) = authenticate(running, request) else {
-            return gateway_error(running, GatewayError::InvalidToken, None, trace);
+            return gateway_error(running, None, GatewayError::InvalidToken, None, trace);
         };
         trace.tenant = Some(tenant.id.clone());
+        let refuse =
+            |error, message, trace| gateway_error(running, Some(tenant), error, message, trace);
         if let Some(apis) = &token.apis
             && !apis.iter().any(|api| api == endpoint.name())
         {
-            return gateway_error(running, GatewayError::TokenMismatched, None, trace);
+            return refuse(GatewayError::TokenMismatched, None, trace);
         }
+        let query = match parse(endpoint, request.body) {
+            Ok(query) => query,
+            Err(FieldError(message)) => {
+                return refuse(GatewayError::BadRequest, Some(message), trace);
+            }
+        };
         let (now, allowed) = tenant.with_world(|world| {
-            let allowed = match token.rate_limit {
-                Some(limit) => world
+            let allowed = token.rate_limit.is_none_or(|limit| {
+                world
                     .take_rate_token(&format!("acedata:{}", token.token), limit)
-                    .is_ok(),
-                None => true,
-            };
+                    .is_ok()
+            });
             (world.now(), allowed)
         });
         trace.sandbox_time = Some(now);
         if !allowed {
-            return gateway_error(running, GatewayError::TooManyRequests, None, trace);
+            return refuse(GatewayError::TooManyRequests, None, trace);
         }
-        let fields =
-            match Fields::parse(request.body).and_then(|f| f.check_encryption().map(|()| f)) {
-                Ok(fields) => fields,
-                Err(FieldError(message)) => {
-                    return gateway_error(running, GatewayError::BadRequest, Some(message), trace);
-                }
-            };
-        let answer = match endpoint {
-            Endpoint::Check1e => {
-                lookup::answer(settings, &running.scenario.bins, &fields).map(Answer::Lookup)
+        let settings = &running.scenario.acedata;
+        let bins = &running.scenario.bins;
+        let answer = match query {
+            Query::Lookup(card) => Answer::Lookup(lookup::answer(settings, bins, &card)),
+            Query::Verify(claim) => {
+                Answer::Verify(verify::answer(endpoint, settings, bins, tenant, &claim))
             }
-            _ => verify::answer(endpoint, settings, &running.scenario.bins, tenant, &fields)
-                .map(Answer::Verify),
         };
-        match answer {
-            Ok(answer) => Reply::json(StatusCode::OK, &answer, trace),
-            Err(FieldError(message)) => {
-                gateway_error(running, GatewayError::BadRequest, Some(message), trace)
-            }
-        }
+        Reply::json(StatusCode::OK, &answer, trace)
+    }
+
+    fn failure(&self, running: &Running, path: &str, failure: &Failure) -> Reply {
+        let (error, message) = match failure {
+            Failure::BodyTooLarge { limit } => (
+                GatewayError::RequestTooLarge,
+                Some(format!(
+                    "The request body exceeds the limit of {limit} bytes."
+                )),
+            ),
+            Failure::BodyUnreadable => (
+                GatewayError::BadRequest,
+                Some("The request body could not be read.".to_owned()),
+            ),
+            Failure::Panic { .. } => (GatewayError::ApiError, None),
+        };
+        let trace = Trace {
+            operation: Endpoint::from_path(path).map(|e| e.name().to_owned()),
+            ..Trace::default()
+        };
+        gateway_error(running, None, error, message, trace)
     }
 
     fn banner(&self, running: &Running, base_url: &str) -> String {
@@ -111,22 +137,15 @@ impl Provider for AceData {
         }
         out
     }
+}
 
-    fn failure(&self, running: &Running, failure: &Failure) -> Reply {
-        let (error, message) = match failure {
-            Failure::BodyTooLarge { limit } => (
-                GatewayError::RequestTooLarge,
-                Some(format!(
-                    "The request body exceeds the limit of {limit} bytes."
-                )),
-            ),
-            Failure::BodyUnreadable => (
-                GatewayError::BadRequest,
-                Some("The request body could not be read.".to_owned()),
-            ),
-            Failure::Panic { .. } => (GatewayError::ApiError, None),
-        };
-        gateway_error(running, error, message, Trace::default())
+/// Checks the body of a request to `endpoint`; nothing is looked up yet.
+fn parse(endpoint: Endpoint, body: &[u8]) -> Result<Query, FieldError> {
+    let fields = Fields::parse(body)?;
+    fields.check_encryption()?;
+    match endpoint {
+        Endpoint::Check1e => Ok(Query::Lookup(fields.required_str("bank_card")?.to_owned())),
+        _ => Ok(Query::Verify(Claim::parse(endpoint, &fields)?)),
     }
 }
 
@@ -135,16 +154,7 @@ fn authenticate<'r>(
     running: &'r Running,
     request: &Request<'_>,
 ) -> Option<(&'r Tenant, &'r AceDataToken)> {
-    let header = request
-        .headers
-        .get(http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
-    let (scheme, token) = header.trim().split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return None;
-    }
-    let token = token.trim();
+    let token = bearer_token(request.headers)?;
     let tenant = running.tenant_by_credential("acedata", token)?;
     let record = running.scenario.tenants[tenant.index]
         .credentials
@@ -154,22 +164,27 @@ fn authenticate<'r>(
     Some((tenant, record))
 }
 
-/// A gateway error reply with a fresh trace id; `message` replaces the profile's default text.
+/// A gateway error reply; `message` replaces the profile's default text. The trace id comes
+/// from the tenant's random stream when the credentials identified one.
 fn gateway_error(
     running: &Running,
+    tenant: Option<&Tenant>,
     error: GatewayError,
     message: Option<String>,
     trace: Trace,
 ) -> Reply {
-    let settings: &Settings = &running.scenario.acedata;
-    let (status, default_message) = settings.gateway_error(error);
+    let (status, default_message) = running.scenario.acedata.gateway_error(error);
+    let trace_id = match tenant {
+        Some(tenant) => tenant.with_world(|world| ids::uuid(world.rng())),
+        None => running.with_shared_rng(ids::uuid),
+    };
     let body = GatewayErrorBody {
         success: false,
         error: GatewayErrorDetail {
             code: error.code(),
             message: message.unwrap_or_else(|| default_message.to_owned()),
         },
-        trace_id: running.with_shared_rng(ids::uuid),
+        trace_id,
     };
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     Reply::json(status, &body, trace)

@@ -9,71 +9,88 @@ use crate::world::bins::BinTable;
 use crate::world::{CardStatus, IdKind, World, ids};
 
 /// What the caller claims, by endpoint.
-struct Claim<'a> {
-    card: &'a str,
-    name: &'a str,
-    id_number: Option<&'a str>,
-    cert_type: Option<i64>,
-    phone: Option<&'a str>,
+pub(super) struct Claim {
+    card: String,
+    name: String,
+    id_number: Option<String>,
+    /// 0 (mainland ID card, the default) to 7, as in the upstream API's certificate types.
+    cert_type: i64,
+    /// Optional on check-4e: without it, the phone is not compared.
+    phone: Option<String>,
 }
 
-/// Answers a verification; `Err` only for a body that lacks a required field.
+impl Claim {
+    /// Reads and type-checks the fields `endpoint` takes.
+    pub(super) fn parse(endpoint: Endpoint, fields: &Fields) -> Result<Claim, FieldError> {
+        let with_id = matches!(endpoint, Endpoint::Check3e | Endpoint::Check4e);
+        let cert_type = if with_id {
+            fields.optional_int("cert_type")?.unwrap_or(0)
+        } else {
+            0
+        };
+        if !(0..=7).contains(&cert_type) {
+            return Err(FieldError(
+                "The field `cert_type` must be an integer from 0 to 7.".to_owned(),
+            ));
+        }
+        Ok(Claim {
+            card: fields.required_str("bank_card")?.to_owned(),
+            name: fields.required_str("name")?.to_owned(),
+            id_number: if with_id {
+                Some(fields.required_str("id_card")?.to_owned())
+            } else {
+                None
+            },
+            cert_type,
+            phone: match endpoint {
+                Endpoint::Check4e => fields.optional_str("phone")?.map(str::to_owned),
+                _ => None,
+            },
+        })
+    }
+}
+
+/// Answers a verification of `claim`.
 pub(super) fn answer(
     endpoint: Endpoint,
     settings: &Settings,
     bins: &BinTable,
     tenant: &Tenant,
-    fields: &Fields,
-) -> Result<VerifyResult, FieldError> {
-    let claim = Claim {
-        card: fields.required_str("bank_card")?,
-        name: fields.required_str("name")?,
-        id_number: match endpoint {
-            Endpoint::Check3e | Endpoint::Check4e => Some(fields.required_str("id_card")?),
-            _ => None,
-        },
-        cert_type: match endpoint {
-            Endpoint::Check3e | Endpoint::Check4e => fields.optional_int("cert_type")?,
-            _ => None,
-        },
-        phone: match endpoint {
-            Endpoint::Check4e => Some(fields.required_str("phone")?),
-            _ => None,
-        },
-    };
-    if let Some(pin) = settings.pinned(claim.card, endpoint) {
-        return Ok(VerifyResult {
+    claim: &Claim,
+) -> VerifyResult {
+    if let Some(pin) = settings.pinned(&claim.card, endpoint) {
+        return VerifyResult {
             description: pin
                 .description
                 .clone()
                 .unwrap_or_else(|| settings.describe(endpoint, &pin.result)),
             result: pin.result.clone(),
-        });
+        };
     }
-    let situation = match format_problem(&claim) {
+    let situation = match format_problem(claim) {
         Some(problem) => problem,
-        None if bins.lookup(claim.card).is_none() => Situation::UnknownBin,
-        None => tenant.with_world(|world| against_world(world, &claim)),
+        None if bins.lookup(&claim.card).is_none() => Situation::UnknownBin,
+        None => tenant.with_world(|world| against_world(world, claim)),
     };
     let (result, description) = settings.outcome(endpoint, situation);
-    Ok(VerifyResult {
+    VerifyResult {
         result,
         description,
-    })
+    }
 }
 
 /// Problems visible without looking anything up, in the order a verifier reports them.
-fn format_problem(claim: &Claim<'_>) -> Option<Situation> {
-    match card_shape(claim.card) {
+fn format_problem(claim: &Claim) -> Option<Situation> {
+    match card_shape(&claim.card) {
         CardShape::Malformed => return Some(Situation::MalformedCard),
         CardShape::LuhnFailure => return Some(Situation::LuhnFailure),
         CardShape::Plausible => {}
     }
-    if !plausible_name(claim.name) {
+    if !plausible_name(&claim.name) {
         return Some(Situation::InvalidName);
     }
-    if let Some(id_number) = claim.id_number {
-        let valid = match claim.cert_type.unwrap_or(0) {
+    if let Some(id_number) = &claim.id_number {
+        let valid = match claim.cert_type {
             0 => ids::valid_china_id(id_number),
             _ => {
                 (5..=20).contains(&id_number.len())
@@ -84,7 +101,7 @@ fn format_problem(claim: &Claim<'_>) -> Option<Situation> {
             return Some(Situation::InvalidIdNumber);
         }
     }
-    if let Some(phone) = claim.phone
+    if let Some(phone) = &claim.phone
         && !(phone.len() == 11
             && phone.starts_with('1')
             && phone.bytes().all(|b| b.is_ascii_digit()))
@@ -104,8 +121,8 @@ fn plausible_name(name: &str) -> bool {
             .all(|c| c.is_alphabetic() || matches!(c, ' ' | '·' | '•' | '.' | '-' | '\''))
 }
 
-fn against_world(world: &World, claim: &Claim<'_>) -> Situation {
-    let Some(card) = world.card_by_pan(claim.card) else {
+fn against_world(world: &World, claim: &Claim) -> Situation {
+    let Some(card) = world.card_by_pan(&claim.card) else {
         return Situation::UnknownCard;
     };
     let today = world.now().to_zoned(jiff::tz::TimeZone::UTC).date();
@@ -122,14 +139,14 @@ fn against_world(world: &World, claim: &Claim<'_>) -> Situation {
     let Some(holder) = world.holder_of(card) else {
         return Situation::HolderMismatch;
     };
-    let name_matches = holder.is_named(claim.name);
-    let id_matches = claim.id_number.is_none_or(|wanted| {
+    let name_matches = holder.is_named(&claim.name);
+    let id_matches = claim.id_number.as_deref().is_none_or(|wanted| {
         holder.id_document.as_ref().is_some_and(|doc| {
             doc.number.eq_ignore_ascii_case(wanted)
-                && (claim.cert_type.unwrap_or(0) != 0 || doc.kind == IdKind::IdCard)
+                && (claim.cert_type != 0 || doc.kind == IdKind::IdCard)
         })
     });
-    let phone_matches = claim.phone.is_none_or(|wanted| {
+    let phone_matches = claim.phone.as_deref().is_none_or(|wanted| {
         holder
             .phone
             .as_ref()

@@ -82,6 +82,14 @@ impl Fields {
         }
     }
 
+    /// An optional string field: absent or null is `None`, anything else must be a string.
+    pub fn optional_str(&self, name: &str) -> Result<Option<&str>, FieldError> {
+        match self.body.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(_) => self.required_str(name).map(Some),
+        }
+    }
+
     /// An optional integer field (`cert_type`).
     pub fn optional_int(&self, name: &str) -> Result<Option<i64>, FieldError> {
         match self.body.get(name) {
