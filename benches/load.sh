@@ -9,12 +9,14 @@ cd "$(dirname "$0")/.."
 duration=${1:-10s}
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 cargo build --release --quiet
+binary="${CARGO_TARGET_DIR:-target}/release/issuer-sandbox"
 port=18089
+server=""
 scenario=$(mktemp --suffix=.yaml)
-trap 'kill "$server" 2>/dev/null || true; rm -f "$scenario" /tmp/issuer-sandbox-*.lua' EXIT
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -f "$scenario" /tmp/issuer-sandbox-*.lua' EXIT
 # The default scenario, without the per-token rate limit (it would answer 429s).
 sed 's/^name: default$/name: bench\nacedata: { rate_limit: { per_second: 0 } }/' scenarios/default.yaml > "$scenario"
-RUST_LOG=warn TOKIO_WORKER_THREADS=1 taskset -c 0 target/release/issuer-sandbox serve \
+RUST_LOG=warn TOKIO_WORKER_THREADS=1 taskset -c 0 "$binary" serve \
   --bind 127.0.0.1:$port --scenario "$scenario" >/dev/null &
 server=$!
 until curl -sf http://127.0.0.1:$port/__admin/health >/dev/null; do sleep 0.05; done
