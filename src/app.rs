@@ -203,3 +203,52 @@ impl Running {
         f(&mut lock(&self.shared_rng))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn running() -> Arc<Running> {
+        let app = App::new(
+            Config::default(),
+            Vec::new(),
+            Scenario::builtin_default().unwrap(),
+        );
+        app.running()
+    }
+
+    #[test]
+    fn credentials_find_their_tenant_including_ones_issued_at_run_time() {
+        let running = running();
+        let demo = running
+            .tenant_by_credential("acedata", "demo-acedata-token")
+            .unwrap();
+        assert_eq!(demo.id, "demo");
+        assert!(
+            running
+                .tenant_by_credential("kazepay", "demo-acedata-token")
+                .is_none()
+        );
+        assert!(
+            running
+                .tenant_by_credential("keysecure", "issued-later")
+                .is_none()
+        );
+        running.add_credential("keysecure", "issued-later".to_owned(), demo);
+        assert_eq!(
+            running
+                .tenant_by_credential("keysecure", "issued-later")
+                .unwrap()
+                .id,
+            "demo"
+        );
+    }
+
+    #[test]
+    fn a_full_reset_restarts_the_shared_stream() {
+        let running = running();
+        let first = running.with_shared_rng(crate::world::ids::uuid);
+        running.reset_all();
+        assert_eq!(running.with_shared_rng(crate::world::ids::uuid), first);
+    }
+}
