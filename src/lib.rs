@@ -9,6 +9,7 @@ pub mod admin;
 pub mod app;
 pub mod cli;
 pub mod credentials;
+pub mod crypto;
 pub mod headers;
 pub mod journal;
 pub mod providers;

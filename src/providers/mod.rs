@@ -6,6 +6,7 @@
 //! a folder plus a line in [`builtin`].
 
 pub mod acedata;
+pub mod kazepay;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -1,0 +1,199 @@
+//! The KazePay envelope: `{"head":{..,"sign","keyEnc"},"body":{"encrypt"}}` and its crypto
+//! profile, in both directions.
+//!
+//! Sealing (either side): sign the UTF-8 plaintext with the sender's private key (PKCS#1 v1.5,
+//! SHA-256 or SHA-1, lowercase hex → `sign`); draw a fresh AES-128 key; `encrypt` = Base64 of
+//! AES-128-ECB/PKCS#7 of the plaintext; `keyEnc` = lowercase hex of the key (raw, or its Base64
+//! text) RSA-PKCS#1-v1.5-encrypted for the recipient. Opening reverses it and accepts either
+//! hash and either key form, upper- or lower-case hex.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use rand::RngExt;
+use rsa::{RsaPrivateKey, RsaPublicKey};
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::rsa::{self as rsa_ops, SignatureHash};
+use crate::crypto::{CryptoError, aes};
+use crate::world::rng::SandboxRng;
+
+/// How the AES key travels inside `keyEnc`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyWrap {
+    /// The 16 key bytes themselves.
+    #[default]
+    Raw,
+    /// The key's Base64 text (24 ASCII bytes), as some Java SDKs of this family do.
+    Base64,
+}
+
+/// The per-merchant knobs of the profile.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    pub hash: SignatureHash,
+    pub key_wrap: KeyWrap,
+}
+
+/// The three crypto fields of an envelope.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sealed {
+    /// `head.sign`: hex signature of the plaintext.
+    pub sign: String,
+    /// `head.keyEnc`: hex of the wrapped AES key.
+    pub key_enc: String,
+    /// `body.encrypt`: Base64 ciphertext.
+    pub encrypt: String,
+}
+
+/// Which step of opening failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum OpenError {
+    #[error("keyEnc: {0}")]
+    KeyEnc(CryptoError),
+    #[error("body.encrypt: {0}")]
+    Body(CryptoError),
+    #[error("sign: {0}")]
+    Signature(CryptoError),
+}
+
+impl OpenError {
+    /// Whether the failure is the signature's (the content decrypted fine).
+    pub fn is_signature(&self) -> bool {
+        matches!(self, OpenError::Signature(_))
+    }
+}
+
+/// Seals `plaintext` from the holder of `signer` to the holder of `recipient`.
+pub fn seal(
+    plaintext: &[u8],
+    signer: &RsaPrivateKey,
+    recipient: &RsaPublicKey,
+    profile: Profile,
+    rng: &mut SandboxRng,
+) -> Result<Sealed, CryptoError> {
+    let key: [u8; 16] = rng.random();
+    let wrapped_form = match profile.key_wrap {
+        KeyWrap::Raw => key.to_vec(),
+        KeyWrap::Base64 => BASE64.encode(key).into_bytes(),
+    };
+    Ok(Sealed {
+        sign: hex::encode(rsa_ops::sign(signer, profile.hash, plaintext)),
+        key_enc: hex::encode(rsa_ops::wrap(recipient, &wrapped_form, rng)?),
+        encrypt: BASE64.encode(aes::ecb_encrypt(&key, plaintext)?),
+    })
+}
+
+/// Opens an envelope addressed to the holder of `recipient`, checking it came from the holder
+/// of `sender`; returns the plaintext and the hash its signature used.
+pub fn open(
+    sealed: &Sealed,
+    recipient: &RsaPrivateKey,
+    sender: &RsaPublicKey,
+) -> Result<(Vec<u8>, SignatureHash), OpenError> {
+    let wrapped = hex::decode(sealed.key_enc.trim())
+        .map_err(|_| OpenError::KeyEnc(CryptoError::Encoding("hex")))?;
+    let unwrapped = rsa_ops::unwrap(recipient, &wrapped).map_err(OpenError::KeyEnc)?;
+    let key = session_key(unwrapped).map_err(OpenError::KeyEnc)?;
+    let ciphertext = BASE64
+        .decode(sealed.encrypt.trim())
+        .map_err(|_| OpenError::Body(CryptoError::Encoding("Base64")))?;
+    let plaintext = aes::ecb_decrypt(&key, &ciphertext).map_err(OpenError::Body)?;
+    let signature = hex::decode(sealed.sign.trim())
+        .map_err(|_| OpenError::Signature(CryptoError::Encoding("hex")))?;
+    let hash = [SignatureHash::Sha256, SignatureHash::Sha1]
+        .into_iter()
+        .find(|hash| rsa_ops::verify(sender, *hash, &plaintext, &signature).is_ok())
+        .ok_or(OpenError::Signature(CryptoError::BadSignature))?;
+    Ok((plaintext, hash))
+}
+
+/// The AES key from an unwrapped `keyEnc`: the Base64 text of a key (tried first: 24 random
+/// bytes are practically never valid Base64 of 16), or raw key bytes.
+fn session_key(unwrapped: Vec<u8>) -> Result<Vec<u8>, CryptoError> {
+    match BASE64.decode(&unwrapped) {
+        Ok(key) if matches!(key.len(), 16 | 24 | 32) => Ok(key),
+        _ if matches!(unwrapped.len(), 16 | 24 | 32) => Ok(unwrapped),
+        _ => Err(CryptoError::KeyLength(unwrapped.len())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::keys::{KeyRole, resolve};
+    use crate::world::rng::stream;
+
+    fn keys(name: &str) -> (RsaPrivateKey, RsaPublicKey) {
+        let private = resolve(&format!("builtin:{name}"), KeyRole::Private, None).unwrap();
+        let public = resolve(&format!("builtin:{name}"), KeyRole::Public, None).unwrap();
+        (
+            rsa_ops::private_key(&private).unwrap(),
+            rsa_ops::public_key(&public).unwrap(),
+        )
+    }
+
+    #[test]
+    fn seal_then_open_round_trips_for_every_profile() {
+        let (merchant_private, merchant_public) = keys("demo-merchant");
+        let (platform_private, platform_public) = keys("kazepay-platform");
+        let plaintext = br#"{"email":"kyc@kazepay.io"}"#;
+        for hash in [SignatureHash::Sha256, SignatureHash::Sha1] {
+            for key_wrap in [KeyWrap::Raw, KeyWrap::Base64] {
+                let profile = Profile { hash, key_wrap };
+                let sealed = seal(
+                    plaintext,
+                    &merchant_private,
+                    &platform_public,
+                    profile,
+                    &mut stream(1, "t"),
+                )
+                .unwrap();
+                assert_eq!((sealed.sign.len(), sealed.key_enc.len()), (512, 512));
+                let (opened, used) = open(&sealed, &platform_private, &merchant_public).unwrap();
+                assert_eq!((opened.as_slice(), used), (&plaintext[..], hash));
+            }
+        }
+    }
+
+    #[test]
+    fn each_broken_part_is_named() {
+        let (merchant_private, merchant_public) = keys("demo-merchant");
+        let (platform_private, platform_public) = keys("kazepay-platform");
+        let sealed = seal(
+            b"{}",
+            &merchant_private,
+            &platform_public,
+            Profile::default(),
+            &mut stream(1, "t"),
+        )
+        .unwrap();
+        let broken = |f: fn(&mut Sealed)| {
+            let mut copy = sealed.clone();
+            f(&mut copy);
+            open(&copy, &platform_private, &merchant_public).unwrap_err()
+        };
+        assert!(matches!(
+            broken(|s| s.key_enc = "zz".into()),
+            OpenError::KeyEnc(_)
+        ));
+        assert!(matches!(
+            broken(|s| s.key_enc.replace_range(0..2, "00")),
+            OpenError::KeyEnc(_)
+        ));
+        assert!(matches!(
+            broken(|s| s.encrypt = "!!".into()),
+            OpenError::Body(_)
+        ));
+        assert!(matches!(
+            broken(|s| s.encrypt = BASE64.encode([0u8; 16])),
+            OpenError::Body(_)
+        ));
+        assert!(broken(|s| s.sign.replace_range(0..2, "00")).is_signature());
+        // Addressed to the platform, so the merchant's own private key cannot open it.
+        assert!(matches!(
+            open(&sealed, &merchant_private, &merchant_public),
+            Err(OpenError::KeyEnc(_))
+        ));
+    }
+}
