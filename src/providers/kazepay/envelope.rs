@@ -197,3 +197,49 @@ mod tests {
         ));
     }
 }
+
+/// The requests in `fixtures/vectors/kazepay/` were made by the OpenSSL CLI alone
+/// (`make-requests.sh`); opening them proves this code reads the profile as OpenSSL writes it.
+#[cfg(test)]
+mod openssl_vectors {
+    use super::*;
+    use crate::scenario::keys::{KeyRole, resolve};
+
+    #[test]
+    fn requests_made_by_openssl_open_with_the_platform_key() {
+        let platform = rsa_ops::private_key(
+            &resolve("builtin:kazepay-platform", KeyRole::Private, None).unwrap(),
+        )
+        .unwrap();
+        let merchant =
+            rsa_ops::public_key(&resolve("builtin:demo-merchant", KeyRole::Public, None).unwrap())
+                .unwrap();
+        for (file, hash) in [
+            (
+                include_str!("../../../fixtures/vectors/kazepay/request-sha256-raw.json"),
+                SignatureHash::Sha256,
+            ),
+            (
+                include_str!("../../../fixtures/vectors/kazepay/request-sha1-base64.json"),
+                SignatureHash::Sha1,
+            ),
+        ] {
+            let vector: serde_json::Value = serde_json::from_str(file).unwrap();
+            let head = &vector["request"]["head"];
+            let sealed = Sealed {
+                sign: head["sign"].as_str().unwrap().to_owned(),
+                key_enc: head["keyEnc"].as_str().unwrap().to_owned(),
+                encrypt: vector["request"]["body"]["encrypt"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            };
+            let (plaintext, used) = open(&sealed, &platform, &merchant).unwrap();
+            assert_eq!(
+                std::str::from_utf8(&plaintext).unwrap(),
+                vector["plaintext"]
+            );
+            assert_eq!(used, hash);
+        }
+    }
+}
