@@ -588,9 +588,13 @@ fn build_cardholder(
         if !digits_between(&p.number.value, 4, 15) {
             problems.at(p.number.referenced, "a phone number is 4–15 digits");
         }
+        if let Some(country) = &p.country {
+            check_country(country, problems);
+        }
         Phone {
             country_code: p.country_code.value,
             number: p.number.value,
+            country: p.country.map(|c| c.value),
         }
     });
     if let Some(nationality) = &section.nationality {
@@ -638,11 +642,7 @@ fn build_cardholder(
         gender: section.gender,
         nationality: section.nationality.map(|n| n.value),
         address,
-        kyc: Kyc {
-            status,
-            reason: section.kyc_reason,
-            decided_at: (status != KycStatus::Pending).then_some(context.start),
-        },
+        kyc: Kyc::settled(status, section.kyc_reason, context.start),
         created_at: context.start,
     })
 }
@@ -738,6 +738,8 @@ fn build_card(
         available,
         blocked,
         created_at: context.start,
+        pin: None,
+        activation: None,
     })
 }
 

@@ -136,6 +136,8 @@ pub(super) fn run(
                 available: balance.clone(),
                 blocked: Money::zero(card_currency.clone()),
                 created_at: start,
+                pin: None,
+                activation: None,
             };
             if world.insert_card(card).is_err() {
                 problems.at(
@@ -203,6 +205,7 @@ fn fake_person(locale: Locale, id: String, start: Timestamp, rng: &mut SandboxRn
                 Phone {
                     country_code: "86".to_owned(),
                     number: china_mobile(rng),
+                    country: Some("CN".to_owned()),
                 },
                 IdDocument {
                     kind: IdKind::IdCard,
@@ -230,6 +233,7 @@ fn fake_person(locale: Locale, id: String, start: Timestamp, rng: &mut SandboxRn
                 Phone {
                     country_code: "1".to_owned(),
                     number: format!("{}{}", rng.random_range(2..10), ids::digits(rng, 9)),
+                    country: Some("US".to_owned()),
                 },
                 IdDocument {
                     kind: IdKind::Passport,
@@ -260,11 +264,7 @@ fn fake_person(locale: Locale, id: String, start: Timestamp, rng: &mut SandboxRn
         gender: Some(gender),
         nationality: Some(nationality.to_owned()),
         address: Some(address),
-        kyc: Kyc {
-            status: KycStatus::Passed,
-            reason: None,
-            decided_at: Some(start),
-        },
+        kyc: Kyc::settled(KycStatus::Passed, None, start),
         created_at: start,
     }
 }

@@ -220,6 +220,8 @@ pub struct PhoneSection {
     /// International calling code, digits only (`86`).
     pub country_code: Spanned<String>,
     pub number: Spanned<String>,
+    /// ISO 3166 alpha-2 country of the number (`CN`), for issuers that ask for it.
+    pub country: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

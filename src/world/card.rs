@@ -23,6 +23,18 @@ pub struct Card {
     pub available: Money,
     pub blocked: Money,
     pub created_at: Timestamp,
+    /// Set by the cardholder; kept as given (test double).
+    pub pin: Option<String>,
+    /// A physical card's one-time activation code, and whether it was handed out yet.
+    pub activation: Option<Activation>,
+}
+
+/// A physical card's activation code.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Activation {
+    pub code: String,
+    /// Activation codes are obtainable once (through the control API or the journal).
+    pub revealed: bool,
 }
 
 /// Card expiry month.
@@ -53,18 +65,24 @@ pub enum CardForm {
 }
 
 /// The issuer-neutral card lifecycle. Each provider maps these to its own names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CardStatus {
+    /// A physical card in the merchant's stock, assigned to nobody yet.
+    Stock,
     /// Being produced or reviewed.
     Pending,
     /// Issued, waiting for activation.
     Inactive,
+    /// Activation requested, not yet effective.
+    Activating,
     Active,
     /// Temporarily blocked by the merchant or cardholder.
     Frozen,
     /// Reported lost or stolen.
     Lost,
+    /// Closing requested; the balance is on its way back to the merchant.
+    Closing,
     /// Closed for good.
     Closed,
     /// Issuance failed.

@@ -28,6 +28,8 @@ pub struct Phone {
     /// International calling code, digits only (`86`, `1`).
     pub country_code: String,
     pub number: String,
+    /// ISO 3166 alpha-2 country of the number, when the issuer asks for it.
+    pub country: Option<String>,
 }
 
 /// An identity document.
@@ -76,6 +78,34 @@ pub struct Kyc {
     pub status: KycStatus,
     pub reason: Option<String>,
     pub decided_at: Option<Timestamp>,
+    pub submitted_at: Option<Timestamp>,
+    /// Document images (uploaded file ids) of the latest submission.
+    pub documents: Vec<String>,
+    /// The decision a pending review will reach, and when; `None` when a person or the
+    /// control API decides (hosted KYC).
+    pub review: Option<Review>,
+}
+
+/// A decision waiting on the sandbox clock.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Review {
+    pub decision: KycStatus,
+    pub reason: Option<String>,
+    pub due: Timestamp,
+}
+
+impl Kyc {
+    /// A settled status without a submission history (scenario data).
+    pub fn settled(status: KycStatus, reason: Option<String>, at: Timestamp) -> Kyc {
+        Kyc {
+            status,
+            reason,
+            decided_at: (status != KycStatus::Pending).then_some(at),
+            submitted_at: None,
+            documents: Vec::new(),
+            review: None,
+        }
+    }
 }
 
 /// KYC outcome states.
@@ -145,11 +175,7 @@ mod tests {
             gender: None,
             nationality: None,
             address: None,
-            kyc: Kyc {
-                status: KycStatus::Passed,
-                reason: None,
-                decided_at: None,
-            },
+            kyc: Kyc::settled(KycStatus::Passed, None, Timestamp::UNIX_EPOCH),
             created_at: Timestamp::UNIX_EPOCH,
         }
     }

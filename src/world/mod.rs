@@ -10,21 +10,27 @@ pub mod card;
 pub mod cardholder;
 pub mod clock;
 pub mod ids;
+pub mod ledger;
 pub mod money;
 pub mod ratelimit;
 pub mod rng;
+pub mod timeline;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use jiff::Timestamp;
 use serde::Serialize;
 
-pub use card::{Card, CardForm, CardStatus, Expiry};
-pub use cardholder::{Address, Cardholder, Gender, IdDocument, IdKind, Kyc, KycStatus, Phone};
+pub use card::{Activation, Card, CardForm, CardStatus, Expiry};
+pub use cardholder::{
+    Address, Cardholder, Gender, IdDocument, IdKind, Kyc, KycStatus, Phone, Review,
+};
 pub use clock::{Clock, ClockSpec};
+use ledger::Transaction;
 pub use money::{Currency, Money, MoneyError};
 use ratelimit::{Meter, RateLimit};
 use rng::SandboxRng;
+use timeline::{Notice, Notification, Scheduled};
 
 /// Why a card could not be added.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +65,36 @@ pub struct World {
     /// Rate meters keyed by whatever the provider limits on (a token, an API key).
     #[serde(skip)]
     meters: HashMap<String, Meter>,
+    /// Card transactions and transfers, oldest first.
+    transactions: Vec<Transaction>,
+    /// Net money that entered (+) or left (−) through card purchases and refunds.
+    external: BTreeMap<Currency, Money>,
+    /// Uploaded files (KYC images) by id.
+    pub files: BTreeMap<String, UploadedFile>,
+    /// Idempotency keys already used (namespaced by provider, e.g. `kazepay:<requestNo>`).
+    #[serde(skip)]
+    used_keys: BTreeSet<String>,
+    /// Webhook URL per provider.
+    pub webhook_urls: BTreeMap<String, String>,
+    /// Events waiting on the sandbox clock.
+    timeline: Vec<Scheduled>,
+    /// Notifications not yet handed to the webhook dispatcher.
+    #[serde(skip)]
+    outbox: Vec<Notice>,
+    /// Counters behind generated ids and event order.
+    #[serde(skip)]
+    sequence: u64,
+}
+
+/// An uploaded file: its type and size (the bytes themselves are not kept).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UploadedFile {
+    pub id: String,
+    pub media_type: String,
+    pub size: usize,
+    /// Whose file it is (an email).
+    pub owner: String,
+    pub uploaded_at: Timestamp,
 }
 
 impl World {
@@ -73,6 +109,14 @@ impl World {
             cards_by_pan: HashMap::new(),
             accounts: BTreeMap::new(),
             meters: HashMap::new(),
+            transactions: Vec::new(),
+            external: BTreeMap::new(),
+            files: BTreeMap::new(),
+            used_keys: BTreeSet::new(),
+            webhook_urls: BTreeMap::new(),
+            timeline: Vec::new(),
+            outbox: Vec::new(),
+            sequence: 0,
         }
     }
 
@@ -112,6 +156,92 @@ impl World {
     /// The cardholder a card belongs to.
     pub fn holder_of(&self, card: &Card) -> Option<&Cardholder> {
         self.cardholders.get(card.cardholder_id.as_deref()?)
+    }
+
+    /// A cardholder by email (case-insensitive).
+    pub fn cardholder_by_email(&self, email: &str) -> Option<&Cardholder> {
+        self.cardholders.values().find(|h| {
+            h.email
+                .as_deref()
+                .is_some_and(|e| e.eq_ignore_ascii_case(email))
+        })
+    }
+
+    /// A card by id, to change anything but its number (the PAN index assumes it never
+    /// changes).
+    pub fn card_mut(&mut self, id: &str) -> Option<&mut Card> {
+        self.cards.get_mut(id)
+    }
+
+    /// A fresh id: `prefix`, the sandbox time as `yyMMddHHmmss`, and a sequence number.
+    pub fn next_id(&mut self, prefix: &str) -> String {
+        self.sequence += 1;
+        let stamp = self
+            .now()
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .strftime("%y%m%d%H%M%S")
+            .to_string();
+        format!("{prefix}{stamp}{:06}", self.sequence)
+    }
+
+    /// The next number of a plain counter (card ids and the like).
+    pub fn next_number(&mut self) -> u64 {
+        self.sequence += 1;
+        self.sequence
+    }
+
+    /// Whether an idempotency key was used before.
+    pub fn key_used(&self, key: &str) -> bool {
+        self.used_keys.contains(key)
+    }
+
+    /// Marks an idempotency key as used.
+    pub fn use_key(&mut self, key: String) {
+        self.used_keys.insert(key);
+    }
+
+    /// Changes a card's status now and tells the webhooks; no-op when unchanged or unknown.
+    pub fn set_card_status(&mut self, card_id: &str, to: CardStatus, at: Timestamp) {
+        let Some(card) = self.cards.get_mut(card_id) else {
+            return;
+        };
+        let from = card.status;
+        if from == to {
+            return;
+        }
+        card.status = to;
+        self.notify(
+            at,
+            Notification::CardStatusChanged {
+                card_id: card_id.to_owned(),
+                from,
+                to,
+            },
+        );
+    }
+
+    /// Settles a cardholder's KYC now and tells the webhooks.
+    pub fn decide_kyc(
+        &mut self,
+        cardholder_id: &str,
+        decision: KycStatus,
+        reason: Option<String>,
+        at: Timestamp,
+    ) {
+        let Some(holder) = self.cardholders.get_mut(cardholder_id) else {
+            return;
+        };
+        holder.kyc.status = decision;
+        holder.kyc.reason = reason;
+        holder.kyc.decided_at = Some(at);
+        holder.kyc.review = None;
+        self.notify(
+            at,
+            Notification::KycDecided {
+                cardholder_id: cardholder_id.to_owned(),
+                status: decision,
+            },
+        );
     }
 
     /// Counts one request against the meter `key`; `Err(ms)` says when the next one would pass.

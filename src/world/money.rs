@@ -142,6 +142,11 @@ impl Money {
         self.minor < 0
     }
 
+    /// Whether the amount is above zero.
+    pub fn is_positive(&self) -> bool {
+        self.minor > 0
+    }
+
     /// Whether the amount is exactly zero.
     pub fn is_zero(&self) -> bool {
         self.minor == 0

@@ -128,10 +128,12 @@ fn against_world(world: &World, claim: &Claim) -> Situation {
     let today = world.now().to_zoned(jiff::tz::TimeZone::UTC).date();
     match card.status {
         CardStatus::Pending => return Situation::CardPending,
-        CardStatus::Inactive => return Situation::CardInactive,
+        CardStatus::Stock | CardStatus::Inactive | CardStatus::Activating => {
+            return Situation::CardInactive;
+        }
         CardStatus::Frozen => return Situation::CardFrozen,
         CardStatus::Lost => return Situation::CardLost,
-        CardStatus::Closed => return Situation::CardClosed,
+        CardStatus::Closing | CardStatus::Closed => return Situation::CardClosed,
         CardStatus::Failed => return Situation::CardFailed,
         CardStatus::Active if card.expiry.is_past(today) => return Situation::CardExpired,
         CardStatus::Active => {}

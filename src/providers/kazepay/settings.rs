@@ -1,0 +1,195 @@
+//! KazePay behaviour as data: the endpoint path, the error catalog, status names, settle
+//! delays, KYC rules and the parsed keys of the platform and each merchant.
+//!
+//! Defaults come from `fixtures/profiles/kazepay.yaml`; a scenario's `kazepay:` section
+//! overrides any part (the scenario module merges and resolves it).
+
+use std::collections::{BTreeMap, HashMap};
+
+use jiff::SignedDuration;
+use rsa::{RsaPrivateKey, RsaPublicKey};
+use serde::{Deserialize, Serialize};
+
+use super::envelope::Profile;
+use crate::world::{CardStatus, KycStatus};
+
+/// Every failure the sandbox can answer, by meaning; the catalog gives each its wire code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    MalformedEnvelope,
+    UnknownSysId,
+    DecryptFailed,
+    BadSignature,
+    UnknownApiCode,
+    MalformedBody,
+    InvalidField,
+    UserNotFound,
+    CardNotFound,
+    CardUnavailable,
+    FileNotFound,
+    FileType,
+    KycNotPassed,
+    KycInProgress,
+    InvalidState,
+    ActivationCode,
+    InsufficientBalance,
+    DuplicateRequest,
+    SystemBusy,
+}
+
+impl ErrorKind {
+    pub const ALL: [ErrorKind; 19] = [
+        ErrorKind::MalformedEnvelope,
+        ErrorKind::UnknownSysId,
+        ErrorKind::DecryptFailed,
+        ErrorKind::BadSignature,
+        ErrorKind::UnknownApiCode,
+        ErrorKind::MalformedBody,
+        ErrorKind::InvalidField,
+        ErrorKind::UserNotFound,
+        ErrorKind::CardNotFound,
+        ErrorKind::CardUnavailable,
+        ErrorKind::FileNotFound,
+        ErrorKind::FileType,
+        ErrorKind::KycNotPassed,
+        ErrorKind::KycInProgress,
+        ErrorKind::InvalidState,
+        ErrorKind::ActivationCode,
+        ErrorKind::InsufficientBalance,
+        ErrorKind::DuplicateRequest,
+        ErrorKind::SystemBusy,
+    ];
+
+    /// Failures raised before the sandbox can trust the caller are answered in clear.
+    pub fn in_clear(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::MalformedEnvelope | ErrorKind::UnknownSysId | ErrorKind::DecryptFailed | ErrorKind::BadSignature
+        )
+    }
+}
+
+/// `head.code` and the `head.detail` template of one failure.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorText {
+    pub code: String,
+    /// May contain `{field}` and `{reason}`.
+    pub detail: String,
+}
+
+/// Settle delays on the sandbox clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Delays {
+    pub kyc_review: SignedDuration,
+    pub activation: SignedDuration,
+    pub close: SignedDuration,
+    pub recharge: SignedDuration,
+    pub virtual_card_review: SignedDuration,
+}
+
+/// A scenario rule deciding KYC submissions: the first rule whose patterns all match wins.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KycRule {
+    /// Glob (`*` any run, `?` one character), case-insensitive, against the email.
+    pub email: Option<String>,
+    /// Against "firstName lastName".
+    pub name: Option<String>,
+    /// Against the identification number.
+    pub document: Option<String>,
+    pub decision: KycStatus,
+    pub reason: Option<String>,
+    /// Overrides the review delay.
+    pub after: Option<SignedDuration>,
+}
+
+/// One merchant's KazePay identity.
+#[derive(Clone, Debug)]
+pub struct Merchant {
+    pub tenant: usize,
+    pub public_key: RsaPublicKey,
+    pub profile: Profile,
+}
+
+/// Everything the KazePay provider needs to know about the running scenario.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub path: String,
+    pub errors: BTreeMap<ErrorKind, ErrorText>,
+    pub card_statuses: BTreeMap<CardStatus, String>,
+    pub delays: Delays,
+    pub kyc_default: KycStatus,
+    pub kyc_rules: Vec<KycRule>,
+    pub webhook_retries: Vec<SignedDuration>,
+    pub platform_private: RsaPrivateKey,
+    pub platform_public: RsaPublicKey,
+    /// By sysId.
+    pub merchants: HashMap<String, Merchant>,
+}
+
+impl Settings {
+    /// Wire code and filled-in detail of a failure.
+    pub fn error(&self, kind: ErrorKind, field: &str, reason: &str) -> (String, String) {
+        match self.errors.get(&kind) {
+            Some(text) => (text.code.clone(), text.detail.replace("{field}", field).replace("{reason}", reason)),
+            None => ("SYSTEM_ERROR".to_owned(), format!("{kind:?}")),
+        }
+    }
+
+    /// The wire name of a card status.
+    pub fn card_status(&self, status: CardStatus) -> String {
+        self.card_statuses.get(&status).cloned().unwrap_or_else(|| format!("{status:?}").to_uppercase())
+    }
+
+    /// The KYC decision and delay for a submission, from the first matching rule.
+    pub fn kyc_decision(&self, email: &str, name: &str, document: &str) -> (KycStatus, Option<String>, SignedDuration) {
+        let matches = |pattern: &Option<String>, value: &str| pattern.as_deref().is_none_or(|p| glob(p, value));
+        self.kyc_rules
+            .iter()
+            .find(|r| matches(&r.email, email) && matches(&r.name, name) && matches(&r.document, document))
+            .map(|r| (r.decision, r.reason.clone(), r.after.unwrap_or(self.delays.kyc_review)))
+            .unwrap_or((self.kyc_default, None, self.delays.kyc_review))
+    }
+}
+
+/// Case-insensitive glob: `*` matches any run of characters, `?` exactly one.
+pub fn glob(pattern: &str, value: &str) -> bool {
+    let pattern: Vec<char> = pattern.to_lowercase().chars().collect();
+    let value: Vec<char> = value.to_lowercase().chars().collect();
+    // Classic two-pointer wildcard match with backtracking to the last `*`.
+    let (mut p, mut v, mut star, mut mark) = (0, 0, None, 0);
+    while v < value.len() {
+        if p < pattern.len() && (pattern[p] == '?' || pattern[p] == value[v]) {
+            p += 1;
+            v += 1;
+        } else if p < pattern.len() && pattern[p] == '*' {
+            star = Some(p);
+            mark = v;
+            p += 1;
+        } else if let Some(s) = star {
+            p = s + 1;
+            mark += 1;
+            v = mark;
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|c| *c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_match_like_shell_patterns_ignoring_case() {
+        assert!(glob("*@reject.test", "Bob@REJECT.test"));
+        assert!(glob("REJECT*", "reject me"));
+        assert!(glob("a?c", "abc"));
+        assert!(glob("*", ""));
+        assert!(!glob("a?c", "ac"));
+        assert!(!glob("*@reject.test", "bob@example.com"));
+        assert!(glob("*x*y*", "axbyc"));
+    }
+}

@@ -1,0 +1,583 @@
+//! Money movements: card transactions and transfers between the merchant's account and its
+//! cards, with the bookkeeping that proves no operation creates or loses money.
+//!
+//! Every movement goes through [`World`] methods here. Money inside a tenant lives in three
+//! places: merchant accounts, card balances (available + blocked), and recharges in flight.
+//! Only *external* flows (a purchase leaving for a shop, a refund arriving) change the total,
+//! and each is recorded, so `total − external == initial` always holds.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::money::{Currency, Money, MoneyError};
+use super::{CardStatus, World};
+
+/// What a transaction is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransactionKind {
+    /// Merchant account → card.
+    Recharge,
+    /// A purchase hold: available → blocked.
+    Authorization,
+    /// A hold (or a direct purchase) settles: the money leaves for the shop.
+    Clearing,
+    /// A hold is released: blocked → available.
+    Reversal,
+    /// A shop gives money back to the card.
+    Refund,
+    /// Closing a card: its balance goes back to the merchant account.
+    CloseRefund,
+}
+
+/// Where a transaction stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransactionStatus {
+    Pending,
+    Success,
+    Failed,
+    /// An authorization whose hold was released.
+    Reversed,
+}
+
+/// One card transaction.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Transaction {
+    pub id: String,
+    pub card_id: String,
+    pub kind: TransactionKind,
+    pub status: TransactionStatus,
+    /// In the card's currency; negative when money leaves the card.
+    pub amount: Money,
+    /// In the currency the shop charged, when it differs.
+    pub original_amount: Option<Money>,
+    /// Charged to the card on top of `amount` (negative or zero).
+    pub fee: Money,
+    pub merchant_name: Option<String>,
+    pub mcc: Option<String>,
+    /// The authorization a clearing or reversal refers to.
+    pub authorization_id: Option<String>,
+    /// Why a failed transaction failed.
+    pub decline_reason: Option<String>,
+    pub created_at: Timestamp,
+    pub settled_at: Option<Timestamp>,
+}
+
+impl Transaction {
+    /// A recharge or close refund whose money has left one side and not reached the other.
+    pub fn is_transfer_in_flight(&self) -> bool {
+        self.status == TransactionStatus::Pending
+            && matches!(
+                self.kind,
+                TransactionKind::Recharge | TransactionKind::CloseRefund
+            )
+    }
+}
+
+/// Why a money movement was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LedgerError {
+    #[error("no card {0}")]
+    UnknownCard(String),
+    #[error("no transaction {0}")]
+    UnknownTransaction(String),
+    #[error("the card is {0:?}")]
+    CardStatus(CardStatus),
+    #[error("the merchant account holds {available}, {needed} needed")]
+    InsufficientAccount { available: String, needed: String },
+    #[error("the card holds {available}, {needed} needed")]
+    InsufficientCard { available: String, needed: String },
+    #[error("the amount must be positive")]
+    NotPositive,
+    #[error("transaction {0} cannot be settled or reversed in its state")]
+    NotPending(String),
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+}
+
+/// A card transaction posted from outside (the issuer's side), before it is applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Posting {
+    pub card_id: String,
+    pub kind: TransactionKind,
+    /// Positive, in the card's currency.
+    pub amount: Money,
+    pub original_amount: Option<Money>,
+    /// Positive or zero, in the card's currency.
+    pub fee: Money,
+    pub merchant_name: Option<String>,
+    pub mcc: Option<String>,
+    /// For clearings and reversals of an earlier authorization.
+    pub authorization_id: Option<String>,
+}
+
+impl World {
+    /// The merchant account in `currency`, zero if it has none.
+    pub fn account(&self, currency: &Currency) -> Money {
+        self.accounts
+            .get(currency)
+            .cloned()
+            .unwrap_or_else(|| Money::zero(currency.clone()))
+    }
+
+    /// All money of `currency` inside the tenant: accounts, cards and recharges in flight.
+    pub fn total(&self, currency: &Currency) -> Money {
+        let mut total = self.account(currency).minor();
+        for card in self.cards.values().filter(|c| &c.currency == currency) {
+            total += card.available.minor() + card.blocked.minor();
+        }
+        for tx in self
+            .transactions
+            .iter()
+            .filter(|t| t.is_transfer_in_flight() && t.amount.currency() == currency)
+        {
+            total += tx.amount.minor().abs();
+        }
+        Money::from_minor(total, currency.clone())
+    }
+
+    /// Net money that came in (positive) or went out (negative) through external flows.
+    pub fn external_flows(&self) -> &BTreeMap<Currency, Money> {
+        &self.external
+    }
+
+    /// All transactions, oldest first.
+    pub fn transactions(&self) -> &[Transaction] {
+        &self.transactions
+    }
+
+    /// Starts a recharge: the merchant account is debited now, the card credited when
+    /// [`World::settle_transfer`] runs. Returns the pending transaction's id.
+    pub fn start_recharge(&mut self, card_id: &str, amount: &Money) -> Result<String, LedgerError> {
+        if !amount.is_positive() {
+            return Err(LedgerError::NotPositive);
+        }
+        let card = self
+            .cards
+            .get(card_id)
+            .ok_or_else(|| LedgerError::UnknownCard(card_id.to_owned()))?;
+        if !matches!(
+            card.status,
+            CardStatus::Active | CardStatus::Frozen | CardStatus::Inactive | CardStatus::Activating
+        ) {
+            return Err(LedgerError::CardStatus(card.status));
+        }
+        let account = self.account(amount.currency());
+        let remaining = account.checked_sub(amount)?;
+        if remaining.is_negative() {
+            return Err(LedgerError::InsufficientAccount {
+                available: account.to_string(),
+                needed: amount.to_string(),
+            });
+        }
+        self.accounts.insert(amount.currency().clone(), remaining);
+        let id = self.next_id("TXN");
+        let now = self.now();
+        self.transactions.push(Transaction {
+            id: id.clone(),
+            card_id: card_id.to_owned(),
+            kind: TransactionKind::Recharge,
+            status: TransactionStatus::Pending,
+            amount: amount.clone(),
+            original_amount: None,
+            fee: Money::zero(amount.currency().clone()),
+            merchant_name: None,
+            mcc: None,
+            authorization_id: None,
+            decline_reason: None,
+            created_at: now,
+            settled_at: None,
+        });
+        Ok(id)
+    }
+
+    /// Completes a transfer in flight: a recharge reaches its card, a close refund the
+    /// merchant account.
+    pub fn settle_transfer(
+        &mut self,
+        transaction_id: &str,
+        at: Timestamp,
+    ) -> Result<(), LedgerError> {
+        let index = self.transaction_index(transaction_id)?;
+        let tx = &self.transactions[index];
+        if !tx.is_transfer_in_flight() {
+            return Err(LedgerError::NotPending(transaction_id.to_owned()));
+        }
+        let amount = Money::from_minor(tx.amount.minor().abs(), tx.amount.currency().clone());
+        if tx.kind == TransactionKind::Recharge {
+            let card_id = tx.card_id.clone();
+            let card = self
+                .cards
+                .get_mut(&card_id)
+                .ok_or(LedgerError::UnknownCard(card_id))?;
+            card.available = card.available.checked_add(&amount)?;
+        } else {
+            let account = self.account(amount.currency()).checked_add(&amount)?;
+            self.accounts.insert(amount.currency().clone(), account);
+        }
+        let tx = &mut self.transactions[index];
+        tx.status = TransactionStatus::Success;
+        tx.settled_at = Some(at);
+        Ok(())
+    }
+
+    /// Starts closing a card's balance back to the merchant: the whole available balance
+    /// leaves the card now and reaches the account when [`World::settle_transfer`] runs.
+    /// Returns the transaction id and the amount.
+    pub fn start_close_refund(&mut self, card_id: &str) -> Result<(String, Money), LedgerError> {
+        let now = self.now();
+        let id = self.next_id("TXN");
+        let card = self
+            .cards
+            .get_mut(card_id)
+            .ok_or_else(|| LedgerError::UnknownCard(card_id.to_owned()))?;
+        let amount = std::mem::replace(&mut card.available, Money::zero(card.currency.clone()));
+        self.transactions.push(Transaction {
+            id: id.clone(),
+            card_id: card_id.to_owned(),
+            kind: TransactionKind::CloseRefund,
+            status: TransactionStatus::Pending,
+            amount: neg(&amount),
+            original_amount: None,
+            fee: Money::zero(amount.currency().clone()),
+            merchant_name: None,
+            mcc: None,
+            authorization_id: None,
+            decline_reason: None,
+            created_at: now,
+            settled_at: None,
+        });
+        Ok((id, amount))
+    }
+
+    /// Applies a card transaction posted by the issuer's side. A purchase the card cannot pay
+    /// (or a card that cannot pay at all) is recorded as a failed transaction that moves no
+    /// money, as an issuer records a decline.
+    pub fn post_transaction(&mut self, posting: Posting) -> Result<String, LedgerError> {
+        let card = self
+            .cards
+            .get(&posting.card_id)
+            .ok_or_else(|| LedgerError::UnknownCard(posting.card_id.clone()))?;
+        if !posting.amount.is_positive() || posting.fee.is_negative() {
+            return Err(LedgerError::NotPositive);
+        }
+        if posting.amount.currency() != &card.currency || posting.fee.currency() != &card.currency {
+            return Err(MoneyError::CurrencyMismatch(
+                posting.amount.currency().to_string(),
+                card.currency.to_string(),
+            )
+            .into());
+        }
+        let debit = posting.amount.checked_add(&posting.fee)?;
+        let decline = match posting.kind {
+            TransactionKind::Authorization | TransactionKind::Clearing
+                if posting.authorization_id.is_none() =>
+            {
+                if card.status != CardStatus::Active {
+                    Some(format!("card {:?}", card.status).to_lowercase())
+                } else if card.available.minor() < debit.minor() {
+                    Some("insufficient funds".to_owned())
+                } else {
+                    None
+                }
+            }
+            TransactionKind::Clearing | TransactionKind::Reversal => {
+                self.check_open_authorization(
+                    posting.authorization_id.as_deref(),
+                    &posting.card_id,
+                )?;
+                None
+            }
+            TransactionKind::Refund => None,
+            TransactionKind::Recharge
+            | TransactionKind::CloseRefund
+            | TransactionKind::Authorization => {
+                return Err(LedgerError::NotPending(format!(
+                    "{:?} cannot be posted",
+                    posting.kind
+                )));
+            }
+        };
+        let status = match (&decline, posting.kind) {
+            (Some(_), _) => TransactionStatus::Failed,
+            (None, TransactionKind::Authorization) => TransactionStatus::Pending,
+            (None, _) => TransactionStatus::Success,
+        };
+        if decline.is_none() {
+            self.apply_posting(&posting, &debit)?;
+        }
+        let signed = match posting.kind {
+            TransactionKind::Reversal | TransactionKind::Refund => posting.amount.clone(),
+            _ => neg(&posting.amount),
+        };
+        let now = self.now();
+        let id = self.next_id("TXN");
+        self.transactions.push(Transaction {
+            id: id.clone(),
+            card_id: posting.card_id,
+            kind: posting.kind,
+            status,
+            amount: signed,
+            original_amount: posting.original_amount,
+            fee: neg(&posting.fee),
+            merchant_name: posting.merchant_name,
+            mcc: posting.mcc,
+            authorization_id: posting.authorization_id,
+            decline_reason: decline,
+            created_at: now,
+            settled_at: (status == TransactionStatus::Success).then_some(now),
+        });
+        Ok(id)
+    }
+
+    fn check_open_authorization(&self, id: Option<&str>, card_id: &str) -> Result<(), LedgerError> {
+        let id = id.ok_or_else(|| LedgerError::UnknownTransaction(String::new()))?;
+        let tx = &self.transactions[self.transaction_index(id)?];
+        if tx.kind != TransactionKind::Authorization
+            || tx.status != TransactionStatus::Pending
+            || tx.card_id != card_id
+        {
+            return Err(LedgerError::NotPending(id.to_owned()));
+        }
+        Ok(())
+    }
+
+    /// Moves the money of an accepted posting and records the external flow.
+    fn apply_posting(&mut self, posting: &Posting, debit: &Money) -> Result<(), LedgerError> {
+        let card_id = posting.card_id.as_str();
+        let authorization = match &posting.authorization_id {
+            Some(id) => Some(self.transaction_index(id)?),
+            None => None,
+        };
+        let card = self
+            .cards
+            .get_mut(card_id)
+            .ok_or_else(|| LedgerError::UnknownCard(card_id.to_owned()))?;
+        let external = match (posting.kind, authorization) {
+            (TransactionKind::Authorization, _) => {
+                card.available = card.available.checked_sub(debit)?;
+                card.blocked = card.blocked.checked_add(debit)?;
+                None
+            }
+            (TransactionKind::Clearing, None) => {
+                card.available = card.available.checked_sub(debit)?;
+                Some(neg(debit))
+            }
+            (TransactionKind::Clearing | TransactionKind::Reversal, Some(index)) => {
+                // The hold (amount + fee of the authorization) is released in full; a clearing
+                // then takes its own amount + fee from it, the rest returns to available.
+                let held = self.transactions[index]
+                    .amount
+                    .checked_add(&self.transactions[index].fee)?;
+                let held = Money::from_minor(-held.minor(), held.currency().clone());
+                card.blocked = card.blocked.checked_sub(&held)?;
+                card.available = card.available.checked_add(&held)?;
+                let outflow = if posting.kind == TransactionKind::Clearing {
+                    card.available = card.available.checked_sub(debit)?;
+                    Some(neg(debit))
+                } else {
+                    None
+                };
+                self.transactions[index].status = if posting.kind == TransactionKind::Clearing {
+                    TransactionStatus::Success
+                } else {
+                    TransactionStatus::Reversed
+                };
+                outflow
+            }
+            (TransactionKind::Refund, _) => {
+                let credit = posting.amount.checked_sub(&posting.fee)?;
+                card.available = card.available.checked_add(&credit)?;
+                Some(credit)
+            }
+            _ => None,
+        };
+        if let Some(flow) = external {
+            let entry = self
+                .external
+                .entry(flow.currency().clone())
+                .or_insert_with(|| Money::zero(flow.currency().clone()));
+            *entry = entry.checked_add(&flow)?;
+        }
+        Ok(())
+    }
+
+    fn transaction_index(&self, id: &str) -> Result<usize, LedgerError> {
+        self.transactions
+            .iter()
+            .position(|t| t.id == id)
+            .ok_or_else(|| LedgerError::UnknownTransaction(id.to_owned()))
+    }
+}
+
+fn neg(money: &Money) -> Money {
+    Money::from_minor(-money.minor(), money.currency().clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::world::rng::stream;
+    use crate::world::{Card, CardForm, Clock, Expiry, Merchant};
+
+    fn usd(text: &str) -> Money {
+        Money::parse(text, Currency::new("USD").unwrap()).unwrap()
+    }
+
+    fn world() -> World {
+        let at: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let mut world = World::new(
+            Merchant {
+                id: "m".into(),
+                name: "m".into(),
+            },
+            Clock::starting_at(at, true),
+            stream(1, "t"),
+        );
+        world
+            .accounts
+            .insert(Currency::new("USD").unwrap(), usd("100.00"));
+        let card = Card {
+            id: "c".into(),
+            issuer: Some("kazepay".into()),
+            cardholder_id: None,
+            pan: "4111111111111111".into(),
+            cvv: "123".into(),
+            expiry: Expiry {
+                year: 2030,
+                month: 1,
+            },
+            form: CardForm::Virtual,
+            status: CardStatus::Active,
+            currency: Currency::new("USD").unwrap(),
+            available: usd("0"),
+            blocked: usd("0"),
+            created_at: at,
+            pin: None,
+            activation: None,
+        };
+        world.insert_card(card).unwrap();
+        world
+    }
+
+    fn posting(kind: TransactionKind, amount: &str, fee: &str, auth: Option<String>) -> Posting {
+        Posting {
+            card_id: "c".into(),
+            kind,
+            amount: usd(amount),
+            original_amount: None,
+            fee: usd(fee),
+            merchant_name: Some("SHOP".into()),
+            mcc: Some("5812".into()),
+            authorization_id: auth,
+        }
+    }
+
+    /// total − external flows never moves.
+    fn assert_conserved(world: &World) {
+        let usd_code = Currency::new("USD").unwrap();
+        let external = world
+            .external_flows()
+            .get(&usd_code)
+            .map_or(0, Money::minor);
+        assert_eq!(world.total(&usd_code).minor() - external, 10_000);
+    }
+
+    #[test]
+    fn recharge_moves_money_from_account_to_card_through_flight() {
+        let mut w = world();
+        let id = w.start_recharge("c", &usd("30.00")).unwrap();
+        assert_eq!(w.account(&Currency::new("USD").unwrap()), usd("70.00"));
+        assert_eq!(w.cards["c"].available, usd("0.00"));
+        assert_conserved(&w);
+        w.settle_transfer(&id, w.now()).unwrap();
+        assert_eq!(w.cards["c"].available, usd("30.00"));
+        assert_conserved(&w);
+        assert!(w.settle_transfer(&id, w.now()).is_err(), "settles once");
+        assert!(matches!(
+            w.start_recharge("c", &usd("70.01")),
+            Err(LedgerError::InsufficientAccount { .. })
+        ));
+        assert!(matches!(
+            w.start_recharge("c", &usd("0")),
+            Err(LedgerError::NotPositive)
+        ));
+    }
+
+    #[test]
+    fn authorization_clearing_reversal_and_refund_keep_the_books() {
+        let mut w = world();
+        let recharge = w.start_recharge("c", &usd("50.00")).unwrap();
+        w.settle_transfer(&recharge, w.now()).unwrap();
+
+        let auth = w
+            .post_transaction(posting(
+                TransactionKind::Authorization,
+                "20.00",
+                "0.50",
+                None,
+            ))
+            .unwrap();
+        assert_eq!(
+            (w.cards["c"].available.clone(), w.cards["c"].blocked.clone()),
+            (usd("29.50"), usd("20.50"))
+        );
+        assert_conserved(&w);
+        w.post_transaction(posting(
+            TransactionKind::Clearing,
+            "18.00",
+            "0.50",
+            Some(auth.clone()),
+        ))
+        .unwrap();
+        assert_eq!(
+            (w.cards["c"].available.clone(), w.cards["c"].blocked.clone()),
+            (usd("31.50"), usd("0.00"))
+        );
+        assert_conserved(&w);
+        assert!(
+            w.post_transaction(posting(TransactionKind::Reversal, "1.00", "0", Some(auth)))
+                .is_err(),
+            "already cleared"
+        );
+
+        let auth = w
+            .post_transaction(posting(TransactionKind::Authorization, "10.00", "0", None))
+            .unwrap();
+        w.post_transaction(posting(
+            TransactionKind::Reversal,
+            "10.00",
+            "0",
+            Some(auth.clone()),
+        ))
+        .unwrap();
+        assert_eq!(w.cards["c"].available, usd("31.50"));
+        let reversed = w.transactions().iter().find(|t| t.id == auth).unwrap();
+        assert_eq!(reversed.status, TransactionStatus::Reversed);
+
+        w.post_transaction(posting(TransactionKind::Refund, "5.00", "0", None))
+            .unwrap();
+        assert_eq!(w.cards["c"].available, usd("36.50"));
+        assert_conserved(&w);
+
+        let declined = w
+            .post_transaction(posting(TransactionKind::Authorization, "999.00", "0", None))
+            .unwrap();
+        let declined = w.transactions().iter().find(|t| t.id == declined).unwrap();
+        assert_eq!(
+            (declined.status, declined.decline_reason.as_deref()),
+            (TransactionStatus::Failed, Some("insufficient funds"))
+        );
+        assert_eq!(w.cards["c"].available, usd("36.50"));
+
+        let (refund, amount) = w.start_close_refund("c").unwrap();
+        assert_eq!(amount, usd("36.50"));
+        assert_conserved(&w);
+        w.settle_transfer(&refund, w.now()).unwrap();
+        assert_eq!(w.account(&Currency::new("USD").unwrap()), usd("86.50"));
+        assert_conserved(&w);
+    }
+}

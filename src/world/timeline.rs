@@ -1,0 +1,200 @@
+//! Things that happen later on the sandbox clock (a KYC review ends, a card finishes
+//! activating, a recharge settles) and the notifications they produce for webhooks.
+//!
+//! Events wait in a queue ordered by due time. [`World::catch_up`] runs every event that is due
+//! at the current sandbox time, in order; callers run it before handling a request and after
+//! moving the clock, so advancing the clock "fires everything due".
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use super::{CardStatus, KycStatus, World};
+
+/// Something scheduled to happen.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// A cardholder's pending KYC review reaches its decision.
+    DecideKyc { cardholder_id: String },
+    /// A card in a processing state settles into `to`.
+    SettleCard { card_id: String, to: CardStatus },
+    /// A recharge or close refund in flight arrives.
+    SettleTransfer { transaction_id: String },
+}
+
+/// An event and when it is due; `seq` keeps events due at the same instant in order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Scheduled {
+    pub due: Timestamp,
+    pub seq: u64,
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+/// A change a merchant may be told about (a webhook).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Notification {
+    KycDecided {
+        cardholder_id: String,
+        status: KycStatus,
+    },
+    CardStatusChanged {
+        card_id: String,
+        from: CardStatus,
+        to: CardStatus,
+    },
+    TransferSettled {
+        transaction_id: String,
+    },
+    TransactionPosted {
+        transaction_id: String,
+    },
+}
+
+/// A notification and when it happened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Notice {
+    pub at: Timestamp,
+    #[serde(flatten)]
+    pub notification: Notification,
+}
+
+impl World {
+    /// Queues `event` at `due`.
+    pub fn schedule(&mut self, due: Timestamp, event: Event) {
+        self.sequence += 1;
+        let scheduled = Scheduled {
+            due,
+            seq: self.sequence,
+            event,
+        };
+        let at = self
+            .timeline
+            .partition_point(|s| (s.due, s.seq) <= (due, scheduled.seq));
+        self.timeline.insert(at, scheduled);
+    }
+
+    /// Events still waiting, soonest first.
+    pub fn scheduled(&self) -> &[Scheduled] {
+        &self.timeline
+    }
+
+    /// Runs every event due by now, in order.
+    pub fn catch_up(&mut self) {
+        let now = self.now();
+        while self.timeline.first().is_some_and(|s| s.due <= now) {
+            let scheduled = self.timeline.remove(0);
+            self.run(scheduled.due, scheduled.event);
+        }
+    }
+
+    /// Records a notification for the webhook dispatcher.
+    pub fn notify(&mut self, at: Timestamp, notification: Notification) {
+        self.outbox.push(Notice { at, notification });
+    }
+
+    /// Takes the notifications recorded so far.
+    pub fn take_notices(&mut self) -> Vec<Notice> {
+        std::mem::take(&mut self.outbox)
+    }
+
+    fn run(&mut self, at: Timestamp, event: Event) {
+        match event {
+            Event::DecideKyc { cardholder_id } => {
+                let pending = self
+                    .cardholders
+                    .get_mut(&cardholder_id)
+                    .and_then(|h| h.kyc.review.take());
+                if let Some(review) = pending {
+                    self.decide_kyc(&cardholder_id, review.decision, review.reason, at);
+                }
+            }
+            Event::SettleCard { card_id, to } => {
+                self.set_card_status(&card_id, to, at);
+            }
+            Event::SettleTransfer { transaction_id } => {
+                if self.settle_transfer(&transaction_id, at).is_ok() {
+                    self.notify(at, Notification::TransferSettled { transaction_id });
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::world::rng::stream;
+    use crate::world::{Clock, Kyc, Merchant, Review};
+    use jiff::SignedDuration;
+
+    #[test]
+    fn due_events_run_in_time_order_and_leave_notices() {
+        let t0: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let mut world = World::new(
+            Merchant {
+                id: "m".into(),
+                name: "m".into(),
+            },
+            Clock::starting_at(t0, true),
+            stream(1, "t"),
+        );
+        let mut holder = crate::world::Cardholder {
+            id: "h".into(),
+            first_name: "A".into(),
+            last_name: "B".into(),
+            email: Some("a@b.c".into()),
+            phone: None,
+            id_document: None,
+            birthday: None,
+            gender: None,
+            nationality: None,
+            address: None,
+            kyc: Kyc::settled(KycStatus::Pending, None, t0),
+            created_at: t0,
+        };
+        let due = t0.checked_add(SignedDuration::from_secs(30)).unwrap();
+        holder.kyc.review = Some(Review {
+            decision: KycStatus::Rejected,
+            reason: Some("blurry".into()),
+            due,
+        });
+        world.cardholders.insert("h".into(), holder);
+        world.schedule(
+            due,
+            Event::DecideKyc {
+                cardholder_id: "h".into(),
+            },
+        );
+        world.schedule(
+            t0.checked_add(SignedDuration::from_secs(10)).unwrap(),
+            Event::SettleTransfer {
+                transaction_id: "nope".into(),
+            },
+        );
+
+        world.clock.advance(SignedDuration::from_secs(29));
+        world.catch_up();
+        assert_eq!(world.scheduled().len(), 1, "only the 10 s event ran");
+        assert_eq!(world.cardholders["h"].kyc.status, KycStatus::Pending);
+
+        world.clock.advance(SignedDuration::from_secs(1));
+        world.catch_up();
+        let kyc = &world.cardholders["h"].kyc;
+        assert_eq!(
+            (kyc.status, kyc.reason.as_deref(), kyc.decided_at),
+            (KycStatus::Rejected, Some("blurry"), Some(due))
+        );
+        let notices = world.take_notices();
+        assert_eq!(notices.len(), 1);
+        assert_eq!(
+            notices[0].notification,
+            Notification::KycDecided {
+                cardholder_id: "h".into(),
+                status: KycStatus::Rejected
+            }
+        );
+        assert!(world.take_notices().is_empty());
+    }
+}
