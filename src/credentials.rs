@@ -5,6 +5,8 @@
 
 use serde::Serialize;
 
+use crate::crypto::rsa::SignatureHash;
+use crate::providers::kazepay::envelope::KeyWrap;
 use crate::world::ratelimit::RateLimit;
 
 /// One merchant's credentials for every provider it is set up for.
@@ -44,13 +46,15 @@ pub struct PagsmileApp {
     pub merchant_private_key: Option<String>,
 }
 
-/// A KazePay system id with the merchant's RSA keys.
+/// A KazePay system id with the merchant's RSA keys and crypto knobs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct KazePaySystem {
     pub sys_id: String,
     pub merchant_public_key: String,
     /// Only for keys the sandbox may hand out (test-only keys), so harnesses can seal requests.
     pub merchant_private_key: Option<String>,
+    pub sign_hash: SignatureHash,
+    pub key_wrap: KeyWrap,
 }
 
 /// An RSA key pair in PEM form.

@@ -86,9 +86,15 @@ pub(super) fn build(
         tenants.push(build_tenant(merchant, &context, &acedata, &mut problems));
     }
 
-    if !problems.is_empty() {
+    let kazepay = super::kazepay::build(
+        file.kazepay,
+        &platform_keys.kazepay,
+        &tenants,
+        &mut problems,
+    )?;
+    let (Some(kazepay), true) = (kazepay, problems.is_empty()) else {
         return Err(problems.into_error(origin));
-    }
+    };
     Ok(Scenario {
         name: file.name.unwrap_or_else(|| origin.to_owned()),
         description: file.description,
@@ -98,6 +104,7 @@ pub(super) fn build(
         clock,
         bins: Arc::new(bins),
         acedata: Arc::new(acedata),
+        kazepay: Arc::new(kazepay),
         platform_keys,
         tenants,
     })
@@ -323,11 +330,13 @@ fn build_platform_keys(
             if let Some(private_pem) =
                 resolve_key(&given.private_key, KeyRole::Private, base_dir, problems)
             {
-                slot.private_pem = private_pem;
+                match crate::crypto::rsa::private_key(&private_pem) {
+                    Ok(_) => slot.private_pem = private_pem,
+                    Err(e) => problems.at(given.private_key.referenced, e.to_string()),
+                }
             }
-            if let Some(public_pem) =
-                resolve_key(&given.public_key, KeyRole::Public, base_dir, problems)
-            {
+            let public_pem = parsed_public_key(&given.public_key, base_dir, problems);
+            if !public_pem.is_empty() {
                 slot.public_pem = public_pem;
             }
         };
@@ -339,6 +348,21 @@ fn build_platform_keys(
         }
     }
     keys
+}
+
+/// A public key reference resolved and parsed as RSA; a located problem if either fails.
+fn parsed_public_key(
+    reference: &Spanned<String>,
+    base_dir: Option<&Path>,
+    problems: &mut Problems<'_>,
+) -> String {
+    let Some(pem) = resolve_key(reference, KeyRole::Public, base_dir, problems) else {
+        return String::new();
+    };
+    if let Err(e) = crate::crypto::rsa::public_key(&pem) {
+        problems.at(reference.referenced, e.to_string());
+    }
+    pem
 }
 
 fn resolve_key(
@@ -503,6 +527,15 @@ fn build_credentials(
         api_key: k.api_key.value,
         api_secret: k.api_secret,
     });
+    let kazepay = section.kazepay.map(|k| KazePaySystem {
+        merchant_public_key: parsed_public_key(&k.merchant_public_key, context.base_dir, problems),
+        merchant_private_key: k.merchant_private_key.as_ref().map(|r| {
+            resolve_key(r, KeyRole::Private, context.base_dir, problems).unwrap_or_default()
+        }),
+        sys_id: k.sys_id.value,
+        sign_hash: k.sign_hash.unwrap_or_default(),
+        key_wrap: k.key_wrap.unwrap_or_default(),
+    });
     let mut key = |reference: &Spanned<String>, role| {
         resolve_key(reference, role, context.base_dir, problems).unwrap_or_default()
     };
@@ -515,14 +548,6 @@ fn build_credentials(
         app_id: p.app_id.value,
         partner_id: p.partner_id,
         security_key: p.security_key,
-    });
-    let kazepay = section.kazepay.map(|k| KazePaySystem {
-        merchant_public_key: key(&k.merchant_public_key, KeyRole::Public),
-        merchant_private_key: k
-            .merchant_private_key
-            .as_ref()
-            .map(|r| key(r, KeyRole::Private)),
-        sys_id: k.sys_id.value,
     });
     Credentials {
         acedata: acedata_tokens,

@@ -9,6 +9,7 @@
 pub mod build;
 pub mod error;
 pub mod generate;
+mod kazepay;
 pub mod keys;
 pub mod model;
 mod profiles;
@@ -18,6 +19,7 @@ use std::sync::Arc;
 
 use crate::credentials::{Credentials, PlatformKeys};
 use crate::providers::acedata::settings::Settings as AceDataSettings;
+use crate::providers::kazepay::settings::Settings as KazePaySettings;
 use crate::world::bins::BinTable;
 use crate::world::{Clock, ClockSpec, World};
 
@@ -41,6 +43,7 @@ pub struct Scenario {
     pub clock: ClockSpec,
     pub bins: Arc<BinTable>,
     pub acedata: Arc<AceDataSettings>,
+    pub kazepay: Arc<KazePaySettings>,
     pub platform_keys: PlatformKeys,
     pub tenants: Vec<TenantSetup>,
 }

@@ -11,8 +11,13 @@ use jiff::civil::Date;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use crate::crypto::rsa::SignatureHash;
 use crate::providers::acedata::settings::{
     Endpoint, GatewayError, GatewayErrorText, Language, ResultText, Situation,
+};
+use crate::providers::kazepay::envelope::KeyWrap;
+use crate::providers::kazepay::settings::{
+    ErrorKind as KazePayError, ErrorText as KazePayErrorText,
 };
 use crate::world::bins::{CardKind, Scheme};
 use crate::world::{CardForm, CardStatus, Gender, IdKind, KycStatus};
@@ -35,6 +40,7 @@ pub struct ScenarioFile {
     pub bins: Vec<Spanned<BinSection>>,
     pub platform_keys: Option<PlatformKeysSection>,
     pub acedata: Option<Spanned<AceDataSection>>,
+    pub kazepay: Option<Spanned<KazePayProfileSection>>,
     pub merchants: Spanned<Vec<MerchantSection>>,
 }
 
@@ -187,6 +193,11 @@ pub struct KazePaySection {
     pub sys_id: Spanned<String>,
     pub merchant_public_key: Spanned<String>,
     pub merchant_private_key: Option<Spanned<String>>,
+    /// Hash of the signatures the platform makes for this merchant (SHA-256 or SHA-1);
+    /// requests may use either.
+    pub sign_hash: Option<SignatureHash>,
+    /// How the platform wraps response keys for this merchant (`raw` or `base64`).
+    pub key_wrap: Option<KeyWrap>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -288,4 +299,48 @@ pub struct GenerateSection {
     pub currency: Option<Spanned<String>>,
     pub balance: Option<Spanned<String>>,
     pub form: Option<CardForm>,
+}
+
+/// Overrides of `fixtures/profiles/kazepay.yaml`; the profile file is read with this struct too.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KazePayProfileSection {
+    /// The endpoint every apiCode is POSTed to.
+    pub path: Option<Spanned<String>>,
+    #[serde(default)]
+    pub errors: BTreeMap<KazePayError, KazePayErrorText>,
+    #[serde(default)]
+    pub card_statuses: BTreeMap<CardStatus, String>,
+    #[serde(default)]
+    pub delays: KazePayDelaysSection,
+    pub kyc_default: Option<KycStatus>,
+    #[serde(default)]
+    pub kyc_rules: Vec<Spanned<KycRuleSection>>,
+    pub webhook_retries: Option<Vec<Spanned<String>>>,
+}
+
+/// Durations such as `30s`, `2m`, `1h 30m` or `PT10S`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KazePayDelaysSection {
+    pub kyc_review: Option<Spanned<String>>,
+    pub activation: Option<Spanned<String>>,
+    pub close: Option<Spanned<String>>,
+    pub recharge: Option<Spanned<String>>,
+    pub virtual_card_review: Option<Spanned<String>>,
+}
+
+/// Decides KYC submissions whose fields match every pattern given (`*` and `?` globs).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KycRuleSection {
+    pub email: Option<String>,
+    /// Against "firstName lastName".
+    pub name: Option<String>,
+    /// Against the identification number.
+    pub document: Option<String>,
+    pub decision: KycStatus,
+    pub reason: Option<String>,
+    /// Review time for matching submissions; default the profile's `kyc_review`.
+    pub after: Option<Spanned<String>>,
 }

@@ -2,3 +2,4 @@
 //! envelope of [`envelope`].
 
 pub mod envelope;
+pub mod settings;

@@ -65,7 +65,10 @@ impl ErrorKind {
     pub fn in_clear(self) -> bool {
         matches!(
             self,
-            ErrorKind::MalformedEnvelope | ErrorKind::UnknownSysId | ErrorKind::DecryptFailed | ErrorKind::BadSignature
+            ErrorKind::MalformedEnvelope
+                | ErrorKind::UnknownSysId
+                | ErrorKind::DecryptFailed
+                | ErrorKind::BadSignature
         )
     }
 }
@@ -132,23 +135,46 @@ impl Settings {
     /// Wire code and filled-in detail of a failure.
     pub fn error(&self, kind: ErrorKind, field: &str, reason: &str) -> (String, String) {
         match self.errors.get(&kind) {
-            Some(text) => (text.code.clone(), text.detail.replace("{field}", field).replace("{reason}", reason)),
+            Some(text) => (
+                text.code.clone(),
+                text.detail
+                    .replace("{field}", field)
+                    .replace("{reason}", reason),
+            ),
             None => ("SYSTEM_ERROR".to_owned(), format!("{kind:?}")),
         }
     }
 
     /// The wire name of a card status.
     pub fn card_status(&self, status: CardStatus) -> String {
-        self.card_statuses.get(&status).cloned().unwrap_or_else(|| format!("{status:?}").to_uppercase())
+        self.card_statuses
+            .get(&status)
+            .cloned()
+            .unwrap_or_else(|| format!("{status:?}").to_uppercase())
     }
 
     /// The KYC decision and delay for a submission, from the first matching rule.
-    pub fn kyc_decision(&self, email: &str, name: &str, document: &str) -> (KycStatus, Option<String>, SignedDuration) {
-        let matches = |pattern: &Option<String>, value: &str| pattern.as_deref().is_none_or(|p| glob(p, value));
+    pub fn kyc_decision(
+        &self,
+        email: &str,
+        name: &str,
+        document: &str,
+    ) -> (KycStatus, Option<String>, SignedDuration) {
+        let matches = |pattern: &Option<String>, value: &str| {
+            pattern.as_deref().is_none_or(|p| glob(p, value))
+        };
         self.kyc_rules
             .iter()
-            .find(|r| matches(&r.email, email) && matches(&r.name, name) && matches(&r.document, document))
-            .map(|r| (r.decision, r.reason.clone(), r.after.unwrap_or(self.delays.kyc_review)))
+            .find(|r| {
+                matches(&r.email, email) && matches(&r.name, name) && matches(&r.document, document)
+            })
+            .map(|r| {
+                (
+                    r.decision,
+                    r.reason.clone(),
+                    r.after.unwrap_or(self.delays.kyc_review),
+                )
+            })
             .unwrap_or((self.kyc_default, None, self.delays.kyc_review))
     }
 }
