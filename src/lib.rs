@@ -18,4 +18,5 @@ pub mod scenario;
 pub mod server;
 pub mod world;
 
+pub use providers::kazepay::client as kazepay;
 pub use sandbox::{Sandbox, SandboxBuilder, StartError};

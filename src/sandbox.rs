@@ -222,7 +222,10 @@ impl Sandbox {
         let by = jiff::SignedDuration::try_from(by).unwrap_or(jiff::SignedDuration::MAX);
         let running = self.app.running();
         for tenant in running.tenants() {
-            tenant.with_world(|w| w.clock.advance(by));
+            tenant.with_world(|w| {
+                w.clock.advance(by);
+                w.catch_up();
+            });
         }
     }
 

@@ -48,7 +48,11 @@ pub(super) fn advance(running: &Running, request: &AdminRequest) -> AdminResult 
     let tenant = body.tenant.or(request.query.get("tenant").cloned());
     let tenants = selected_tenants(running, tenant.as_deref())?;
     for t in &tenants {
-        t.with_world(|w| w.clock.advance(by));
+        // Everything that came due on the way fires, in order.
+        t.with_world(|w| {
+            w.clock.advance(by);
+            w.catch_up();
+        });
     }
     clocks(&tenants)
 }
@@ -70,6 +74,7 @@ pub(super) fn set(running: &Running, request: &AdminRequest) -> AdminResult {
         t.with_world(|w| {
             let frozen = body.frozen.unwrap_or(w.clock.is_frozen());
             w.clock.set(body.now, frozen);
+            w.catch_up();
         });
     }
     clocks(&tenants)

@@ -33,7 +33,10 @@ pub(super) fn state(running: &Running, request: &AdminRequest) -> AdminResult {
     let mut worlds = Map::new();
     for t in selected_tenants(running, tenant.as_deref())? {
         let world = t
-            .with_world(|w| serde_json::to_value(&*w))
+            .with_world(|w| {
+                w.catch_up();
+                serde_json::to_value(&*w)
+            })
             .map_err(internal)?;
         worlds.insert(t.id.clone(), world);
     }

@@ -8,6 +8,7 @@
 mod clock;
 mod inspect;
 mod scenario;
+mod simulate;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -36,6 +37,10 @@ const ENDPOINTS: &[&str] = &[
     "GET /__admin/clock",
     "POST /__admin/clock/advance {\"by\": \"90s\", \"tenant\"?}",
     "PUT /__admin/clock {\"now\": RFC 3339, \"frozen\"?, \"tenant\"?}",
+    "POST /__admin/simulate/kyc {\"email\"|\"cardholder\", \"decision\", \"reason\"?, \"tenant\"?}",
+    "POST /__admin/simulate/transaction {\"card\", \"kind\", \"amount\", \"fee\"?, ...}",
+    "POST /__admin/simulate/card-status {\"card\", \"status\", \"tenant\"?}",
+    "GET /__admin/activation-code?card=ID[&tenant=ID]",
 ];
 
 /// A control-API error.
@@ -179,6 +184,10 @@ fn route_request(app: &App, request: &AdminRequest) -> AdminResult {
         (&Method::GET, "/clock") => clock::show(&running, request),
         (&Method::POST, "/clock/advance") => clock::advance(&running, request),
         (&Method::PUT, "/clock") => clock::set(&running, request),
+        (&Method::POST, "/simulate/kyc") => simulate::kyc(&running, request),
+        (&Method::POST, "/simulate/transaction") => simulate::transaction(&running, request),
+        (&Method::POST, "/simulate/card-status") => simulate::card_status(&running, request),
+        (&Method::GET, "/activation-code") => simulate::activation_code(&running, request),
         (_, route) => {
             let known = ENDPOINTS
                 .iter()

@@ -23,7 +23,7 @@ pub const ISSUERS: &[&str] = &["kazepay", "pagsmile", "keysecure"];
 
 /// The providers every sandbox serves.
 pub fn builtin() -> Vec<Arc<dyn Provider>> {
-    vec![Arc::new(acedata::AceData)]
+    vec![Arc::new(acedata::AceData), Arc::new(kazepay::KazePay)]
 }
 
 /// A request as a provider sees it: fully read, body within the size limit.
@@ -84,6 +84,18 @@ impl Reply {
             status,
             content_type: HeaderValue::from_static("application/json; charset=utf-8"),
             body: Bytes::from(body),
+            trace,
+        }
+    }
+}
+
+impl Reply {
+    /// An HTML page (hosted flows such as KazePay's KYC page).
+    pub fn html(status: StatusCode, page: String, trace: Trace) -> Reply {
+        Reply {
+            status,
+            content_type: HeaderValue::from_static("text/html; charset=utf-8"),
+            body: Bytes::from(page),
             trace,
         }
     }

@@ -871,7 +871,7 @@ fn check_country(code: &Spanned<String>, problems: &mut Problems<'_>) {
 }
 
 fn is_country_code(code: &str) -> bool {
-    code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase())
+    crate::world::countries::is_country_code(code)
 }
 
 fn valid_id(id: &str) -> bool {

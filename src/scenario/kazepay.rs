@@ -13,7 +13,9 @@ use super::profiles;
 use crate::credentials::KeyPair;
 use crate::crypto::rsa;
 use crate::providers::kazepay::envelope::Profile;
-use crate::providers::kazepay::settings::{Delays, ErrorKind, KycRule, Merchant, Settings};
+use crate::providers::kazepay::settings::{
+    Billing, Delays, ErrorKind, KycRule, Merchant, Settings,
+};
 use crate::world::{CardStatus, KycStatus};
 
 /// Merges the scenario's section over the built-in profile; `None` when a key cannot be used
@@ -126,6 +128,41 @@ pub(super) fn build(
         .filter_map(|text| duration(text, problems))
         .collect();
 
+    let mut virtual_card_bins = base.virtual_card_bins;
+    virtual_card_bins.extend(over.virtual_card_bins);
+    for (bin, length) in &virtual_card_bins {
+        if !crate::world::bins::valid_range(bin, *length) {
+            report(
+                problems,
+                format!("kazepay: virtual card BIN `{bin}` with length {length} is not usable"),
+            );
+        }
+    }
+    let billing = over.billing.or(base.billing).map(|b| Billing {
+        country_code: b.country_code,
+        state: b.state,
+        city: b.city,
+        address: b.address,
+        zip_code: b.zip_code,
+    });
+    let Some(billing) = billing else {
+        report(problems, "kazepay: no billing address".to_owned());
+        return Ok(None);
+    };
+    let utc_offset = match over.utc_offset.or(base.utc_offset) {
+        Some(text) => match parse_offset(&text.value) {
+            Some(offset) => offset,
+            None => {
+                problems.at(
+                    text.referenced,
+                    format!("`{}` is not a UTC offset such as +08:00", text.value),
+                );
+                return Ok(None);
+            }
+        },
+        None => jiff::tz::Offset::UTC,
+    };
+
     let (Ok(platform_private), Ok(platform_public)) = (
         rsa::private_key(&platform.private_pem),
         rsa::public_key(&platform.public_pem),
@@ -167,6 +204,9 @@ pub(super) fn build(
         kyc_default,
         kyc_rules,
         webhook_retries,
+        virtual_card_bins,
+        billing,
+        utc_offset,
         platform_private,
         platform_public,
         merchants,
@@ -191,4 +231,22 @@ pub(super) fn duration(
             None
         }
     }
+}
+
+/// `+08:00`, `-05:30`, `Z`.
+fn parse_offset(text: &str) -> Option<jiff::tz::Offset> {
+    if text == "Z" {
+        return Some(jiff::tz::Offset::UTC);
+    }
+    let (sign, rest) = match text.split_at_checked(1)? {
+        ("+", rest) => (1, rest),
+        ("-", rest) => (-1, rest),
+        _ => return None,
+    };
+    let (hours, minutes) = rest.split_once(':')?;
+    let (hours, minutes): (i32, i32) = (hours.parse().ok()?, minutes.parse().ok()?);
+    if hours > 14 || minutes > 59 || hours < 0 || minutes < 0 {
+        return None;
+    }
+    jiff::tz::Offset::from_seconds(sign * (hours * 3600 + minutes * 60)).ok()
 }

@@ -317,6 +317,28 @@ pub struct KazePayProfileSection {
     #[serde(default)]
     pub kyc_rules: Vec<Spanned<KycRuleSection>>,
     pub webhook_retries: Option<Vec<Spanned<String>>>,
+    /// BIN → card-number length, for createCard.
+    #[serde(default)]
+    pub virtual_card_bins: BTreeMap<String, usize>,
+    pub billing: Option<BillingSection>,
+    /// `+08:00`: the offset of the times KazePay prints and parses.
+    pub utc_offset: Option<Spanned<String>>,
+}
+
+/// The billing address queryCard reports, field names as on the wire.
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BillingSection {
+    #[serde(rename = "countryCode")]
+    pub country_code: String,
+    #[serde(rename = "billingState")]
+    pub state: String,
+    #[serde(rename = "billingCity")]
+    pub city: String,
+    #[serde(rename = "billingAddress")]
+    pub address: String,
+    #[serde(rename = "billingZipCode")]
+    pub zip_code: String,
 }
 
 /// Durations such as `30s`, `2m`, `1h 30m` or `PT10S`.

@@ -84,6 +84,8 @@ pub struct Kyc {
     /// The decision a pending review will reach, and when; `None` when a person or the
     /// control API decides (hosted KYC).
     pub review: Option<Review>,
+    /// The secret in the URL of a hosted KYC page, while one is open.
+    pub hosted_token: Option<String>,
 }
 
 /// A decision waiting on the sandbox clock.
@@ -104,6 +106,7 @@ impl Kyc {
             submitted_at: None,
             documents: Vec::new(),
             review: None,
+            hosted_token: None,
         }
     }
 }

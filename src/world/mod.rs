@@ -9,6 +9,7 @@ pub mod bins;
 pub mod card;
 pub mod cardholder;
 pub mod clock;
+pub mod countries;
 pub mod ids;
 pub mod ledger;
 pub mod money;
@@ -235,6 +236,7 @@ impl World {
         holder.kyc.reason = reason;
         holder.kyc.decided_at = Some(at);
         holder.kyc.review = None;
+        holder.kyc.hosted_token = None;
         self.notify(
             at,
             Notification::KycDecided {

@@ -61,7 +61,10 @@ fn unknown_paths_get_a_json_404_listing_provider_prefixes() {
     assert_eq!(body["message"], "no provider serves POST /v1/cards");
     assert_eq!(
         body["providers"],
-        json!([{ "provider": "acedata", "prefixes": ["/identity/"] }])
+        json!([
+            { "provider": "acedata", "prefixes": ["/identity/"] },
+            { "provider": "kazepay", "prefixes": ["/kazepay"] }
+        ])
     );
     assert_eq!(body["admin"], "/__admin");
 }

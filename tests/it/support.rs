@@ -98,10 +98,6 @@ pub fn acedata_raw(
 }
 
 /// POSTs a JSON body to an AceData endpoint with a bearer token.
-#[allow(
-    clippy::needless_pass_by_value,
-    reason = "call sites read better with owned json! literals"
-)]
 pub fn acedata(sandbox: &Sandbox, endpoint: &str, token: &str, body: Value) -> (u16, Value) {
     acedata_raw(sandbox, endpoint, Some(token), &body.to_string())
 }

@@ -107,6 +107,16 @@ pub struct KycRule {
     pub after: Option<SignedDuration>,
 }
 
+/// The billing address queryCard reports.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Billing {
+    pub country_code: String,
+    pub state: String,
+    pub city: String,
+    pub address: String,
+    pub zip_code: String,
+}
+
 /// One merchant's KazePay identity.
 #[derive(Clone, Debug)]
 pub struct Merchant {
@@ -125,6 +135,11 @@ pub struct Settings {
     pub kyc_default: KycStatus,
     pub kyc_rules: Vec<KycRule>,
     pub webhook_retries: Vec<SignedDuration>,
+    /// BIN → card-number length, for createCard.
+    pub virtual_card_bins: BTreeMap<String, usize>,
+    pub billing: Billing,
+    /// Offset of the times KazePay prints and parses.
+    pub utc_offset: jiff::tz::Offset,
     pub platform_private: RsaPrivateKey,
     pub platform_public: RsaPublicKey,
     /// By sysId.

@@ -1,0 +1,215 @@
+//! The issuer's side, driven by tests: decide a KYC review, post a card transaction, change a
+//! card's status, hand out a physical card's activation code (once). Provider-neutral: they
+//! act on the world, and each provider reports the result in its own format.
+
+use http::StatusCode;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{AdminError, AdminRequest, AdminResult, selected_tenants};
+use crate::app::{Running, Tenant};
+use crate::server::respond;
+use crate::world::ledger::{LedgerError, Posting, TransactionKind};
+use crate::world::timeline::Notification;
+use crate::world::{CardStatus, Currency, KycStatus, Money, World};
+
+/// The tenant a simulation acts on: the one named, or the only one.
+fn one_tenant<'r>(running: &'r Running, named: Option<&str>) -> Result<&'r Tenant, AdminError> {
+    let tenants = selected_tenants(running, named)?;
+    match tenants.as_slice() {
+        [tenant] => Ok(tenant),
+        _ => Err(AdminError::bad_request(
+            "name the `tenant`: this scenario has several",
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KycDecision {
+    tenant: Option<String>,
+    /// Cardholder id, or give `email`.
+    cardholder: Option<String>,
+    email: Option<String>,
+    decision: KycStatus,
+    reason: Option<String>,
+}
+
+/// `POST /__admin/simulate/kyc`: decides a cardholder's KYC now.
+pub(super) fn kyc(running: &Running, request: &AdminRequest) -> AdminResult {
+    let body: KycDecision = request.json()?;
+    if body.decision == KycStatus::Pending {
+        return Err(AdminError::bad_request(
+            "`decision` is `passed` or `rejected`",
+        ));
+    }
+    let tenant = one_tenant(running, body.tenant.as_deref())?;
+    tenant.with_world(|world| {
+        world.catch_up();
+        let id = match (&body.cardholder, &body.email) {
+            (Some(id), None) if world.cardholders.contains_key(id) => id.clone(),
+            (None, Some(email)) => world
+                .cardholder_by_email(email)
+                .map(|h| h.id.clone())
+                .ok_or_else(|| not_found(format!("no cardholder with email {email}")))?,
+            (Some(id), None) => return Err(not_found(format!("no cardholder {id}"))),
+            _ => {
+                return Err(AdminError::bad_request(
+                    "give exactly one of `cardholder` or `email`",
+                ));
+            }
+        };
+        let now = world.now();
+        world.decide_kyc(&id, body.decision, body.reason.clone(), now);
+        Ok(respond::json(
+            StatusCode::OK,
+            &json!({ "cardholder": id, "kyc": world.cardholders[&id].kyc }),
+        ))
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CardTransaction {
+    tenant: Option<String>,
+    card: String,
+    kind: TransactionKind,
+    /// Decimal text in the card's currency, e.g. "12.30".
+    amount: String,
+    /// Decimal text, default 0.
+    fee: Option<String>,
+    /// What the shop charged in its own currency, when it differs.
+    original_amount: Option<String>,
+    original_currency: Option<String>,
+    merchant_name: Option<String>,
+    mcc: Option<String>,
+    /// For a clearing or reversal: the authorization's transaction id.
+    authorization_id: Option<String>,
+}
+
+/// `POST /__admin/simulate/transaction`: an authorization, clearing, reversal or refund on a
+/// card, as the card network would send it. A purchase the card cannot pay is recorded as a
+/// declined (failed) transaction.
+pub(super) fn transaction(running: &Running, request: &AdminRequest) -> AdminResult {
+    let body: CardTransaction = request.json()?;
+    let tenant = one_tenant(running, body.tenant.as_deref())?;
+    tenant.with_world(|world| {
+        world.catch_up();
+        let posting = posting(world, &body)?;
+        let id = world.post_transaction(posting).map_err(|e| match e {
+            LedgerError::UnknownCard(_) | LedgerError::UnknownTransaction(_) => {
+                not_found(e.to_string())
+            }
+            other => AdminError::new(StatusCode::CONFLICT, "refused", other.to_string()),
+        })?;
+        let now = world.now();
+        world.notify(
+            now,
+            Notification::TransactionPosted {
+                transaction_id: id.clone(),
+            },
+        );
+        let transaction = world.transactions().iter().find(|t| t.id == id).cloned();
+        Ok(respond::json(
+            StatusCode::OK,
+            &json!({ "transaction": transaction }),
+        ))
+    })
+}
+
+fn posting(world: &World, body: &CardTransaction) -> Result<Posting, AdminError> {
+    let card = world
+        .cards()
+        .get(&body.card)
+        .ok_or_else(|| not_found(format!("no card {}", body.card)))?;
+    let money = |text: &str, currency: &Currency, field: &str| {
+        Money::parse(text, currency.clone())
+            .map_err(|e| AdminError::bad_request(format!("`{field}`: {e}")))
+    };
+    let original_amount = match (&body.original_amount, &body.original_currency) {
+        (Some(amount), Some(code)) => {
+            let currency = Currency::new(code)
+                .map_err(|e| AdminError::bad_request(format!("`original_currency`: {e}")))?;
+            Some(money(amount, &currency, "original_amount")?)
+        }
+        (None, None) => None,
+        _ => {
+            return Err(AdminError::bad_request(
+                "give both `original_amount` and `original_currency`, or neither",
+            ));
+        }
+    };
+    Ok(Posting {
+        card_id: card.id.clone(),
+        kind: body.kind,
+        amount: money(&body.amount, &card.currency, "amount")?,
+        original_amount,
+        fee: money(body.fee.as_deref().unwrap_or("0"), &card.currency, "fee")?,
+        merchant_name: body.merchant_name.clone(),
+        mcc: body.mcc.clone(),
+        authorization_id: body.authorization_id.clone(),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CardStatusChange {
+    tenant: Option<String>,
+    card: String,
+    status: CardStatus,
+}
+
+/// `POST /__admin/simulate/card-status`: the issuer changes a card's status (reported lost,
+/// frozen by risk, ...).
+pub(super) fn card_status(running: &Running, request: &AdminRequest) -> AdminResult {
+    let body: CardStatusChange = request.json()?;
+    let tenant = one_tenant(running, body.tenant.as_deref())?;
+    tenant.with_world(|world| {
+        world.catch_up();
+        if !world.cards().contains_key(&body.card) {
+            return Err(not_found(format!("no card {}", body.card)));
+        }
+        let now = world.now();
+        world.set_card_status(&body.card, body.status, now);
+        Ok(respond::json(
+            StatusCode::OK,
+            &json!({ "card": body.card, "status": body.status }),
+        ))
+    })
+}
+
+/// `GET /__admin/activation-code?card=ID[&tenant=ID]`: a physical card's activation code, as
+/// the cardholder would receive it — once.
+pub(super) fn activation_code(running: &Running, request: &AdminRequest) -> AdminResult {
+    let card_id = request
+        .query
+        .get("card")
+        .ok_or_else(|| AdminError::bad_request("give `?card=ID`"))?;
+    let tenant = one_tenant(running, request.query.get("tenant").map(String::as_str))?;
+    tenant.with_world(|world| {
+        let card = world
+            .card_mut(card_id)
+            .ok_or_else(|| not_found(format!("no card {card_id}")))?;
+        let activation = card.activation.as_mut().ok_or_else(|| {
+            not_found(format!(
+                "card {card_id} has no activation code (assign it without autoActive)"
+            ))
+        })?;
+        if activation.revealed {
+            return Err(AdminError::new(
+                StatusCode::GONE,
+                "already_obtained",
+                "the activation code can be obtained only once",
+            ));
+        }
+        activation.revealed = true;
+        Ok(respond::json(
+            StatusCode::OK,
+            &json!({ "card": card_id, "activation_code": activation.code }),
+        ))
+    })
+}
+
+fn not_found(message: String) -> AdminError {
+    AdminError::new(StatusCode::NOT_FOUND, "not_found", message)
+}

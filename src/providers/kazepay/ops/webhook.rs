@@ -1,0 +1,38 @@
+//! `setWebhookUrl` / `getWebhookUrl`: where KazePay posts its notifications.
+
+use serde_json::Value;
+
+use super::{Context, Fields, fields};
+use crate::providers::kazepay::wire::{Body, OpError};
+use crate::world::World;
+
+const PROVIDER: &str = "kazepay";
+
+/// `{url}` → `{url}`; the URL must be absolute http(s).
+pub fn set(_: &Context<'_>, world: &mut World, body: &Body) -> Result<Fields, OpError> {
+    let url = body.text("url", 512)?;
+    let valid = url.parse::<http::Uri>().is_ok_and(|uri| {
+        matches!(uri.scheme_str(), Some("http" | "https"))
+            && uri.host().is_some_and(|h| !h.is_empty())
+    });
+    if !valid {
+        return Err(OpError::field(
+            "url",
+            "must be an absolute http or https URL",
+        ));
+    }
+    world
+        .webhook_urls
+        .insert(PROVIDER.to_owned(), url.to_owned());
+    Ok(fields([("url", Value::String(url.to_owned()))]))
+}
+
+/// `{}` → `{url}` (empty when none is registered).
+pub fn get(_: &Context<'_>, world: &mut World, _: &Body) -> Result<Fields, OpError> {
+    let url = world
+        .webhook_urls
+        .get(PROVIDER)
+        .cloned()
+        .unwrap_or_default();
+    Ok(fields([("url", Value::String(url))]))
+}

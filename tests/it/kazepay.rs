@@ -1,0 +1,550 @@
+//! KazePay over HTTP: the envelope against OpenSSL-made vectors, every catalogued error, and
+//! the operations.
+
+use issuer_sandbox::Sandbox;
+use issuer_sandbox::kazepay::{Client, Opened};
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/vectors/kazepay");
+
+fn vector(name: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(format!("{VECTORS}/{name}")).unwrap()).unwrap()
+}
+
+/// POSTs an envelope and returns the HTTP status and the response envelope.
+fn post(sandbox: &Sandbox, envelope: &Value) -> (u16, Value) {
+    post_raw(sandbox, &envelope.to_string())
+}
+
+fn post_raw(sandbox: &Sandbox, body: &str) -> (u16, Value) {
+    status_json(
+        client()
+            .post(format!("{}/kazepay", sandbox.url()))
+            .header("content-type", "application/json")
+            .body(body.to_owned())
+            .send()
+            .unwrap(),
+    )
+}
+
+/// Seals `body`, sends it and opens the answer.
+pub fn call(
+    sandbox: &Sandbox,
+    client: &mut Client,
+    api_code: &str,
+    request_no: &str,
+    body: Value,
+) -> Opened {
+    let envelope = client.seal_request(api_code, request_no, &body).unwrap();
+    let (status, response) = post(sandbox, &envelope);
+    assert_eq!(status, 200, "{response}");
+    client.open_response(&response).unwrap()
+}
+
+#[test]
+fn a_request_made_by_openssl_is_accepted_and_the_answer_is_the_openssl_verified_vector() {
+    let sandbox = Sandbox::builder().start().unwrap();
+    let request = vector("request-sha256-raw.json");
+    let (status, response) = post(&sandbox, &request["request"]);
+    assert_eq!(status, 200);
+    // response-sha256-raw.json was produced by this exchange and then checked with the OpenSSL
+    // CLI alone (verify-response.sh): key unwrapped, body decrypted, signature verified.
+    let expected = vector("response-sha256-raw.json");
+    assert_eq!(
+        response, expected["response"],
+        "the sandbox's answer changed; re-run the vector scripts"
+    );
+    let opened = Client::demo().open_response(&response).unwrap();
+    assert_eq!(
+        (opened.code.as_str(), opened.detail.as_str()),
+        ("SUCCESS", "SUCCESS")
+    );
+    assert_eq!(
+        opened.body,
+        Some(json!({ "encrypt": "SUCCESS", "status": "PASSED" }))
+    );
+    assert_eq!(opened.head["apiCode"], "queryUcardKycStatus");
+    assert_eq!(opened.head["requestNo"], "2024062810200868740754");
+
+    let sha1 = vector("request-sha1-base64.json");
+    let (_, response) = post(&sandbox, &sha1["request"]);
+    let opened = Client::demo().open_response(&response).unwrap();
+    assert_eq!(
+        opened.body,
+        Some(json!({ "encrypt": "SUCCESS", "url": "" }))
+    );
+    // The journal shows both decrypted bodies.
+    let entry = sandbox.journal().pop().unwrap();
+    assert_eq!(entry.request.decrypted(), Some(&json!({})));
+    assert_eq!(
+        entry.response.decrypted(),
+        Some(&json!({ "encrypt": "SUCCESS", "url": "" }))
+    );
+}
+
+const KYC_IMAGES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/kyc");
+
+/// A fresh client and request numbers for one test.
+struct Session {
+    sandbox: Sandbox,
+    client: Client,
+    next: u64,
+}
+
+impl Session {
+    fn new(yaml: Option<&str>) -> Session {
+        let builder = Sandbox::builder();
+        let sandbox = match yaml {
+            Some(yaml) => builder.scenario_yaml(yaml),
+            None => builder,
+        }
+        .start()
+        .unwrap();
+        Session {
+            sandbox,
+            client: Client::demo(),
+            next: 0,
+        }
+    }
+
+    fn request_no(&mut self) -> String {
+        self.next += 1;
+        format!("2026112100000000{:06}", self.next)
+    }
+
+    /// Calls `api_code`; returns (head.code, decrypted body).
+    fn call(&mut self, api_code: &str, body: Value) -> (String, Value) {
+        let request_no = self.request_no();
+        let opened = call(&self.sandbox, &mut self.client, api_code, &request_no, body);
+        assert_eq!(opened.head["apiCode"], api_code);
+        assert_eq!(opened.head["requestNo"], request_no.as_str());
+        (opened.code, opened.body.unwrap_or(Value::Null))
+    }
+
+    /// Calls and expects SUCCESS; returns the body.
+    fn ok(&mut self, api_code: &str, body: Value) -> Value {
+        let (code, answer) = self.call(api_code, body);
+        assert_eq!(code, "SUCCESS", "{api_code}: {answer}");
+        if answer.is_object() {
+            assert_eq!(answer["encrypt"], "SUCCESS", "{answer}");
+        }
+        answer
+    }
+
+    /// Calls and expects the error `code`, sealed with `"encrypt":"FAILED"`.
+    fn fails(&mut self, api_code: &str, body: Value, code: &str) -> String {
+        let request_no = self.request_no();
+        let opened = call(&self.sandbox, &mut self.client, api_code, &request_no, body);
+        assert_eq!(opened.code, code, "{api_code}: {}", opened.detail);
+        assert_eq!(opened.body, Some(json!({ "encrypt": "FAILED" })));
+        opened.detail
+    }
+
+    /// Uploads a KYC image through multipart; returns the fileId.
+    fn upload(&mut self, email: &str, file: &str) -> (String, Value) {
+        let request_no = self.request_no();
+        let envelope = self
+            .client
+            .seal_request(
+                "fileUpload",
+                &request_no,
+                &json!({ "email": email, "mobileNumber": "15659874544", "mobilePrefix": "60" }),
+            )
+            .unwrap();
+        let bytes = std::fs::read(format!("{KYC_IMAGES}/{file}")).unwrap();
+        let form = reqwest::blocking::multipart::Form::new()
+            .text("request", envelope.to_string())
+            .part(
+                "file",
+                reqwest::blocking::multipart::Part::bytes(bytes).file_name(file.to_owned()),
+            );
+        let response = client()
+            .post(format!("{}/kazepay", self.sandbox.url()))
+            .multipart(form)
+            .send()
+            .unwrap();
+        let (_, envelope) = status_json(response);
+        let opened = self.client.open_response(&envelope).unwrap();
+        (opened.code, opened.body.unwrap_or(Value::Null))
+    }
+
+    fn advance(&self, by: &str) {
+        let (status, body) = admin_send(
+            &self.sandbox,
+            "POST",
+            "/clock/advance",
+            &json!({ "by": by }).to_string(),
+        );
+        assert_eq!(status, 200, "{body}");
+    }
+
+    fn state(&self) -> Value {
+        state(&self.sandbox, "demo")
+    }
+}
+
+fn kyc_fields(email: &str, kind: &str) -> Value {
+    json!({
+        "email": email,
+        "mobileNumber": "15659874544",
+        "mobilePrefix": "60",
+        "mobilePrefixCountry": "MY",
+        "firstName": "Trump",
+        "lastName": "Donald",
+        "dateOfBirth": "1958-04-25",
+        "addressLine": "Nashville TN 37011",
+        "city": "Paris",
+        "countryCode": "FR",
+        "postCode": "223456",
+        "state": "dizhi",
+        "identificationType": kind,
+        "identificationNumber": "A563F186",
+        "identificationExpiryDate": "2099-12-31",
+    })
+}
+
+/// Merchant account + card balances + transfers in flight − external flows, in USD cents.
+fn usd_in_the_system(state: &Value, external_cents: i64) -> i64 {
+    let cents = |v: &Value| -> i64 {
+        let text = v["amount"].as_str().unwrap();
+        let (whole, fraction) = text.split_once('.').unwrap();
+        let sign = if whole.starts_with('-') { -1 } else { 1 };
+        whole.parse::<i64>().unwrap() * 100 + sign * fraction.parse::<i64>().unwrap()
+    };
+    let account = cents(&state["accounts"]["USD"]);
+    let cards: i64 = state["cards"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|c| c["currency"] == "USD")
+        .map(|c| cents(&c["available"]) + cents(&c["blocked"]))
+        .sum();
+    let in_flight: i64 = state["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| {
+            t["status"] == "pending" && (t["kind"] == "recharge" || t["kind"] == "close_refund")
+        })
+        .map(|t| cents(&t["amount"]).abs())
+        .sum();
+    account + cards + in_flight - external_cents
+}
+
+#[test]
+fn the_whole_physical_card_journey() {
+    let mut s = Session::new(None);
+    let email = "kyc@kazepay.io";
+    let initial_usd = usd_in_the_system(&s.state(), 0);
+
+    // 1. Upload the three KYC images (multipart: `request` envelope + `file`).
+    let mut ids = Vec::new();
+    for file in ["front.png", "back.png", "handheld.png"] {
+        let (code, body) = s.upload(email, file);
+        assert_eq!(code, "SUCCESS", "{body}");
+        let id = body["fileId"].as_str().unwrap().to_owned();
+        assert_eq!(id.len(), 36, "a UUID like the docs' example");
+        ids.push(id);
+    }
+    let (code, _) = s.upload(email, "not-an-image.gif");
+    assert_eq!(code, "FILE_TYPE_ERROR");
+
+    // 2. KYC with file ids (ID_CARD needs the back image).
+    let mut kyc = kyc_fields(email, "ID_CARD");
+    kyc["frontImgFileId"] = json!(ids[0]);
+    kyc["handheldImgFileId"] = json!(ids[2]);
+    let detail = s.fails("setUcardKyc", kyc.clone(), "PARAM_ERROR");
+    assert!(detail.contains("backImgFileId"), "{detail}");
+    kyc["backImgFileId"] = json!(ids[1]);
+    assert_eq!(
+        s.ok("setUcardKyc", kyc.clone()),
+        json!({ "encrypt": "SUCCESS", "status": "WAITING_KYC" })
+    );
+    assert_eq!(
+        s.ok("queryUcardKycStatus", json!({ "email": email }))["status"],
+        "WAITING_KYC"
+    );
+    s.fails("setUcardKyc", kyc, "KYC_IN_PROGRESS");
+
+    // 3. The decision comes after the profile's 30 s review.
+    s.advance("29s");
+    assert_eq!(
+        s.ok("queryUcardKycStatus", json!({ "email": email }))["status"],
+        "WAITING_KYC"
+    );
+    s.advance("1s");
+    assert_eq!(
+        s.ok("queryUcardKycStatus", json!({ "email": email }))["status"],
+        "PASSED"
+    );
+
+    // 4. Assign a stock physical card without autoActive; its code comes from the control API, once.
+    s.fails(
+        "ucardAssign",
+        json!({ "email": email, "cardNumber": "4111111111111111", "autoActive": false }),
+        "CARD_NOT_AVAILABLE",
+    );
+    let card_id = s.ok(
+        "ucardAssign",
+        json!({ "email": email, "cardNumber": "4937240800070619", "autoActive": false }),
+    )["cardID"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(card_id, "3377");
+    s.fails(
+        "ucardAssign",
+        json!({ "email": email, "cardNumber": "4937240800070619", "autoActive": false }),
+        "CARD_NOT_AVAILABLE",
+    );
+    let (status, code) = admin_get(&s.sandbox, "/activation-code?card=3377");
+    assert_eq!(status, 200, "{code}");
+    let code = code["activation_code"].as_str().unwrap().to_owned();
+    assert_eq!(code.len(), 8);
+    assert_eq!(
+        admin_get(&s.sandbox, "/activation-code?card=3377").0,
+        410,
+        "obtainable once"
+    );
+
+    // 5. Activate: ACTIVE_PROCESSING, ACTIVE after 10 s.
+    s.fails(
+        "ucardActive",
+        json!({ "cardID": card_id, "activationCode": "00000000" }),
+        "ACTIVATION_CODE_ERROR",
+    );
+    let active = s.ok(
+        "ucardActive",
+        json!({ "cardID": card_id, "activationCode": code }),
+    );
+    assert_eq!(
+        active,
+        json!({ "encrypt": "SUCCESS", "cardID": "3377", "status": "ACTIVE_PROCESSING" })
+    );
+    s.advance("10s");
+    let card = s.ok("queryCard", json!({ "cardID": card_id }));
+    assert_eq!(card["userBankCardStatus"], "ACTIVE");
+    assert_eq!(card["cardNo"], "4937240800070619");
+    assert!(
+        card.get("cardCvv").is_none(),
+        "CVV only for virtual cards: {card}"
+    );
+    assert_eq!(card["expiryDate"].as_str().unwrap().len(), 4);
+    assert_eq!(card["currency"], "USD");
+    assert_eq!(card["cardHolderEmail"], email);
+    assert_eq!(
+        (
+            card["cardHolderMobileNumber"].as_str(),
+            card["cardHolderMobilePrefix"].as_str()
+        ),
+        (Some("15659874544"), Some("60"))
+    );
+    assert_eq!(
+        card["billingAddress"],
+        "17/F FWD FINANCIAL CTR 308 DES VOEUX RD CENTRAL HK"
+    );
+    let keys: Vec<&String> = card.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "encrypt",
+            "cardID",
+            "cardNo",
+            "expiryDate",
+            "currency",
+            "userBankCardStatus",
+            "cardHolderEmail",
+            "cardHolderMobileNumber",
+            "cardHolderMobilePrefix",
+            "countryCode",
+            "billingState",
+            "billingCity",
+            "billingAddress",
+            "billingZipCode"
+        ]
+    );
+    assert_eq!(
+        s.ok("getCardId", json!({ "cardNo": "4937240800070619" })),
+        json!({ "encrypt": "SUCCESS", "cardID": "3377", "cardNo": "4937240800070619" })
+    );
+
+    // 6. PIN: exactly six digits.
+    for bad in ["12345", "1234567", "12a456"] {
+        let detail = s.fails(
+            "cardSetPin",
+            json!({ "cardID": card_id, "pin": bad }),
+            "PARAM_ERROR",
+        );
+        assert!(detail.contains("pin"), "{detail}");
+    }
+    assert_eq!(
+        s.ok("cardSetPin", json!({ "cardID": card_id, "pin": "375426" })),
+        json!({ "encrypt": "SUCCESS" })
+    );
+
+    // 7. Recharge: PENDING now, on the card after 30 s; the merchant account pays at once.
+    let recharge = s.ok(
+        "cardRecharge",
+        json!({ "cardID": card_id, "currency": "USD", "amount": 5000.00 }),
+    );
+    assert_eq!(recharge["transactionStatus"], "PENDING");
+    assert_eq!(recharge["sendAmount"], "5000.00");
+    assert_eq!(recharge["currency"], "USD");
+    let recharge_id = recharge["transactionId"].as_str().unwrap().to_owned();
+    let balance = s.ok(
+        "cardBalance",
+        json!({ "cardID": card_id, "currency": "USD" }),
+    );
+    assert_eq!(
+        balance,
+        json!({ "encrypt": "SUCCESS", "cardID": "3377", "currency": "USD", "avaBalance": 0.0, "blockBalance": 0.0 })
+    );
+    assert_eq!(s.state()["accounts"]["USD"]["amount"], "95000.00");
+    assert_eq!(
+        usd_in_the_system(&s.state(), 0),
+        initial_usd,
+        "money in flight is still money"
+    );
+    s.advance("30s");
+    assert_eq!(
+        s.ok(
+            "cardBalance",
+            json!({ "cardID": card_id, "currency": "USD" })
+        )["avaBalance"],
+        5000.0
+    );
+
+    // 8. Card transactions from the network: an authorization holds, a clearing settles.
+    let auth = simulate(
+        &s,
+        json!({ "card": card_id, "kind": "authorization", "amount": "13.09", "fee": "0.25",
+        "original_amount": "11.90", "original_currency": "EUR", "merchant_name": "MEITUAN FOOD BEIJING CHN", "mcc": "5812" }),
+    );
+    let balance = s.ok(
+        "cardBalance",
+        json!({ "cardID": card_id, "currency": "USD" }),
+    );
+    assert_eq!(
+        (
+            balance["avaBalance"].as_f64(),
+            balance["blockBalance"].as_f64()
+        ),
+        (Some(4986.66), Some(13.34))
+    );
+    simulate(
+        &s,
+        json!({ "card": card_id, "kind": "clearing", "amount": "13.09", "fee": "0.25", "authorization_id": auth }),
+    );
+    let list = s.ok("queryTransactions", json!({ "cardID": card_id }));
+    let items = list
+        .as_array()
+        .expect("queryTransactions answers a bare array");
+    assert_eq!(items.len(), 3, "{list}");
+    let clearing = &items[0];
+    assert_eq!(clearing["cardCurrencyAmt"], -13.09);
+    assert_eq!(clearing["transCurrency"], "USD");
+    assert_eq!(clearing["fee"], -0.25);
+    assert_eq!(clearing["transStatus"], "Success");
+    assert_eq!(clearing["transType"], "Expenditure");
+    assert_eq!(clearing["respCode"], "000000");
+    let authorization = &items[1];
+    assert_eq!(
+        (
+            authorization["transCurrency"].as_str(),
+            authorization["transCurrencyAmt"].as_f64()
+        ),
+        (Some("EUR"), Some(-11.90))
+    );
+    assert_eq!(authorization["merchantName"], "MEITUAN FOOD BEIJING CHN");
+    let item_keys: Vec<&String> = clearing.as_object().unwrap().keys().collect();
+    assert_eq!(
+        item_keys,
+        [
+            "cardID",
+            "transactionId",
+            "transactionTime",
+            "cardCurrency",
+            "cardCurrencyAmt",
+            "transCurrency",
+            "transCurrencyAmt",
+            "feeCurrency",
+            "fee",
+            "transStatus",
+            "transType",
+            "merchantName",
+            "respCode",
+            "respCodeDesc"
+        ]
+    );
+    let only = s.ok(
+        "queryTransactions",
+        json!({ "cardID": card_id, "transactionId": recharge_id }),
+    );
+    assert_eq!(only.as_array().unwrap().len(), 1);
+    assert_eq!(only[0]["transType"], "Recharge");
+    let paged = s.ok(
+        "queryTransactions",
+        json!({ "cardID": card_id, "pageSize": 2, "pageNum": 2 }),
+    );
+    assert_eq!(paged.as_array().unwrap().len(), 1);
+    let external = -(1309 + 25);
+    assert_eq!(usd_in_the_system(&s.state(), external), initial_usd);
+
+    // 9. Freeze and unfreeze.
+    assert_eq!(
+        s.ok(
+            "updCardStatus",
+            json!({ "cardID": card_id, "status": "INACTIVE" })
+        )["status"],
+        "INACTIVE"
+    );
+    s.fails(
+        "updCardStatus",
+        json!({ "cardID": card_id, "status": "INACTIVE" }),
+        "CARD_STATUS_ERROR",
+    );
+    assert_eq!(
+        s.ok(
+            "updCardStatus",
+            json!({ "cardID": card_id, "status": "ACTIVE" })
+        )["status"],
+        "ACTIVE"
+    );
+
+    // 10. Close: the balance goes back to the merchant account.
+    let closed = s.ok("closeCard", json!({ "cardID": card_id }));
+    assert_eq!(closed["status"], "CLOSE_PROCESSING");
+    assert_eq!(closed["refundAmt"], "4986.66");
+    assert_eq!(closed["currency"], "USD");
+    assert!(closed["txnId"].as_str().is_some_and(|t| !t.is_empty()));
+    s.fails(
+        "cardRecharge",
+        json!({ "cardID": card_id, "currency": "USD", "amount": 1 }),
+        "CARD_STATUS_ERROR",
+    );
+    s.advance("10s");
+    assert_eq!(
+        s.ok("queryCard", json!({ "cardID": card_id }))["userBankCardStatus"],
+        "CLOSED"
+    );
+    assert_eq!(s.state()["accounts"]["USD"]["amount"], "99986.66");
+    assert_eq!(
+        usd_in_the_system(&s.state(), external),
+        initial_usd,
+        "no operation created or lost money"
+    );
+}
+
+/// Posts a card transaction through the control API; returns its id.
+fn simulate(s: &Session, body: Value) -> String {
+    let (status, reply) = admin_send(
+        &s.sandbox,
+        "POST",
+        "/simulate/transaction",
+        &body.to_string(),
+    );
+    assert_eq!(status, 200, "{reply}");
+    reply["transaction"]["id"].as_str().unwrap().to_owned()
+}
