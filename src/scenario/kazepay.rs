@@ -207,6 +207,7 @@ pub(super) fn build(
         virtual_card_bins,
         billing,
         utc_offset,
+        busy_api_codes: over.busy_api_codes,
         platform_private,
         platform_public,
         merchants,

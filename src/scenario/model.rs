@@ -323,6 +323,9 @@ pub struct KazePayProfileSection {
     pub billing: Option<BillingSection>,
     /// `+08:00`: the offset of the times KazePay prints and parses.
     pub utc_offset: Option<Spanned<String>>,
+    /// apiCodes that answer SYSTEM_BUSY (after authentication, changing nothing).
+    #[serde(default)]
+    pub busy_api_codes: Vec<String>,
 }
 
 /// The billing address queryCard reports, field names as on the wire.

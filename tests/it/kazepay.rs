@@ -548,3 +548,249 @@ fn simulate(s: &Session, body: Value) -> String {
     assert_eq!(status, 200, "{reply}");
     reply["transaction"]["id"].as_str().unwrap().to_owned()
 }
+
+/// Opens an answer that must be a clear (unsealed) failure with `code`.
+fn assert_in_clear(response: &Value, code: &str) {
+    let head = &response["head"];
+    assert_eq!(head["code"], code, "{response}");
+    assert!(head["detail"].as_str().is_some_and(|d| !d.is_empty()));
+    assert!(
+        head.get("sign").is_none() && head.get("keyEnc").is_none(),
+        "nothing sealed: {response}"
+    );
+    assert_eq!(response["body"], json!({}));
+}
+
+#[test]
+fn failures_before_the_caller_is_trusted_come_back_in_clear() {
+    let s = Session::new(None);
+    let mut kazepay = Client::demo();
+    // MalformedEnvelope: not JSON, missing head fields, no body.encrypt, wrong method.
+    for body in [
+        "nope",
+        r#"{"head":{}}"#,
+        r#"{"head":{"apiCode":"x","sysId":"s","requestNo":"1","sign":"a","keyEnc":"b"}}"#,
+    ] {
+        let (status, response) = post_raw(&s.sandbox, body);
+        assert_eq!(status, 200);
+        assert_in_clear(&response, "ILLEGAL_REQUEST");
+    }
+    let (_, response) = status_json(
+        client()
+            .get(format!("{}/kazepay", s.sandbox.url()))
+            .send()
+            .unwrap(),
+    );
+    assert_in_clear(&response, "ILLEGAL_REQUEST");
+    // The readable part of the head is echoed.
+    let (_, response) = post_raw(
+        &s.sandbox,
+        r#"{"head":{"apiCode":"queryCard","requestNo":"77"},"body":{}}"#,
+    );
+    assert_eq!(
+        (
+            response["head"]["apiCode"].as_str(),
+            response["head"]["requestNo"].as_str()
+        ),
+        (Some("queryCard"), Some("77"))
+    );
+
+    let mut envelope = kazepay
+        .seal_request("getWebhookUrl", "1", &json!({}))
+        .unwrap();
+    envelope["head"]["sysId"] = json!("H0000000000");
+    assert_in_clear(&post(&s.sandbox, &envelope).1, "SYS_ID_NOT_EXIST");
+
+    let good = kazepay
+        .seal_request("getWebhookUrl", "2", &json!({}))
+        .unwrap();
+    for (field, value) in [("keyEnc", json!("zz")), ("keyEnc", json!("00".repeat(256)))] {
+        let mut broken = good.clone();
+        broken["head"][field] = value;
+        assert_in_clear(&post(&s.sandbox, &broken).1, "DECRYPT_FAILED");
+    }
+    let mut broken = good.clone();
+    broken["body"]["encrypt"] = json!("AAAA");
+    assert_in_clear(&post(&s.sandbox, &broken).1, "DECRYPT_FAILED");
+    // Sealed by a stranger (a key the sandbox does not know for this sysId): the signature fails.
+    let stranger_pem = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/keys/pagsmile-platform.test-only.pem"
+    ))
+    .unwrap();
+    let platform_pem = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/keys/kazepay-platform.pub.pem"
+    ))
+    .unwrap();
+    let mut stranger = Client::from_pems(
+        issuer_sandbox::kazepay::DEMO_SYS_ID,
+        &stranger_pem,
+        &platform_pem,
+        Default::default(),
+    )
+    .unwrap();
+    let forged = stranger
+        .seal_request("getWebhookUrl", "3", &json!({}))
+        .unwrap();
+    assert_in_clear(&post(&s.sandbox, &forged).1, "SIGN_ERROR");
+    let mut tampered = good;
+    tampered["head"]["sign"] = json!("00".repeat(256));
+    assert_in_clear(&post(&s.sandbox, &tampered).1, "SIGN_ERROR");
+    // None of it reached an operation: nothing was recorded.
+    let entries = s.sandbox.journal();
+    assert!(entries.iter().all(|e| e.response.decrypted().is_none()));
+}
+
+#[test]
+fn every_catalogued_business_error_is_sealed_with_encrypt_failed() {
+    let yaml = DEFAULT_WITH_BUSY_RECHARGE.as_str();
+    let mut s = Session::new(Some(yaml));
+    let email = "kyc@kazepay.io";
+    s.fails("noSuchApi", json!({}), "API_CODE_NOT_EXIST");
+    // A decrypted body that is not a JSON object.
+    let request_no = s.request_no();
+    let envelope = s
+        .client
+        .seal_request("getWebhookUrl", &request_no, &json!([1, 2]))
+        .unwrap();
+    let opened = s
+        .client
+        .open_response(&post(&s.sandbox, &envelope).1)
+        .unwrap();
+    assert_eq!(
+        (opened.code.as_str(), opened.body),
+        ("ILLEGAL_JSON", Some(json!({ "encrypt": "FAILED" })))
+    );
+    let detail = s.fails("queryUcardKycStatus", json!({}), "PARAM_ERROR");
+    assert!(detail.contains("email"), "{detail}");
+    s.fails(
+        "queryUcardKycStatus",
+        json!({ "email": "nobody@example.com" }),
+        "USER_NOT_EXIST",
+    );
+    s.fails("queryCard", json!({ "cardID": "nope" }), "CARD_NOT_EXIST");
+    s.fails("queryCard", json!({ "cardID": "3377" }), "CARD_NOT_EXIST"); // in stock, not issued
+    s.fails("ucardAssign", json!({ "email": "zhang.wei@example.com", "cardNumber": "4111111111111111", "autoActive": true }), "CARD_NOT_AVAILABLE");
+    let mut kyc = kyc_fields(email, "PASSPORT");
+    kyc["frontImgFileId"] = json!("00000000-0000-0000-0000-000000000000");
+    kyc["handheldImgFileId"] = json!("00000000-0000-0000-0000-000000000000");
+    s.fails("setUcardKyc", kyc, "FILE_NOT_EXIST");
+    let (code, _) = s.upload(email, "not-an-image.gif");
+    assert_eq!(code, "FILE_TYPE_ERROR");
+    // KYC not passed: a waiting user cannot get an auto-activated card.
+    let mut hosted = kyc_fields("waiting@example.com", "PASSPORT");
+    hosted["email"] = json!("waiting@example.com");
+    s.ok("setUserKyc", hosted.clone());
+    s.fails("ucardAssign", json!({ "email": "waiting@example.com", "cardNumber": "4937240800070619", "autoActive": true }), "KYC_NOT_PASSED");
+    s.fails("setUserKyc", hosted, "KYC_IN_PROGRESS");
+    // Status errors, activation code, balance, replay, busy.
+    let card = s.ok("ucardAssign", json!({ "email": "zhang.wei@example.com", "cardNumber": "4937240800070627", "autoActive": false }))["cardID"].clone();
+    s.fails(
+        "updCardStatus",
+        json!({ "cardID": card, "status": "ACTIVE" }),
+        "CARD_STATUS_ERROR",
+    );
+    s.fails(
+        "ucardActive",
+        json!({ "cardID": card, "activationCode": "1" }),
+        "ACTIVATION_CODE_ERROR",
+    );
+    s.fails(
+        "cardBalance",
+        json!({ "cardID": card, "currency": "CNY" }),
+        "PARAM_ERROR",
+    );
+    let detail = s.fails(
+        "cardRecharge",
+        json!({ "cardID": card, "currency": "USD", "amount": 1 }),
+        "SYSTEM_BUSY",
+    );
+    assert!(!detail.is_empty());
+    let request_no = s.request_no();
+    let first = call(
+        &s.sandbox,
+        &mut s.client,
+        "getWebhookUrl",
+        &request_no,
+        json!({}),
+    );
+    assert_eq!(first.code, "SUCCESS");
+    let again = call(
+        &s.sandbox,
+        &mut s.client,
+        "getWebhookUrl",
+        &request_no,
+        json!({}),
+    );
+    assert_eq!(again.code, "REQUEST_NO_REPEAT");
+    // A failed request does not use up its requestNo.
+    let request_no = s.request_no();
+    assert_eq!(
+        call(
+            &s.sandbox,
+            &mut s.client,
+            "queryCard",
+            &request_no,
+            json!({ "cardID": "x" })
+        )
+        .code,
+        "CARD_NOT_EXIST"
+    );
+    assert_eq!(
+        call(
+            &s.sandbox,
+            &mut s.client,
+            "getWebhookUrl",
+            &request_no,
+            json!({})
+        )
+        .code,
+        "SUCCESS"
+    );
+}
+
+#[test]
+fn recharges_beyond_the_merchant_account_are_refused_and_change_nothing() {
+    let mut s = Session::new(None);
+    let card = s.ok("ucardAssign", json!({ "email": "zhang.wei@example.com", "cardNumber": "4937240800070627", "autoActive": true }))["cardID"].clone();
+    s.advance("10s");
+    // The default scenario's clock runs in real time; compare everything else.
+    let without_clock = |mut state: Value| {
+        state.as_object_mut().unwrap().remove("clock");
+        state
+    };
+    let before = without_clock(s.state());
+    let detail = s.fails(
+        "cardRecharge",
+        json!({ "cardID": card, "currency": "USD", "amount": 100000.01 }),
+        "BALANCE_NOT_ENOUGH",
+    );
+    assert!(detail.contains("100000.00"), "{detail}");
+    for (amount, reason) in [
+        (json!(0), "greater than 0"),
+        (json!(1.001), "decimal places"),
+        (json!("5"), "a number"),
+    ] {
+        let detail = s.fails(
+            "cardRecharge",
+            json!({ "cardID": card, "currency": "USD", "amount": amount }),
+            "PARAM_ERROR",
+        );
+        assert!(detail.contains(reason), "{detail}");
+    }
+    assert_eq!(without_clock(s.state()), before);
+}
+
+/// The default scenario with cardRecharge answering SYSTEM_BUSY.
+static DEFAULT_WITH_BUSY_RECHARGE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let default = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/default.yaml"
+    ))
+    .unwrap();
+    default.replace(
+        "name: default\n",
+        "name: busy\nkazepay: { busy_api_codes: [cardRecharge] }\n",
+    )
+});

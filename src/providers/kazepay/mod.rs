@@ -133,7 +133,9 @@ impl Provider for KazePay {
         let (now, outcome, seal_seed) = tenant.with_world(|world| {
             world.catch_up();
             let replay_key = format!("kazepay:{}", head.request_no);
-            let outcome = if world.key_used(&replay_key) {
+            let outcome = if settings.busy_api_codes.contains(&head.api_code) {
+                Err(OpError::new(ErrorKind::SystemBusy))
+            } else if world.key_used(&replay_key) {
                 Err(OpError::new(ErrorKind::DuplicateRequest))
             } else {
                 Body::parse(&plaintext)

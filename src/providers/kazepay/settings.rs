@@ -140,6 +140,8 @@ pub struct Settings {
     pub billing: Billing,
     /// Offset of the times KazePay prints and parses.
     pub utc_offset: jiff::tz::Offset,
+    /// apiCodes that answer SYSTEM_BUSY.
+    pub busy_api_codes: Vec<String>,
     pub platform_private: RsaPrivateKey,
     pub platform_public: RsaPublicKey,
     /// By sysId.
