@@ -52,6 +52,8 @@ pub struct App {
     pub journal: Journal,
     running: RwLock<Arc<Running>>,
     started: Instant,
+    /// Wakes the webhook dispatcher: something may have become due.
+    pub webhook_wake: tokio::sync::Notify,
 }
 
 impl App {
@@ -62,6 +64,7 @@ impl App {
             providers,
             running: RwLock::new(Arc::new(Running::new(scenario))),
             started: Instant::now(),
+            webhook_wake: tokio::sync::Notify::new(),
         }
     }
 

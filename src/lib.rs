@@ -16,6 +16,7 @@ pub mod providers;
 mod sandbox;
 pub mod scenario;
 pub mod server;
+pub mod webhooks;
 pub mod world;
 
 pub use providers::kazepay::client as kazepay;

@@ -17,6 +17,9 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use crate::app::Running;
+use crate::world::World;
+use crate::world::deliveries::Outbound;
+use crate::world::timeline::Notice;
 
 /// Providers whose cards live in the world and can be named as a card's `issuer`.
 pub const ISSUERS: &[&str] = &["kazepay", "pagsmile", "keysecure"];
@@ -115,6 +118,18 @@ pub trait Provider: Send + Sync + 'static {
 
     /// The provider's own error reply for a failure the server detected on a request to `path`.
     fn failure(&self, running: &Running, path: &str, failure: &Failure) -> Reply;
+
+    /// The webhook this provider sends for `notice`, if the notice concerns it and the merchant
+    /// registered a URL. `seed` makes any randomness (session keys) reproducible.
+    fn webhook(
+        &self,
+        _running: &Running,
+        _world: &World,
+        _notice: &Notice,
+        _seed: u64,
+    ) -> Option<Outbound> {
+        None
+    }
 
     /// Lines for the start-up banner: where to send requests and with which credentials.
     fn banner(&self, running: &Running, base_url: &str) -> String {

@@ -33,6 +33,8 @@ pub(super) async fn handle(
     let method = request.method().clone();
     if path == "/__admin" || path.starts_with("/__admin/") {
         let response = admin::handle(&app, peer, request).await;
+        // A control call (a clock move, a simulation) may have made webhooks due.
+        app.webhook_wake.notify_one();
         log_exchange(
             "admin",
             &method,
@@ -94,6 +96,7 @@ pub(super) async fn handle(
         reply.trace.tenant.as_deref(),
     );
     let response = respond::reply(&reply);
+    app.webhook_wake.notify_one();
     let exchange = Exchange {
         method: &parts.method,
         path,

@@ -25,6 +25,10 @@ const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 /// configured grace period for open connections to finish their current request.
 pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) {
     let graceful = GracefulShutdown::new();
+    let (stop_webhooks, webhooks_stopped) = tokio::sync::oneshot::channel::<()>();
+    let webhooks = tokio::spawn(crate::webhooks::run(app.clone(), async {
+        let _ = webhooks_stopped.await;
+    }));
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -57,6 +61,8 @@ pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Out
         }
     }
     drop(listener);
+    let _ = stop_webhooks.send(());
+    let _ = webhooks.await;
     let grace = app.config.shutdown_grace;
     tracing::info!(open_connections = graceful.count(), "shutting down");
     if tokio::time::timeout(grace, graceful.shutdown())

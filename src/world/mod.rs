@@ -10,6 +10,7 @@ pub mod card;
 pub mod cardholder;
 pub mod clock;
 pub mod countries;
+pub mod deliveries;
 pub mod ids;
 pub mod ledger;
 pub mod money;
@@ -82,6 +83,8 @@ pub struct World {
     /// Notifications not yet handed to the webhook dispatcher.
     #[serde(skip)]
     outbox: Vec<Notice>,
+    /// Webhooks rendered for the merchant, with their attempts.
+    deliveries: Vec<deliveries::Delivery>,
     /// Counters behind generated ids and event order.
     #[serde(skip)]
     sequence: u64,
@@ -117,6 +120,7 @@ impl World {
             webhook_urls: BTreeMap::new(),
             timeline: Vec::new(),
             outbox: Vec::new(),
+            deliveries: Vec::new(),
             sequence: 0,
         }
     }

@@ -18,6 +18,11 @@ pub fn stream(seed: u64, label: &str) -> SandboxRng {
     SandboxRng(ChaCha8Rng::seed_from_u64(seed ^ fnv1a(label.as_bytes())))
 }
 
+/// A seed for `label` under `seed`, for streams created later.
+pub fn derive(seed: u64, label: &str) -> u64 {
+    seed ^ fnv1a(label.as_bytes())
+}
+
 impl Clone for SandboxRng {
     fn clone(&self) -> SandboxRng {
         SandboxRng(ChaCha8Rng::deserialize_state(&self.0.serialize_state()))

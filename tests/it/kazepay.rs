@@ -794,3 +794,81 @@ static DEFAULT_WITH_BUSY_RECHARGE: std::sync::LazyLock<String> = std::sync::Lazy
         "name: busy\nkazepay: { busy_api_codes: [cardRecharge] }\n",
     )
 });
+
+#[test]
+fn webhooks_are_sealed_for_the_merchant_and_retried_on_the_sandbox_clock() {
+    let receiver = Receiver::start(vec![500]);
+    let mut s = Session::new(Some(&FROZEN_DEFAULT));
+    s.ok("setWebhookUrl", json!({ "url": receiver.url }));
+    assert_eq!(
+        s.ok("getWebhookUrl", json!({}))["url"],
+        receiver.url.as_str()
+    );
+    s.fails("setWebhookUrl", json!({ "url": "ftp://x" }), "PARAM_ERROR");
+
+    // KYC with inline Base64 images (the deprecated variant), PASSPORT: no back image needed.
+    let png = std::fs::read(format!("{KYC_IMAGES}/front.png")).unwrap();
+    let png = format!("data:image/png;base64,{}", base64_encode(&png));
+    let mut kyc = kyc_fields("hook@example.com", "PASSPORT");
+    kyc["frontImgBase64"] = json!(png);
+    kyc["handheldImgBase64"] = json!(png);
+    assert_eq!(s.ok("setUcardKyc", kyc)["status"], "WAITING_KYC");
+    s.advance("30s");
+
+    // First attempt: the merchant answers 500.
+    let first = receiver.next();
+    assert_eq!(first["head"]["apiCode"], "notify");
+    assert_eq!(first["head"]["sysId"], issuer_sandbox::kazepay::DEMO_SYS_ID);
+    let opened = s.client.open_response(&first).unwrap();
+    let event = opened.body.unwrap();
+    assert_eq!(
+        event,
+        json!({ "eventType": "KYC_STATUS", "email": "hook@example.com", "status": "PASSED", "reason": null })
+    );
+    // The retry comes one sandbox minute later.
+    eventually(|| {
+        s.state()["deliveries"][0]["attempts"]
+            .as_array()
+            .is_some_and(|a| a.len() == 1)
+    });
+    s.advance("59s");
+    s.advance("1s");
+    let retry = receiver.next();
+    assert_eq!(retry, first, "the same notification is sent again");
+    eventually(|| s.state()["deliveries"][0]["state"] == "delivered");
+    let delivery = &s.state()["deliveries"][0];
+    assert_eq!(delivery["attempts"][0]["status"], 500);
+    assert_eq!(delivery["attempts"][1]["status"], 200);
+    assert_eq!(delivery["event"], "KYC_STATUS");
+
+    // A card status change and a recharge notify too.
+    let card = s.ok("ucardAssign", json!({ "email": "hook@example.com", "cardNumber": "4937240800070619", "autoActive": true }))["cardID"].clone();
+    let event = s
+        .client
+        .open_response(&receiver.next())
+        .unwrap()
+        .body
+        .unwrap();
+    assert_eq!(
+        event,
+        json!({ "eventType": "CARD_STATUS", "cardID": card, "previousStatus": "stock".to_uppercase(), "status": "ACTIVE_PROCESSING" })
+    );
+}
+
+/// The default scenario with a frozen clock.
+static FROZEN_DEFAULT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let default = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/default.yaml"
+    ))
+    .unwrap();
+    default.replace(
+        "name: default\n",
+        "name: frozen\nclock: { start: 2026-11-21T00:00:00Z, frozen: true }\n",
+    )
+});
+
+fn base64_encode(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}

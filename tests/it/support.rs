@@ -169,3 +169,94 @@ pub fn assert_gateway_error(reply: &(u16, Value), status: u16, code: &str) {
     let trace_id = body["trace_id"].as_str().expect("trace_id");
     assert_eq!(trace_id.len(), 36, "{trace_id}");
 }
+
+/// A merchant's webhook endpoint for tests: answers each POST with the next scripted status
+/// (then 200) and hands the bodies to the test in arrival order.
+pub struct Receiver {
+    pub url: String,
+    bodies: std::sync::mpsc::Receiver<String>,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Receiver {
+    pub fn start(statuses: Vec<u16>) -> Receiver {
+        use http_body_util::{BodyExt, Full};
+        use hyper::service::service_fn;
+        use hyper_util::rt::TokioIo;
+
+        let (sender, bodies) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+        let script = std::sync::Arc::new(std::sync::Mutex::new(std::collections::VecDeque::from(
+            statuses,
+        )));
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                tokio::pin!(stopped);
+                loop {
+                    let stream = tokio::select! {
+                        accepted = listener.accept() => accepted.unwrap().0,
+                        _ = &mut stopped => return,
+                    };
+                    let (sender, script) = (sender.clone(), script.clone());
+                    tokio::spawn(async move {
+                        let service =
+                            service_fn(move |request: http::Request<hyper::body::Incoming>| {
+                                let (sender, script) = (sender.clone(), script.clone());
+                                async move {
+                                    let body =
+                                        request.into_body().collect().await.unwrap().to_bytes();
+                                    let _ =
+                                        sender.send(String::from_utf8_lossy(&body).into_owned());
+                                    let status = script.lock().unwrap().pop_front().unwrap_or(200);
+                                    let mut response = http::Response::new(Full::new(
+                                        bytes::Bytes::from_static(b"{}"),
+                                    ));
+                                    *response.status_mut() =
+                                        http::StatusCode::from_u16(status).unwrap();
+                                    Ok::<_, std::convert::Infallible>(response)
+                                }
+                            });
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
+                    });
+                }
+            });
+        });
+        Receiver {
+            url,
+            bodies,
+            _stop: stop,
+        }
+    }
+
+    /// The next delivered body (waits for the sandbox's dispatcher, up to 10 s).
+    pub fn next(&self) -> Value {
+        let body = self
+            .bodies
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("a webhook arrives");
+        serde_json::from_str(&body).unwrap()
+    }
+}
+
+/// Waits (up to 10 s) until `condition` holds: for effects the sandbox applies asynchronously,
+/// such as recording a webhook attempt after the merchant answered.
+pub fn eventually(mut condition: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !condition() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "condition not met within 10 s"
+        );
+        std::thread::yield_now();
+    }
+}

@@ -9,6 +9,7 @@
 pub mod client;
 pub mod envelope;
 mod hosted;
+mod notify;
 mod ops;
 pub mod settings;
 mod upload;
@@ -22,7 +23,10 @@ use self::settings::{ErrorKind, Merchant, Settings};
 use self::wire::{Body, Head, OpError, RequestHead, Response, parse_envelope};
 use super::{Failure, Provider, Reply, Request, Trace};
 use crate::app::Running;
+use crate::world::World;
+use crate::world::deliveries::Outbound;
 use crate::world::rng;
+use crate::world::timeline::Notice;
 
 /// The KazePay provider.
 #[derive(Debug)]
@@ -182,6 +186,17 @@ impl Provider for KazePay {
             &reason,
             Trace::default(),
         )
+    }
+
+    fn webhook(
+        &self,
+        running: &Running,
+        world: &World,
+        notice: &Notice,
+        seed: u64,
+    ) -> Option<Outbound> {
+        let tenant = running.tenant(&world.merchant.id)?.index;
+        notify::render(&running.scenario.kazepay, tenant, world, notice, seed)
     }
 
     fn banner(&self, running: &Running, base_url: &str) -> String {

@@ -14,7 +14,9 @@ use super::settings::{ErrorKind, Settings};
 use super::wire::{Body, OpError};
 use crate::world::World;
 
+pub use cards::ISSUER;
 pub use kyc::status_name as kyc_status_name;
+pub use money::item as transaction_item;
 
 /// What every operation may need besides the world and the body.
 #[derive(Debug)]

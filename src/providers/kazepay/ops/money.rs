@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::cards::{Action, card, require};
 use super::{Answer, Context, fields};
-use crate::providers::kazepay::settings::ErrorKind;
+use crate::providers::kazepay::settings::{ErrorKind, Settings};
 use crate::providers::kazepay::wire::{Body, OpError};
 use crate::world::ledger::{LedgerError, Transaction, TransactionKind, TransactionStatus};
 use crate::world::timeline::Event;
@@ -106,13 +106,13 @@ pub fn transactions(
         })
         .skip((page - 1) * size)
         .take(size)
-        .map(|t| item(context, t))
+        .map(|t| item(context.settings, t))
         .collect();
     Ok(Answer::List(items))
 }
 
 /// One `queryTransactions` item, with the documented fields.
-fn item(context: &Context<'_>, t: &Transaction) -> Value {
+pub fn item(settings: &Settings, t: &Transaction) -> Value {
     let original = t.original_amount.as_ref().unwrap_or(&t.amount);
     let original = if t.amount.is_negative() && !original.is_negative() {
         Money::from_minor(-original.minor(), original.currency().clone())
@@ -132,7 +132,7 @@ fn item(context: &Context<'_>, t: &Transaction) -> Value {
     json!({
         "cardID": t.card_id,
         "transactionId": t.id,
-        "transactionTime": t.created_at.to_zoned(jiff::tz::TimeZone::fixed(context.settings.utc_offset)).strftime("%Y-%m-%d %H:%M:%S").to_string(),
+        "transactionTime": t.created_at.to_zoned(jiff::tz::TimeZone::fixed(settings.utc_offset)).strftime("%Y-%m-%d %H:%M:%S").to_string(),
         "cardCurrency": t.amount.currency().code(),
         "cardCurrencyAmt": t.amount.to_f64(),
         "transCurrency": original.currency().code(),

@@ -1,0 +1,168 @@
+//! Webhook deliveries a tenant owes its merchant: what to POST where, the attempts so far, and
+//! when the next one is due on the sandbox clock. The bytes are rendered by the provider; the
+//! sending is done by [`crate::webhooks`].
+
+use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::World;
+
+/// A rendered notification ready to send.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Outbound {
+    pub provider: String,
+    /// What happened, for people reading the state (`KYC_STATUS`, `CARD_STATUS`, ...).
+    pub event: String,
+    pub url: String,
+    /// The exact request body.
+    pub body: String,
+    /// The body before encryption, for people reading the state.
+    pub plain: Value,
+    /// Delays between failed attempts; their count is the number of retries.
+    #[serde(skip)]
+    pub retries: Vec<SignedDuration>,
+}
+
+/// Where a delivery stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    /// Waiting for `next_at`.
+    Pending,
+    /// An attempt is being sent.
+    Sending,
+    Delivered,
+    /// Every retry failed.
+    Abandoned,
+}
+
+/// One attempt and how it ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Attempt {
+    /// Sandbox time of the attempt.
+    pub at: Timestamp,
+    pub status: Option<u16>,
+    pub error: Option<String>,
+}
+
+/// A notification on its way to the merchant.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Delivery {
+    pub id: u64,
+    #[serde(flatten)]
+    pub outbound: Outbound,
+    pub state: DeliveryState,
+    pub next_at: Option<Timestamp>,
+    pub attempts: Vec<Attempt>,
+}
+
+impl World {
+    /// Queues `outbound` for delivery now.
+    pub fn enqueue_delivery(&mut self, outbound: Outbound) -> u64 {
+        // Own numbering: the dispatcher runs concurrently with requests, so it must not draw
+        // from the counter business ids come from.
+        let id = self.deliveries.len() as u64 + 1;
+        let now = self.now();
+        self.deliveries.push(Delivery {
+            id,
+            outbound,
+            state: DeliveryState::Pending,
+            next_at: Some(now),
+            attempts: Vec::new(),
+        });
+        id
+    }
+
+    /// All deliveries, oldest first.
+    pub fn deliveries(&self) -> &[Delivery] {
+        &self.deliveries
+    }
+
+    /// The deliveries due now, marked as being sent.
+    pub fn take_due_deliveries(&mut self) -> Vec<Delivery> {
+        let now = self.now();
+        let mut due = Vec::new();
+        for delivery in &mut self.deliveries {
+            if delivery.state == DeliveryState::Pending
+                && delivery.next_at.is_some_and(|at| at <= now)
+            {
+                delivery.state = DeliveryState::Sending;
+                due.push(delivery.clone());
+            }
+        }
+        due
+    }
+
+    /// Records how an attempt ended and schedules the next one if it failed.
+    pub fn record_attempt(&mut self, id: u64, status: Option<u16>, error: Option<String>) {
+        let now = self.now();
+        let Some(delivery) = self.deliveries.iter_mut().find(|d| d.id == id) else {
+            return;
+        };
+        let succeeded = status.is_some_and(|s| (200..300).contains(&s));
+        delivery.attempts.push(Attempt {
+            at: now,
+            status,
+            error,
+        });
+        if succeeded {
+            delivery.state = DeliveryState::Delivered;
+            delivery.next_at = None;
+            return;
+        }
+        match delivery.outbound.retries.get(delivery.attempts.len() - 1) {
+            Some(delay) => {
+                delivery.state = DeliveryState::Pending;
+                delivery.next_at = now.checked_add(*delay).ok();
+            }
+            None => {
+                delivery.state = DeliveryState::Abandoned;
+                delivery.next_at = None;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::world::rng::stream;
+    use crate::world::{Clock, Merchant};
+
+    #[test]
+    fn failed_attempts_are_retried_on_schedule_then_abandoned() {
+        let t0: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let mut world = World::new(
+            Merchant {
+                id: "m".into(),
+                name: "m".into(),
+            },
+            Clock::starting_at(t0, true),
+            stream(1, "t"),
+        );
+        let id = world.enqueue_delivery(Outbound {
+            provider: "p".into(),
+            event: "E".into(),
+            url: "http://x".into(),
+            body: "{}".into(),
+            plain: Value::Null,
+            retries: vec![SignedDuration::from_mins(1), SignedDuration::from_mins(2)],
+        });
+        assert_eq!(world.take_due_deliveries().len(), 1);
+        assert!(
+            world.take_due_deliveries().is_empty(),
+            "not twice while sending"
+        );
+        world.record_attempt(id, Some(500), None);
+        assert!(world.take_due_deliveries().is_empty());
+        world.clock.advance(SignedDuration::from_mins(1));
+        assert_eq!(world.take_due_deliveries().len(), 1);
+        world.record_attempt(id, None, Some("refused".into()));
+        world.clock.advance(SignedDuration::from_mins(2));
+        assert_eq!(world.take_due_deliveries().len(), 1);
+        world.record_attempt(id, Some(502), None);
+        assert_eq!(world.deliveries()[0].state, DeliveryState::Abandoned);
+        assert_eq!(world.deliveries()[0].attempts.len(), 3);
+    }
+}
