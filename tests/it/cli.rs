@@ -335,3 +335,80 @@ fn version_and_help() {
         assert!(serve_help.contains(needle), "{serve_help}");
     }
 }
+
+#[test]
+fn kazepay_seal_and_open_round_trip_through_a_sandbox() {
+    use std::io::Write;
+    let sandbox = issuer_sandbox::Sandbox::builder().start().unwrap();
+    let mut seal = Command::new(BIN)
+        .args([
+            "kazepay",
+            "seal",
+            "--api-code",
+            "queryUcardKycStatus",
+            "--request-no",
+            "42",
+            "--hash",
+            "SHA-1",
+            "--key-wrap",
+            "base64",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    seal.stdin
+        .take()
+        .unwrap()
+        .write_all(br#"{"email":"zhang.wei@example.com"}"#)
+        .unwrap();
+    let envelope = seal.wait_with_output().unwrap();
+    assert!(envelope.status.success());
+    let response = reqwest::blocking::Client::new()
+        .post(format!("{}/kazepay", sandbox.url()))
+        .body(envelope.stdout.clone())
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let mut open = Command::new(BIN)
+        .args(["kazepay", "open", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    open.stdin
+        .take()
+        .unwrap()
+        .write_all(response.as_bytes())
+        .unwrap();
+    let opened: serde_json::Value =
+        serde_json::from_slice(&open.wait_with_output().unwrap().stdout).unwrap();
+    assert_eq!(opened["code"], "SUCCESS");
+    assert_eq!(opened["head"]["requestNo"], "42");
+    assert_eq!(
+        opened["body"],
+        serde_json::json!({ "encrypt": "SUCCESS", "status": "PASSED" })
+    );
+    // --as-platform opens the request itself: what a developer runs when their envelope is refused.
+    let dir = std::env::temp_dir().join(format!("issuer-sandbox-kazepay-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("request.json"), &envelope.stdout).unwrap();
+    let as_platform = Command::new(BIN)
+        .args(["kazepay", "open", "--as-platform"])
+        .arg(dir.join("request.json"))
+        .output()
+        .unwrap();
+    let opened: serde_json::Value = serde_json::from_slice(&as_platform.stdout).unwrap();
+    assert_eq!(
+        opened["body"],
+        serde_json::json!({ "email": "zhang.wei@example.com" })
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+    let bad = Command::new(BIN)
+        .args(["kazepay", "open", "-"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2), "an empty input is an error");
+}

@@ -1,5 +1,7 @@
-//! The command line: `serve`, `check`, `healthcheck`. Arguments become a validated
-//! configuration before anything is opened or bound.
+//! The command line: `serve`, `check`, `healthcheck`, `kazepay seal|open`. Arguments become a
+//! validated configuration before anything is opened or bound.
+
+mod kazepay;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -20,6 +22,8 @@ Examples:
   issuer-sandbox serve --scenario my.yaml --bind 0.0.0.0:8080 --admin-token s3cret
   issuer-sandbox check scenarios/*.yaml                 # validate scenario files, exit 0/1
   issuer-sandbox healthcheck --url http://127.0.0.1:8080
+  echo '{\"cardID\":\"3377\"}' | issuer-sandbox kazepay seal --api-code queryCard > request.json
+  curl -s http://127.0.0.1:8080/kazepay -d @request.json | issuer-sandbox kazepay open
 
   curl -s http://127.0.0.1:8080/identity/bankcard/check-1e \\
        -H 'Authorization: Bearer demo-acedata-token' -H 'Content-Type: application/json' \\
@@ -50,6 +54,9 @@ enum Command {
     Check(CheckArgs),
     /// Exit 0 if a sandbox answers its health endpoint (for container HEALTHCHECKs).
     Healthcheck(HealthcheckArgs),
+    /// Seal a KazePay request or open a response with given keys (default: the demo keys).
+    #[command(subcommand)]
+    Kazepay(kazepay::Command),
 }
 
 #[derive(Debug, Args)]
@@ -113,6 +120,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         }
         Command::Check(args) => Ok(check(&args.files)),
         Command::Healthcheck(args) => healthcheck(&args),
+        Command::Kazepay(command) => kazepay::run(command),
     }
 }
 

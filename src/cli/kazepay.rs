@@ -1,0 +1,177 @@
+//! `issuer-sandbox kazepay seal|open`: the KazePay envelope from the command line, for the
+//! developer whose own implementation disagrees with the sandbox.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand, ValueEnum};
+use serde_json::{Value, json};
+
+use crate::crypto::rsa::SignatureHash;
+use crate::kazepay::{Client, DEMO_SYS_ID};
+use crate::providers::kazepay::envelope::{KeyWrap, Profile};
+use crate::scenario::keys::{KeyRole, resolve};
+
+#[derive(Debug, Subcommand)]
+pub(super) enum Command {
+    /// Plaintext JSON body → a ready request envelope (merchant signs, platform key wraps).
+    Seal(SealArgs),
+    /// A response envelope → its head and decrypted body; with --as-platform, a request.
+    Open(OpenArgs),
+}
+
+#[derive(Debug, Args)]
+pub(super) struct Keys {
+    /// The merchant's private key (PEM); default: the built-in demo merchant's.
+    #[arg(long, value_name = "FILE")]
+    merchant_key: Option<PathBuf>,
+    /// The platform's public key (PEM); default: the built-in KazePay platform key.
+    #[arg(long, value_name = "FILE")]
+    platform_key: Option<PathBuf>,
+    /// The merchant's sysId.
+    #[arg(long, default_value = DEMO_SYS_ID)]
+    sys_id: String,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct SealArgs {
+    /// head.apiCode, e.g. queryCard.
+    #[arg(long)]
+    api_code: String,
+    /// head.requestNo; default: the time and a counter.
+    #[arg(long)]
+    request_no: Option<String>,
+    #[command(flatten)]
+    keys: Keys,
+    /// Hash of the signature.
+    #[arg(long, value_enum, default_value_t = Hash::Sha256)]
+    hash: Hash,
+    /// How the AES key goes into keyEnc.
+    #[arg(long, value_enum, default_value_t = Wrap::Raw)]
+    key_wrap: Wrap,
+    /// The plaintext body (JSON); `-` or nothing reads standard input.
+    input: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct OpenArgs {
+    #[command(flatten)]
+    keys: Keys,
+    /// Open a request as the platform would (needs --platform-private-key).
+    #[arg(long)]
+    as_platform: bool,
+    /// The platform's private key (PEM), for --as-platform; default: the built-in one.
+    #[arg(long, value_name = "FILE")]
+    platform_private_key: Option<PathBuf>,
+    /// The envelope (JSON); `-` or nothing reads standard input.
+    input: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Hash {
+    #[value(name = "SHA-256")]
+    Sha256,
+    #[value(name = "SHA-1")]
+    Sha1,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Wrap {
+    Raw,
+    Base64,
+}
+
+pub(super) fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Seal(args) => {
+            let profile = Profile {
+                hash: match args.hash {
+                    Hash::Sha256 => SignatureHash::Sha256,
+                    Hash::Sha1 => SignatureHash::Sha1,
+                },
+                key_wrap: match args.key_wrap {
+                    Wrap::Raw => KeyWrap::Raw,
+                    Wrap::Base64 => KeyWrap::Base64,
+                },
+            };
+            let mut client = client(&args.keys)?.with_profile(profile);
+            let body: Value = serde_json::from_str(&read_input(args.input.as_ref())?)
+                .context("the body is not JSON")?;
+            let request_no = args.request_no.unwrap_or_else(default_request_no);
+            let envelope = client.seal_request(&args.api_code, &request_no, &body)?;
+            println!("{}", serde_json::to_string_pretty(&envelope)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Open(args) => {
+            let client = client(&args.keys)?;
+            let envelope: Value = serde_json::from_str(&read_input(args.input.as_ref())?)
+                .context("the envelope is not JSON")?;
+            let opened = if args.as_platform {
+                let pem = key(
+                    args.platform_private_key.as_ref(),
+                    "builtin:kazepay-platform",
+                    KeyRole::Private,
+                )?;
+                client.open_request_as_platform(&envelope, &pem)?
+            } else {
+                client.open_response(&envelope)?
+            };
+            let shown = json!({ "head": opened.head, "code": opened.code, "detail": opened.detail, "body": opened.body });
+            println!("{}", serde_json::to_string_pretty(&shown)?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn client(keys: &Keys) -> anyhow::Result<Client> {
+    let merchant = key(
+        keys.merchant_key.as_ref(),
+        "builtin:demo-merchant",
+        KeyRole::Private,
+    )?;
+    let platform = key(
+        keys.platform_key.as_ref(),
+        "builtin:kazepay-platform",
+        KeyRole::Public,
+    )?;
+    Ok(Client::from_pems(
+        &keys.sys_id,
+        &merchant,
+        &platform,
+        Profile::default(),
+    )?)
+}
+
+fn key(path: Option<&PathBuf>, builtin: &str, role: KeyRole) -> anyhow::Result<String> {
+    let reference = match path {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?,
+        None => builtin.to_owned(),
+    };
+    resolve(&reference, role, None).map_err(anyhow::Error::msg)
+}
+
+fn read_input(path: Option<&PathBuf>) -> anyhow::Result<String> {
+    match path {
+        Some(path) if path.as_os_str() != "-" => {
+            std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+        }
+        _ => {
+            let mut text = String::new();
+            std::io::stdin().read_to_string(&mut text)?;
+            Ok(text)
+        }
+    }
+}
+
+/// `yyyyMMddHHmmss` plus six digits of the sub-second time: unique enough for a person typing.
+fn default_request_no() -> String {
+    let now = jiff::Timestamp::now();
+    format!(
+        "{}{:06}",
+        now.strftime("%Y%m%d%H%M%S"),
+        now.subsec_microsecond()
+    )
+}
