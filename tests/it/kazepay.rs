@@ -872,3 +872,357 @@ fn base64_encode(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
+
+/// The frozen default scenario with KYC rules.
+static WITH_KYC_RULES: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    FROZEN_DEFAULT.replace(
+        "name: frozen\n",
+        "name: rules\nkazepay:\n  kyc_rules:\n    - { email: \"*@reject.test\", decision: rejected, reason: Blurry document photo, after: 5m }\n    - { name: \"REJECT *\", decision: rejected }\n",
+    )
+});
+
+fn with_images(mut kyc: Value, s: &mut Session, email: &str) -> Value {
+    let front = s.upload(email, "front.png").1["fileId"].clone();
+    let handheld = s.upload(email, "handheld.png").1["fileId"].clone();
+    kyc["frontImgFileId"] = front;
+    kyc["handheldImgFileId"] = handheld;
+    kyc
+}
+
+#[test]
+fn kyc_rules_decide_by_pattern_after_their_delay_and_a_rejected_user_may_resubmit() {
+    let mut s = Session::new(Some(&WITH_KYC_RULES));
+    let email = "bob@reject.test";
+    let kyc = with_images(kyc_fields(email, "PASSPORT"), &mut s, email);
+    s.ok("setUcardKyc", kyc.clone());
+    s.advance("30s");
+    assert_eq!(
+        s.ok("queryUcardKycStatus", json!({ "email": email }))["status"],
+        "WAITING_KYC",
+        "this rule waits 5 minutes"
+    );
+    s.advance("4m 30s");
+    assert_eq!(
+        s.ok("queryUcardKycStatus", json!({ "email": email }))["status"],
+        "REJECTED"
+    );
+    let holder = s.state()["cardholders"]
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|h| h["email"] == email)
+        .unwrap()
+        .clone();
+    assert_eq!(holder["kyc"]["reason"], "Blurry document photo");
+    // Resubmission is allowed after a rejection; here the decision control API passes it.
+    s.ok("setUcardKyc", kyc);
+    let (status, reply) = admin_send(
+        &s.sandbox,
+        "POST",
+        "/simulate/kyc",
+        &json!({ "email": email, "decision": "passed" }).to_string(),
+    );
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(
+        s.ok("queryUcardKycStatus", json!({ "email": email }))["status"],
+        "PASSED"
+    );
+    // The name rule.
+    let mut named = kyc_fields("someone@example.com", "PASSPORT");
+    named["firstName"] = json!("Reject");
+    named["lastName"] = json!("Me");
+    let named = with_images(named, &mut s, "someone@example.com");
+    s.ok("setUcardKyc", named);
+    s.advance("30s");
+    assert_eq!(
+        s.ok(
+            "queryUcardKycStatus",
+            json!({ "email": "someone@example.com" })
+        )["status"],
+        "REJECTED"
+    );
+}
+
+#[test]
+fn kyc_fields_are_checked_as_the_seed_says() {
+    let mut s = Session::new(Some(&FROZEN_DEFAULT));
+    let email = "fields@example.com";
+    let base = with_images(kyc_fields(email, "PASSPORT"), &mut s, email);
+    let cases = [
+        ("email", json!("not-an-email"), "email"),
+        ("firstName", json!("伟"), "English"),
+        ("lastName", json!("x".repeat(51)), "at most 50"),
+        ("dateOfBirth", json!("1958/04/25"), "yyyy-MM-dd"),
+        ("dateOfBirth", json!("2999-01-01"), "in the past"),
+        ("addressLine", json!("a".repeat(141)), "at most 140"),
+        ("countryCode", json!("ZZ"), "ISO 3166"),
+        ("mobilePrefixCountry", json!("MYS"), "at most 2"),
+        ("mobileNumber", json!("12ab"), "digits"),
+        (
+            "identificationType",
+            json!("DRIVER_LICENSE"),
+            "PASSPORT, ID_CARD",
+        ),
+        ("identificationExpiryDate", json!("2020-01-01"), "expired"),
+        ("postCode", json!("12#4"), "letters, digits"),
+    ];
+    for (field, value, reason) in cases {
+        let mut body = base.clone();
+        body[field] = value;
+        let detail = s.fails("setUcardKyc", body, "PARAM_ERROR");
+        assert!(
+            detail.contains(field) && detail.contains(reason),
+            "{field}: {detail}"
+        );
+    }
+    let mut missing = base.clone();
+    missing.as_object_mut().unwrap().remove("state");
+    assert!(
+        s.fails("setUcardKyc", missing, "PARAM_ERROR")
+            .contains("state: is required")
+    );
+    // Nothing was recorded by the refused submissions.
+    assert!(
+        s.state()["cardholders"]
+            .as_object()
+            .unwrap()
+            .values()
+            .all(|h| h["email"] != email)
+    );
+}
+
+#[test]
+fn the_hosted_kyc_page_can_be_clicked_through() {
+    let mut s = Session::new(Some(&FROZEN_DEFAULT));
+    let url = s.ok("setUserKyc", kyc_fields("hosted@example.com", "PASSPORT"))["kycUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        url.starts_with(&format!("{}/kazepay/kyc/demo~", s.sandbox.url())),
+        "{url}"
+    );
+    let page = client().get(&url).send().unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = page.text().unwrap();
+    assert!(
+        html.contains("Trump Donald")
+            && html.contains("hosted@example.com")
+            && html.contains("value=\"PASSED\""),
+        "{html}"
+    );
+    // No automatic decision for hosted KYC.
+    s.advance("1h");
+    assert_eq!(
+        s.ok(
+            "queryUcardKycStatus",
+            json!({ "email": "hosted@example.com" })
+        )["status"],
+        "WAITING_KYC"
+    );
+    let bad = client()
+        .post(&url)
+        .body("decision=MAYBE")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .unwrap();
+    assert_eq!(bad.status().as_u16(), 400);
+    let decided = client()
+        .post(&url)
+        .body("decision=REJECTED&reason=Expired+passport")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .unwrap();
+    assert_eq!(decided.status().as_u16(), 200);
+    assert!(
+        decided
+            .text()
+            .unwrap()
+            .contains("Decision recorded: REJECTED.")
+    );
+    assert_eq!(
+        s.ok(
+            "queryUcardKycStatus",
+            json!({ "email": "hosted@example.com" })
+        )["status"],
+        "REJECTED"
+    );
+    assert_eq!(
+        client().get(&url).send().unwrap().status().as_u16(),
+        404,
+        "the link is spent"
+    );
+    assert_eq!(
+        client()
+            .get(format!("{}/kazepay/kyc/nobody~x", s.sandbox.url()))
+            .send()
+            .unwrap()
+            .status()
+            .as_u16(),
+        404
+    );
+}
+
+#[test]
+fn virtual_cards_are_reviewed_then_active_with_a_cvv() {
+    let mut s = Session::new(Some(&FROZEN_DEFAULT));
+    let detail = s.fails("createCard", json!({ "email": "v@example.com", "mobileNumber": "123456", "mobilePrefix": "60", "cardBin": "411111" }), "PARAM_ERROR");
+    assert!(detail.contains("222929"), "{detail}");
+    let created = s.ok("createCard", json!({ "email": "v@example.com", "mobileNumber": "123456", "mobilePrefix": "60", "cardBin": "222929" }));
+    assert_eq!(created["status"], "AUDITING");
+    let card = created["cardID"].clone();
+    assert_eq!(
+        s.ok("createCardQuery", json!({ "cardID": card }))["status"],
+        "AUDITING"
+    );
+    s.advance("10s");
+    assert_eq!(
+        s.ok("createCardQuery", json!({ "cardID": card }))["status"],
+        "ACTIVE"
+    );
+    let details = s.ok("queryCard", json!({ "cardID": card }));
+    let number = details["cardNo"].as_str().unwrap();
+    assert!(number.starts_with("222929") && number.len() == 16);
+    assert!(issuer_sandbox::world::ids::luhn_valid(number));
+    assert_eq!(
+        details["cardCvv"].as_str().unwrap().len(),
+        3,
+        "virtual cards show their CVV"
+    );
+}
+
+#[test]
+fn transactions_page_filter_and_block_a_close() {
+    let mut s = Session::new(Some(&FROZEN_DEFAULT));
+    let card = s.ok("ucardAssign", json!({ "email": "zhang.wei@example.com", "cardNumber": "4937240800070627", "autoActive": true }))["cardID"].clone();
+    s.advance("10s");
+    s.ok(
+        "cardRecharge",
+        json!({ "cardID": card, "currency": "USD", "amount": 100 }),
+    );
+    s.advance("30s");
+    let auth = simulate(
+        &s,
+        json!({ "card": card, "kind": "authorization", "amount": "10.00", "merchant_name": "SHOP" }),
+    );
+    // A pending authorization holds money: the card cannot close until it clears.
+    let detail = s.fails("closeCard", json!({ "cardID": card }), "CARD_STATUS_ERROR");
+    assert!(detail.contains("pending authorizations"), "{detail}");
+    simulate(
+        &s,
+        json!({ "card": card, "kind": "reversal", "amount": "10.00", "authorization_id": auth }),
+    );
+    let declined = simulate(
+        &s,
+        json!({ "card": card, "kind": "authorization", "amount": "5000.00", "merchant_name": "BIG SHOP" }),
+    );
+    let items = s.ok("queryTransactions", json!({ "cardID": card }));
+    let failed = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["transactionId"] == declined.as_str())
+        .unwrap();
+    assert_eq!(
+        (failed["transStatus"].as_str(), failed["respCode"].as_str()),
+        (Some("Failed"), Some("000051"))
+    );
+    // Times are Hong Kong time (UTC+8): the frozen clock started at 00:00Z.
+    let all = s.ok("queryTransactions", json!({ "cardID": card, "transactionStartTime": "2026-11-21 08:00:00", "transactionEndTime": "2026-11-21 08:00:09" }));
+    assert_eq!(
+        all.as_array().unwrap().len(),
+        0,
+        "the recharge was at 08:00:10, the rest later"
+    );
+    let later = s.ok(
+        "queryTransactions",
+        json!({ "cardID": card, "transactionStartTime": "2026-11-21 08:00:10" }),
+    );
+    assert_eq!(later.as_array().unwrap().len(), 4);
+    for (field, value) in [
+        ("pageSize", json!(0)),
+        ("pageSize", json!(101)),
+        ("pageNum", json!(11)),
+        ("transactionStartTime", json!("2026-11-21")),
+    ] {
+        let detail = s.fails(
+            "queryTransactions",
+            json!({ "cardID": card, field: value }),
+            "PARAM_ERROR",
+        );
+        assert!(detail.contains(field), "{detail}");
+    }
+    assert_eq!(
+        s.ok("closeCard", json!({ "cardID": card }))["refundAmt"],
+        "100.00"
+    );
+}
+
+#[test]
+fn issuer_simulations_refuse_what_cannot_happen() {
+    let s = Session::new(Some(&FROZEN_DEFAULT));
+    for (path, body, status) in [
+        (
+            "/simulate/transaction",
+            json!({ "card": "nope", "kind": "refund", "amount": "1" }),
+            404,
+        ),
+        (
+            "/simulate/transaction",
+            json!({ "card": "3377", "kind": "recharge", "amount": "1" }),
+            409,
+        ),
+        (
+            "/simulate/transaction",
+            json!({ "card": "3377", "kind": "clearing", "amount": "1", "authorization_id": "TXN0" }),
+            404,
+        ),
+        (
+            "/simulate/transaction",
+            json!({ "card": "3377", "kind": "refund", "amount": "-1" }),
+            409,
+        ),
+        (
+            "/simulate/transaction",
+            json!({ "card": "3377", "kind": "refund", "amount": "1.001" }),
+            400,
+        ),
+        (
+            "/simulate/kyc",
+            json!({ "email": "nobody@example.com", "decision": "passed" }),
+            404,
+        ),
+        (
+            "/simulate/kyc",
+            json!({ "email": "zhang.wei@example.com", "decision": "pending" }),
+            400,
+        ),
+        (
+            "/simulate/card-status",
+            json!({ "card": "nope", "status": "frozen" }),
+            404,
+        ),
+    ] {
+        let (actual, reply) = admin_send(&s.sandbox, "POST", path, &body.to_string());
+        assert_eq!(actual, status, "{path} {body}: {reply}");
+    }
+    let (status, _) = admin_send(
+        &s.sandbox,
+        "POST",
+        "/simulate/card-status",
+        &json!({ "card": "3377", "status": "lost" }).to_string(),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(s.state()["cards"]["3377"]["status"], "lost");
+    assert_eq!(
+        admin_get(&s.sandbox, "/activation-code?card=3378").0,
+        404,
+        "no code before assignment"
+    );
+}
