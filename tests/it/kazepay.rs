@@ -975,7 +975,7 @@ fn kyc_fields_are_checked_as_the_seed_says() {
             "{field}: {detail}"
         );
     }
-    let mut missing = base.clone();
+    let mut missing = base;
     missing.as_object_mut().unwrap().remove("state");
     assert!(
         s.fails("setUcardKyc", missing, "PARAM_ERROR")
