@@ -127,20 +127,10 @@ impl World {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::world::rng::stream;
-    use crate::world::{Clock, Merchant};
 
     #[test]
     fn failed_attempts_are_retried_on_schedule_then_abandoned() {
-        let t0: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
-        let mut world = World::new(
-            Merchant {
-                id: "m".into(),
-                name: "m".into(),
-            },
-            Clock::starting_at(t0, true),
-            stream(1, "t"),
-        );
+        let mut world = crate::world::test_world("2026-01-01T00:00:00Z");
         let id = world.enqueue_delivery(Outbound {
             provider: "p".into(),
             event: "E".into(),

@@ -67,6 +67,31 @@ pub struct Transaction {
 }
 
 impl Transaction {
+    /// A pending transfer between the merchant account and a card.
+    fn transfer(
+        id: &str,
+        card_id: &str,
+        kind: TransactionKind,
+        amount: Money,
+        at: Timestamp,
+    ) -> Transaction {
+        Transaction {
+            id: id.to_owned(),
+            card_id: card_id.to_owned(),
+            kind,
+            status: TransactionStatus::Pending,
+            fee: Money::zero(amount.currency().clone()),
+            amount,
+            original_amount: None,
+            merchant_name: None,
+            mcc: None,
+            authorization_id: None,
+            decline_reason: None,
+            created_at: at,
+            settled_at: None,
+        }
+    }
+
     /// A recharge or close refund whose money has left one side and not reached the other.
     pub fn is_transfer_in_flight(&self) -> bool {
         self.status == TransactionStatus::Pending
@@ -176,21 +201,13 @@ impl World {
         self.accounts.insert(amount.currency().clone(), remaining);
         let id = self.next_id("TXN");
         let now = self.now();
-        self.transactions.push(Transaction {
-            id: id.clone(),
-            card_id: card_id.to_owned(),
-            kind: TransactionKind::Recharge,
-            status: TransactionStatus::Pending,
-            amount: amount.clone(),
-            original_amount: None,
-            fee: Money::zero(amount.currency().clone()),
-            merchant_name: None,
-            mcc: None,
-            authorization_id: None,
-            decline_reason: None,
-            created_at: now,
-            settled_at: None,
-        });
+        self.transactions.push(Transaction::transfer(
+            &id,
+            card_id,
+            TransactionKind::Recharge,
+            amount.clone(),
+            now,
+        ));
         Ok(id)
     }
 
@@ -235,21 +252,13 @@ impl World {
             .get_mut(card_id)
             .ok_or_else(|| LedgerError::UnknownCard(card_id.to_owned()))?;
         let amount = std::mem::replace(&mut card.available, Money::zero(card.currency.clone()));
-        self.transactions.push(Transaction {
-            id: id.clone(),
-            card_id: card_id.to_owned(),
-            kind: TransactionKind::CloseRefund,
-            status: TransactionStatus::Pending,
-            amount: neg(&amount),
-            original_amount: None,
-            fee: Money::zero(amount.currency().clone()),
-            merchant_name: None,
-            mcc: None,
-            authorization_id: None,
-            decline_reason: None,
-            created_at: now,
-            settled_at: None,
-        });
+        self.transactions.push(Transaction::transfer(
+            &id,
+            card_id,
+            TransactionKind::CloseRefund,
+            neg(&amount),
+            now,
+        ));
         Ok((id, amount))
     }
 
@@ -420,8 +429,7 @@ fn neg(money: &Money) -> Money {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::world::rng::stream;
-    use crate::world::{Card, CardForm, Clock, Expiry, Merchant};
+    use crate::world::{Card, CardForm, Expiry};
 
     fn usd(text: &str) -> Money {
         Money::parse(text, Currency::new("USD").unwrap()).unwrap()
@@ -429,14 +437,7 @@ mod tests {
 
     fn world() -> World {
         let at: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
-        let mut world = World::new(
-            Merchant {
-                id: "m".into(),
-                name: "m".into(),
-            },
-            Clock::starting_at(at, true),
-            stream(1, "t"),
-        );
+        let mut world = crate::world::test_world("2026-01-01T00:00:00Z");
         world
             .accounts
             .insert(Currency::new("USD").unwrap(), usd("100.00"));

@@ -259,3 +259,17 @@ impl World {
             .try_take(limit, now)
     }
 }
+
+/// A one-merchant world with a frozen clock at `at`, for unit tests.
+#[cfg(test)]
+pub(crate) fn test_world(at: &str) -> World {
+    let at: Timestamp = at.parse().expect("an RFC 3339 instant");
+    World::new(
+        Merchant {
+            id: "m".into(),
+            name: "m".into(),
+        },
+        Clock::starting_at(at, true),
+        rng::stream(1, "t"),
+    )
+}

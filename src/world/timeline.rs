@@ -125,21 +125,13 @@ impl World {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::world::rng::stream;
-    use crate::world::{Clock, Kyc, Merchant, Review};
+    use crate::world::{Kyc, Review};
     use jiff::SignedDuration;
 
     #[test]
     fn due_events_run_in_time_order_and_leave_notices() {
         let t0: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
-        let mut world = World::new(
-            Merchant {
-                id: "m".into(),
-                name: "m".into(),
-            },
-            Clock::starting_at(t0, true),
-            stream(1, "t"),
-        );
+        let mut world = crate::world::test_world("2026-01-01T00:00:00Z");
         let mut holder = crate::world::Cardholder {
             id: "h".into(),
             first_name: "A".into(),

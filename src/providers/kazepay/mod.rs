@@ -50,38 +50,8 @@ impl Provider for KazePay {
         {
             return hosted::page(running, request, token);
         }
-        if request.path != settings.path || request.method != Method::POST {
-            let reason = format!("send POST {}", settings.path);
-            return in_clear(
-                settings,
-                &RequestHead::default(),
-                ErrorKind::MalformedEnvelope,
-                &reason,
-                trace,
-            );
-        }
-        let content_type = request
-            .headers
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok());
-        let (envelope_bytes, file) = if upload::is_multipart(content_type) {
-            match upload::parse(content_type.unwrap_or_default(), request.body) {
-                Ok(parts) => (parts.envelope, parts.file),
-                Err(reason) => {
-                    return in_clear(
-                        settings,
-                        &RequestHead::default(),
-                        ErrorKind::MalformedEnvelope,
-                        &reason,
-                        trace,
-                    );
-                }
-            }
-        } else {
-            (bytes::Bytes::copy_from_slice(request.body), None)
-        };
-        let envelope = match parse_envelope(&envelope_bytes) {
-            Ok(envelope) => envelope,
+        let (envelope, file) = match read_request(settings, request) {
+            Ok(parts) => parts,
             Err(error) => {
                 let (head, reason) = *error;
                 return in_clear(
@@ -214,6 +184,29 @@ impl Provider for KazePay {
             }
         }
         out
+    }
+}
+
+/// The envelope (from the body, or the `request` part of a multipart upload) and the uploaded
+/// file, if any.
+fn read_request(
+    settings: &Settings,
+    request: &Request<'_>,
+) -> Result<(wire::RequestEnvelope, Option<bytes::Bytes>), wire::EnvelopeError> {
+    let refuse = |reason: String| Box::new((RequestHead::default(), reason));
+    if request.path != settings.path || request.method != Method::POST {
+        return Err(refuse(format!("send POST {}", settings.path)));
+    }
+    let content_type = request
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    if upload::is_multipart(content_type) {
+        let parts =
+            upload::parse(content_type.unwrap_or_default(), request.body).map_err(refuse)?;
+        Ok((parse_envelope(&parts.envelope)?, parts.file))
+    } else {
+        Ok((parse_envelope(request.body)?, None))
     }
 }
 

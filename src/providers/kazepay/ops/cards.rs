@@ -93,15 +93,11 @@ pub fn assign(context: &Context<'_>, world: &mut World, body: &Body) -> Result<F
     }
     if auto_active {
         world.set_card_status(&card_id, CardStatus::Activating, now);
-        let due = now
-            .saturating_add(context.settings.delays.activation)
-            .unwrap_or(now);
-        world.schedule(
-            due,
-            Event::SettleCard {
-                card_id: card_id.clone(),
-                to: CardStatus::Active,
-            },
+        settle_later(
+            world,
+            &card_id,
+            context.settings.delays.activation,
+            CardStatus::Active,
         );
     } else {
         world.set_card_status(&card_id, CardStatus::Inactive, now);
@@ -126,23 +122,13 @@ pub fn activate(context: &Context<'_>, world: &mut World, body: &Body) -> Result
     let card_id = card.id.clone();
     let now = world.now();
     world.set_card_status(&card_id, CardStatus::Activating, now);
-    let due = now
-        .saturating_add(context.settings.delays.activation)
-        .unwrap_or(now);
-    world.schedule(
-        due,
-        Event::SettleCard {
-            card_id: card_id.clone(),
-            to: CardStatus::Active,
-        },
+    settle_later(
+        world,
+        &card_id,
+        context.settings.delays.activation,
+        CardStatus::Active,
     );
-    Ok(fields([
-        ("cardID", Value::String(card_id)),
-        (
-            "status",
-            Value::String(context.settings.card_status(CardStatus::Activating)),
-        ),
-    ]))
+    Ok(card_and_status(context, card_id, CardStatus::Activating))
 }
 
 /// `{cardID, pin}` → `{}`; the PIN is exactly six digits.
@@ -230,10 +216,7 @@ pub fn update_status(
     let card_id = card.id.clone();
     let now = world.now();
     world.set_card_status(&card_id, to, now);
-    Ok(fields([
-        ("cardID", Value::String(card_id)),
-        ("status", Value::String(context.settings.card_status(to))),
-    ]))
+    Ok(card_and_status(context, card_id, to))
 }
 
 /// `{cardID}` → `{cardID, status: CLOSE_PROCESSING, refundAmt, currency, txnId}`: the available
@@ -262,26 +245,22 @@ pub fn close(context: &Context<'_>, world: &mut World, body: &Body) -> Result<Fi
             transaction_id: txn_id.clone(),
         },
     );
-    world.schedule(
-        due,
-        Event::SettleCard {
-            card_id: card_id.clone(),
-            to: CardStatus::Closed,
-        },
+    settle_later(
+        world,
+        &card_id,
+        context.settings.delays.close,
+        CardStatus::Closed,
     );
-    Ok(fields([
-        ("cardID", Value::String(card_id)),
-        (
-            "status",
-            Value::String(context.settings.card_status(CardStatus::Closing)),
-        ),
+    let mut answer = card_and_status(context, card_id, CardStatus::Closing);
+    answer.extend(fields([
         ("refundAmt", Value::String(refund.to_string())),
         (
             "currency",
             Value::String(refund.currency().code().to_owned()),
         ),
         ("txnId", Value::String(txn_id)),
-    ]))
+    ]));
+    Ok(answer)
 }
 
 /// `{email, mobileNumber, mobilePrefix, cardBin, cardLevel?}` → `{cardID, status: AUDITING}`:
@@ -364,23 +343,13 @@ pub fn create_virtual(
     world
         .insert_card(card)
         .map_err(|_| OpError::new(ErrorKind::SystemBusy))?;
-    let due = now
-        .saturating_add(context.settings.delays.virtual_card_review)
-        .unwrap_or(now);
-    world.schedule(
-        due,
-        Event::SettleCard {
-            card_id: card_id.clone(),
-            to: CardStatus::Active,
-        },
+    settle_later(
+        world,
+        &card_id,
+        context.settings.delays.virtual_card_review,
+        CardStatus::Active,
     );
-    Ok(fields([
-        ("cardID", Value::String(card_id)),
-        (
-            "status",
-            Value::String(context.settings.card_status(CardStatus::Pending)),
-        ),
-    ]))
+    Ok(card_and_status(context, card_id, CardStatus::Pending))
 }
 
 /// `{cardID}` → `{cardID, status}` of a virtual card under review or done.
@@ -390,13 +359,31 @@ pub fn query_virtual(
     body: &Body,
 ) -> Result<Fields, OpError> {
     let card = card(world, body)?;
-    Ok(fields([
-        ("cardID", Value::String(card.id.clone())),
+    Ok(card_and_status(context, card.id.clone(), card.status))
+}
+
+/// Schedules `card_id` to settle into `to` after `delay` of sandbox time.
+fn settle_later(world: &mut World, card_id: &str, delay: jiff::SignedDuration, to: CardStatus) {
+    let now = world.now();
+    let due = now.saturating_add(delay).unwrap_or(now);
+    world.schedule(
+        due,
+        Event::SettleCard {
+            card_id: card_id.to_owned(),
+            to,
+        },
+    );
+}
+
+/// `{cardID, status}` with the status's wire name.
+fn card_and_status(context: &Context<'_>, card_id: String, status: CardStatus) -> Fields {
+    fields([
+        ("cardID", Value::String(card_id)),
         (
             "status",
-            Value::String(context.settings.card_status(card.status)),
+            Value::String(context.settings.card_status(status)),
         ),
-    ]))
+    ])
 }
 
 /// A cardholder known only by contact details (virtual cards need no KYC).
