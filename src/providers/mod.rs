@@ -119,6 +119,12 @@ pub trait Provider: Send + Sync + 'static {
     /// The provider's own error reply for a failure the server detected on a request to `path`.
     fn failure(&self, running: &Running, path: &str, failure: &Failure) -> Reply;
 
+    /// Whether this provider's requests can leave notifications for webhooks (so the server
+    /// wakes the dispatcher after each of them).
+    fn notifies(&self) -> bool {
+        false
+    }
+
     /// The webhook this provider sends for `notice`, if the notice concerns it and the merchant
     /// registered a URL. `seed` makes any randomness (session keys) reproducible.
     fn webhook(

@@ -96,7 +96,9 @@ pub(super) async fn handle(
         reply.trace.tenant.as_deref(),
     );
     let response = respond::reply(&reply);
-    app.webhook_wake.notify_one();
+    if provider.notifies() {
+        app.webhook_wake.notify_one();
+    }
     let exchange = Exchange {
         method: &parts.method,
         path,

@@ -158,6 +158,10 @@ impl Provider for KazePay {
         )
     }
 
+    fn notifies(&self) -> bool {
+        true
+    }
+
     fn webhook(
         &self,
         running: &Running,
