@@ -1158,9 +1158,17 @@ fn transactions_page_filter_and_block_a_close() {
         );
         assert!(detail.contains(field), "{detail}");
     }
+    // Nor while a recharge is on its way to the card.
+    s.ok(
+        "cardRecharge",
+        json!({ "cardID": card, "currency": "USD", "amount": 1 }),
+    );
+    let detail = s.fails("closeCard", json!({ "cardID": card }), "CARD_STATUS_ERROR");
+    assert!(detail.contains("receiving a recharge"), "{detail}");
+    s.advance("30s");
     assert_eq!(
         s.ok("closeCard", json!({ "cardID": card }))["refundAmt"],
-        "100.00"
+        "101.00"
     );
 }
 

@@ -230,6 +230,13 @@ pub fn close(context: &Context<'_>, world: &mut World, body: &Body) -> Result<Fi
             OpError::new(ErrorKind::InvalidState).with_reason("holding pending authorizations")
         );
     }
+    let recharging = world
+        .transactions()
+        .iter()
+        .any(|t| t.card_id == card.id && t.is_transfer_in_flight());
+    if recharging {
+        return Err(OpError::new(ErrorKind::InvalidState).with_reason("receiving a recharge"));
+    }
     let card_id = card.id.clone();
     let (txn_id, refund) = world
         .start_close_refund(&card_id)
