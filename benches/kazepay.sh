@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 duration=${1:-10s}
 count=${2:-40000}
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
-cargo build --release --quiet --examples
+cargo build --release --quiet --bins --examples
 target="${CARGO_TARGET_DIR:-target}"
 work=$(mktemp -d)
 server=""

@@ -164,10 +164,35 @@ struct CardStatusChange {
 pub(super) fn card_status(running: &Running, request: &AdminRequest) -> AdminResult {
     let body: CardStatusChange = request.json()?;
     let tenant = one_tenant(running, body.tenant.as_deref())?;
+    if !matches!(
+        body.status,
+        CardStatus::Active
+            | CardStatus::Inactive
+            | CardStatus::Frozen
+            | CardStatus::Lost
+            | CardStatus::Failed
+    ) {
+        return Err(AdminError::bad_request(
+            "the issuer may set active, inactive, frozen, lost or failed; closing goes through the provider's close call",
+        ));
+    }
     tenant.with_world(|world| {
         world.catch_up();
-        if !world.cards().contains_key(&body.card) {
+        let Some(card) = world.cards().get(&body.card) else {
             return Err(not_found(format!("no card {}", body.card)));
+        };
+        if matches!(
+            card.status,
+            CardStatus::Stock | CardStatus::Closing | CardStatus::Closed
+        ) {
+            return Err(AdminError::new(
+                StatusCode::CONFLICT,
+                "refused",
+                format!(
+                    "card {} is {:?}: its status is not the issuer's to change now",
+                    body.card, card.status
+                ),
+            ));
         }
         let now = world.now();
         world.set_card_status(&body.card, body.status, now);

@@ -76,6 +76,8 @@ pub struct Trace {
     pub request_plain: Option<Value>,
     /// Decrypted response body.
     pub response_plain: Option<Value>,
+    /// Something the journal should say about the exchange (a one-time code handed out, ...).
+    pub note: Option<String>,
 }
 
 impl Reply {

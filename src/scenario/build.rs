@@ -427,14 +427,13 @@ fn build_tenant(
         id: id.clone(),
     };
     let credentials = build_credentials(section.credentials, context, acedata, problems);
-    let runtime_rng = rng::stream(context.seed, &format!("tenant:{id}"));
     let mut world = World::new(
         merchant,
         Clock::from_spec(ClockSpec {
             start: Some(context.start),
             frozen: true,
         }),
-        runtime_rng,
+        context.seed,
     );
     let mut setup_rng = rng::stream(context.seed, &format!("setup:{id}"));
 

@@ -198,7 +198,7 @@ fn journal(app: &App, provider: &dyn Provider, exchange: Exchange<'_>, reply: Re
         latency_ms: exchange.latency.as_secs_f64() * 1000.0,
         request: Body::new(exchange.request_body, trace.request_plain),
         response: Body::new(reply.body, trace.response_plain),
-        note: exchange.note,
+        note: exchange.note.or(trace.note),
     });
 }
 

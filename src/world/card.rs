@@ -29,9 +29,10 @@ pub struct Card {
     pub activation: Option<Activation>,
 }
 
-/// A physical card's activation code.
+/// A physical card's activation code; the state shows only whether it was handed out.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Activation {
+    #[serde(skip)]
     pub code: String,
     /// Activation codes are obtainable once (through the control API or the journal).
     pub revealed: bool,

@@ -113,8 +113,11 @@ impl World {
         }
         match delivery.outbound.retries.get(delivery.attempts.len() - 1) {
             Some(delay) => {
+                // From when this attempt was due, not when it ended: after a jump of the clock
+                // every overdue retry fires, one after the other.
+                let due = delivery.next_at.unwrap_or(now);
                 delivery.state = DeliveryState::Pending;
-                delivery.next_at = now.checked_add(*delay).ok();
+                delivery.next_at = due.checked_add(*delay).ok();
             }
             None => {
                 delivery.state = DeliveryState::Abandoned;

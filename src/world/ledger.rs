@@ -92,6 +92,15 @@ impl Transaction {
         }
     }
 
+    /// The money a transfer carries between account and card: a recharge's amount, a close
+    /// refund's amount seen from the card (negative) turned around.
+    fn in_flight(&self) -> Money {
+        match self.kind {
+            TransactionKind::CloseRefund => neg(&self.amount),
+            _ => self.amount.clone(),
+        }
+    }
+
     /// A recharge or close refund whose money has left one side and not reached the other.
     pub fn is_transfer_in_flight(&self) -> bool {
         self.status == TransactionStatus::Pending
@@ -100,6 +109,12 @@ impl Transaction {
                 TransactionKind::Recharge | TransactionKind::CloseRefund
             )
     }
+}
+
+/// What an open authorization holds.
+struct Hold {
+    amount: Money,
+    total: Money,
 }
 
 /// Why a money movement was refused.
@@ -119,6 +134,8 @@ pub enum LedgerError {
     NotPositive,
     #[error("transaction {0} cannot be settled or reversed in its state")]
     NotPending(String),
+    #[error("{0}")]
+    Refused(String),
     #[error(transparent)]
     Money(#[from] MoneyError),
 }
@@ -159,7 +176,7 @@ impl World {
             .iter()
             .filter(|t| t.is_transfer_in_flight() && t.amount.currency() == currency)
         {
-            total += tx.amount.minor().abs();
+            total += tx.in_flight().minor();
         }
         Money::from_minor(total, currency.clone())
     }
@@ -223,7 +240,7 @@ impl World {
         if !tx.is_transfer_in_flight() {
             return Err(LedgerError::NotPending(transaction_id.to_owned()));
         }
-        let amount = Money::from_minor(tx.amount.minor().abs(), tx.amount.currency().clone());
+        let amount = tx.in_flight();
         if tx.kind == TransactionKind::Recharge {
             let card_id = tx.card_id.clone();
             let card = self
@@ -251,6 +268,12 @@ impl World {
             .cards
             .get_mut(card_id)
             .ok_or_else(|| LedgerError::UnknownCard(card_id.to_owned()))?;
+        if card.available.is_negative() {
+            return Err(LedgerError::InsufficientCard {
+                available: card.available.to_string(),
+                needed: "0".to_owned(),
+            });
+        }
         let amount = std::mem::replace(&mut card.available, Money::zero(card.currency.clone()));
         self.transactions.push(Transaction::transfer(
             &id,
@@ -294,13 +317,42 @@ impl World {
                 }
             }
             TransactionKind::Clearing | TransactionKind::Reversal => {
-                self.check_open_authorization(
+                let held = self.check_open_authorization(
                     posting.authorization_id.as_deref(),
                     &posting.card_id,
                 )?;
+                if posting.kind == TransactionKind::Reversal
+                    && (posting.amount != held.amount || posting.fee.is_positive())
+                {
+                    return Err(LedgerError::Refused(format!(
+                        "a reversal releases its whole authorization: amount {} and no fee",
+                        held.amount
+                    )));
+                }
+                if posting.kind == TransactionKind::Clearing
+                    && debit.minor() > held.total.minor() + card.available.minor()
+                {
+                    return Err(LedgerError::InsufficientCard {
+                        available: held.total.checked_add(&card.available)?.to_string(),
+                        needed: debit.to_string(),
+                    });
+                }
                 None
             }
-            TransactionKind::Refund => None,
+            TransactionKind::Refund => {
+                if matches!(
+                    card.status,
+                    CardStatus::Stock | CardStatus::Closing | CardStatus::Closed
+                ) {
+                    return Err(LedgerError::CardStatus(card.status));
+                }
+                if posting.fee.minor() > posting.amount.minor() {
+                    return Err(LedgerError::Refused(
+                        "a refund's fee cannot exceed its amount".to_owned(),
+                    ));
+                }
+                None
+            }
             TransactionKind::Recharge
             | TransactionKind::CloseRefund
             | TransactionKind::Authorization => {
@@ -342,7 +394,13 @@ impl World {
         Ok(id)
     }
 
-    fn check_open_authorization(&self, id: Option<&str>, card_id: &str) -> Result<(), LedgerError> {
+    /// The open authorization a clearing or reversal refers to: its amount and its whole hold
+    /// (amount + fee), both positive.
+    fn check_open_authorization(
+        &self,
+        id: Option<&str>,
+        card_id: &str,
+    ) -> Result<Hold, LedgerError> {
         let id = id.ok_or_else(|| LedgerError::UnknownTransaction(String::new()))?;
         let tx = &self.transactions[self.transaction_index(id)?];
         if tx.kind != TransactionKind::Authorization
@@ -351,7 +409,9 @@ impl World {
         {
             return Err(LedgerError::NotPending(id.to_owned()));
         }
-        Ok(())
+        let amount = neg(&tx.amount);
+        let total = amount.checked_sub(&tx.fee)?;
+        Ok(Hold { amount, total })
     }
 
     /// Moves the money of an accepted posting and records the external flow.

@@ -55,6 +55,10 @@ pub struct World {
     pub clock: Clock,
     #[serde(skip)]
     rng: SandboxRng,
+    /// For values that are not business data (trace ids of refused requests), so that refused
+    /// requests never shift the ids, PANs and codes of later business.
+    #[serde(skip)]
+    aux_rng: SandboxRng,
     pub cardholders: BTreeMap<String, Cardholder>,
     /// Cards by id; added through [`World::insert_card`] so the PAN index stays true (a PAN
     /// never changes after issue).
@@ -102,12 +106,13 @@ pub struct UploadedFile {
 }
 
 impl World {
-    /// An empty world for `merchant` whose random stream is `rng`.
-    pub fn new(merchant: Merchant, clock: Clock, rng: SandboxRng) -> World {
+    /// An empty world for `merchant` whose random streams derive from `seed`.
+    pub fn new(merchant: Merchant, clock: Clock, seed: u64) -> World {
         World {
+            rng: rng::stream(seed, &format!("tenant:{}", merchant.id)),
+            aux_rng: rng::stream(seed, &format!("tenant-aux:{}", merchant.id)),
             merchant,
             clock,
-            rng,
             cardholders: BTreeMap::new(),
             cards: BTreeMap::new(),
             cards_by_pan: HashMap::new(),
@@ -130,9 +135,14 @@ impl World {
         self.clock.now()
     }
 
-    /// The tenant's seeded random stream.
+    /// The tenant's seeded random stream, for business values.
     pub fn rng(&mut self) -> &mut SandboxRng {
         &mut self.rng
+    }
+
+    /// The tenant's second seeded stream, for values that are not business data.
+    pub fn aux_rng(&mut self) -> &mut SandboxRng {
+        &mut self.aux_rng
     }
 
     /// All cards by id.
@@ -270,6 +280,6 @@ pub(crate) fn test_world(at: &str) -> World {
             name: "m".into(),
         },
         Clock::starting_at(at, true),
-        rng::stream(1, "t"),
+        1,
     )
 }

@@ -14,10 +14,19 @@ use super::{CardStatus, KycStatus, World};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
-    /// A cardholder's pending KYC review reaches its decision.
-    DecideKyc { cardholder_id: String },
-    /// A card in a processing state settles into `to`.
-    SettleCard { card_id: String, to: CardStatus },
+    /// A cardholder's pending KYC review (of the submission made at `submitted_at`) reaches its
+    /// decision; a later submission or decision makes it moot.
+    DecideKyc {
+        cardholder_id: String,
+        submitted_at: Timestamp,
+    },
+    /// A card still in the processing state `from` settles into `to`; if something else changed
+    /// the card meanwhile, nothing happens.
+    SettleCard {
+        card_id: String,
+        from: CardStatus,
+        to: CardStatus,
+    },
     /// A recharge or close refund in flight arrives.
     SettleTransfer { transaction_id: String },
 }
@@ -101,17 +110,23 @@ impl World {
 
     fn run(&mut self, at: Timestamp, event: Event) {
         match event {
-            Event::DecideKyc { cardholder_id } => {
+            Event::DecideKyc {
+                cardholder_id,
+                submitted_at,
+            } => {
                 let pending = self
                     .cardholders
                     .get_mut(&cardholder_id)
+                    .filter(|h| h.kyc.submitted_at == Some(submitted_at))
                     .and_then(|h| h.kyc.review.take());
                 if let Some(review) = pending {
                     self.decide_kyc(&cardholder_id, review.decision, review.reason, at);
                 }
             }
-            Event::SettleCard { card_id, to } => {
-                self.set_card_status(&card_id, to, at);
+            Event::SettleCard { card_id, from, to } => {
+                if self.cards.get(&card_id).is_some_and(|c| c.status == from) {
+                    self.set_card_status(&card_id, to, at);
+                }
             }
             Event::SettleTransfer { transaction_id } => {
                 if self.settle_transfer(&transaction_id, at).is_ok() {
@@ -147,6 +162,7 @@ mod tests {
             created_at: t0,
         };
         let due = t0.checked_add(SignedDuration::from_secs(30)).unwrap();
+        holder.kyc.submitted_at = Some(t0);
         holder.kyc.review = Some(Review {
             decision: KycStatus::Rejected,
             reason: Some("blurry".into()),
@@ -157,6 +173,7 @@ mod tests {
             due,
             Event::DecideKyc {
                 cardholder_id: "h".into(),
+                submitted_at: t0,
             },
         );
         world.schedule(

@@ -228,14 +228,22 @@ fn usd_in_the_system(state: &Value, external_cents: i64) -> i64 {
         .filter(|t| {
             t["status"] == "pending" && (t["kind"] == "recharge" || t["kind"] == "close_refund")
         })
-        .map(|t| cents(&t["amount"]).abs())
+        // A recharge carries its amount to the card; a close refund's amount is seen from the
+        // card (negative) and carries the opposite to the account.
+        .map(|t| {
+            if t["kind"] == "recharge" {
+                cents(&t["amount"])
+            } else {
+                -cents(&t["amount"])
+            }
+        })
         .sum();
     account + cards + in_flight - external_cents
 }
 
 #[test]
 fn the_whole_physical_card_journey() {
-    let mut s = Session::new(None);
+    let mut s = Session::new(Some(&FROZEN_DEFAULT));
     let email = "kyc@kazepay.io";
     let initial_usd = usd_in_the_system(&s.state(), 0);
 
@@ -851,7 +859,7 @@ fn webhooks_are_sealed_for_the_merchant_and_retried_on_the_sandbox_clock() {
         .unwrap();
     assert_eq!(
         event,
-        json!({ "eventType": "CARD_STATUS", "cardID": card, "previousStatus": "stock".to_uppercase(), "status": "ACTIVE_PROCESSING" })
+        json!({ "eventType": "CARD_STATUS", "cardID": card, "previousStatus": "UNASSIGNED", "status": "ACTIVE_PROCESSING" })
     );
 }
 
@@ -1224,13 +1232,240 @@ fn issuer_simulations_refuse_what_cannot_happen() {
         &s.sandbox,
         "POST",
         "/simulate/card-status",
-        &json!({ "card": "3377", "status": "lost" }).to_string(),
+        &json!({ "card": "card-alice-chase", "status": "lost" }).to_string(),
     );
     assert_eq!(status, 200);
-    assert_eq!(s.state()["cards"]["3377"]["status"], "lost");
+    assert_eq!(s.state()["cards"]["card-alice-chase"]["status"], "lost");
     assert_eq!(
         admin_get(&s.sandbox, "/activation-code?card=3378").0,
         404,
         "no code before assignment"
     );
+}
+
+#[test]
+fn the_books_cannot_be_broken_from_the_issuer_side() {
+    let mut s = Session::new(Some(&FROZEN_DEFAULT));
+    let card = s.ok("ucardAssign", json!({ "email": "zhang.wei@example.com", "cardNumber": "4937240800070627", "autoActive": true }))["cardID"].clone();
+    s.advance("10s");
+    s.ok(
+        "cardRecharge",
+        json!({ "cardID": card, "currency": "USD", "amount": 20 }),
+    );
+    s.advance("30s");
+    let initial = usd_in_the_system(&s.state(), 0);
+    let auth = simulate(
+        &s,
+        json!({ "card": card, "kind": "authorization", "amount": "10.00" }),
+    );
+    let refused = [
+        // A clearing larger than its hold plus the available balance.
+        json!({ "card": card, "kind": "clearing", "amount": "500.00", "authorization_id": auth }),
+        // A reversal is of the whole authorization, without a fee.
+        json!({ "card": card, "kind": "reversal", "amount": "1.00", "authorization_id": auth }),
+        json!({ "card": card, "kind": "reversal", "amount": "10.00", "fee": "3.00", "authorization_id": auth }),
+        // A refund whose fee exceeds it.
+        json!({ "card": card, "kind": "refund", "amount": "1.00", "fee": "5.00" }),
+    ];
+    for body in refused {
+        let (status, reply) = admin_send(
+            &s.sandbox,
+            "POST",
+            "/simulate/transaction",
+            &body.to_string(),
+        );
+        assert_eq!(status, 409, "{body}: {reply}");
+    }
+    assert_eq!(
+        usd_in_the_system(&s.state(), 0),
+        initial,
+        "refused postings move nothing"
+    );
+    let balance = s.ok("cardBalance", json!({ "cardID": card, "currency": "USD" }));
+    assert_eq!(
+        (
+            balance["avaBalance"].as_f64(),
+            balance["blockBalance"].as_f64()
+        ),
+        (Some(10.0), Some(10.0))
+    );
+    simulate(
+        &s,
+        json!({ "card": card, "kind": "clearing", "amount": "20.00", "authorization_id": auth }),
+    );
+    assert_eq!(
+        s.ok("cardBalance", json!({ "cardID": card, "currency": "USD" }))["avaBalance"],
+        0.0
+    );
+    // The issuer cannot close a card behind the provider's back, nor revive a closed one.
+    let (status, _) = admin_send(
+        &s.sandbox,
+        "POST",
+        "/simulate/card-status",
+        &json!({ "card": card, "status": "closed" }).to_string(),
+    );
+    assert_eq!(status, 400);
+    admin_send(
+        &s.sandbox,
+        "POST",
+        "/simulate/card-status",
+        &json!({ "card": card, "status": "lost" }).to_string(),
+    );
+    assert_eq!(
+        s.ok("closeCard", json!({ "cardID": card }))["status"],
+        "CLOSE_PROCESSING",
+        "a lost card can close"
+    );
+    let (status, _) = admin_send(
+        &s.sandbox,
+        "POST",
+        "/simulate/card-status",
+        &json!({ "card": card, "status": "active" }).to_string(),
+    );
+    assert_eq!(status, 409);
+    s.advance("10s");
+    let (status, _) = admin_send(
+        &s.sandbox,
+        "POST",
+        "/simulate/transaction",
+        &json!({ "card": card, "kind": "refund", "amount": "5.00" }).to_string(),
+    );
+    assert_eq!(status, 409, "no refunds onto a closed card");
+    assert_eq!(usd_in_the_system(&s.state(), -2000), initial);
+}
+
+#[test]
+fn scheduled_events_do_not_act_on_changed_state() {
+    let mut s = Session::new(Some(&FROZEN_DEFAULT));
+    // A review rejected early and resubmitted: the first review's end does not decide the second.
+    let email = "again@example.com";
+    let kyc = with_images(kyc_fields(email, "PASSPORT"), &mut s, email);
+    s.ok("setUcardKyc", kyc.clone());
+    s.advance("5s");
+    admin_send(
+        &s.sandbox,
+        "POST",
+        "/simulate/kyc",
+        &json!({ "email": email, "decision": "rejected" }).to_string(),
+    );
+    s.advance("20s");
+    s.ok("setUcardKyc", kyc);
+    s.advance("5s");
+    assert_eq!(
+        s.ok("queryUcardKycStatus", json!({ "email": email }))["status"],
+        "WAITING_KYC",
+        "30 s after the first submission"
+    );
+    s.advance("25s");
+    assert_eq!(
+        s.ok("queryUcardKycStatus", json!({ "email": email }))["status"],
+        "PASSED",
+        "30 s after the second"
+    );
+    // An activation in progress does not undo the issuer's freeze.
+    let card = s.ok(
+        "ucardAssign",
+        json!({ "email": email, "cardNumber": "4937240800070627", "autoActive": true }),
+    )["cardID"]
+        .clone();
+    admin_send(
+        &s.sandbox,
+        "POST",
+        "/simulate/card-status",
+        &json!({ "card": card, "status": "frozen" }).to_string(),
+    );
+    s.advance("10s");
+    assert_eq!(
+        s.ok("queryCard", json!({ "cardID": card }))["userBankCardStatus"],
+        "INACTIVE"
+    );
+}
+
+#[test]
+fn a_user_who_never_submitted_may_submit_and_refused_submissions_store_nothing() {
+    let mut s = Session::new(Some(&FROZEN_DEFAULT));
+    // bob.chen is `kyc: pending` in the scenario, without a submission.
+    let mut kyc = with_images(
+        kyc_fields("bob.chen@example.com", "PASSPORT"),
+        &mut s,
+        "bob.chen@example.com",
+    );
+    assert_eq!(s.ok("setUcardKyc", kyc.clone())["status"], "WAITING_KYC");
+    // A second submission while waiting is refused and stores none of its inline images.
+    let files = s.state()["files"].as_object().unwrap().len();
+    let png = format!(
+        "data:image/png;base64,{}",
+        base64_encode(&std::fs::read(format!("{KYC_IMAGES}/front.png")).unwrap())
+    );
+    kyc.as_object_mut().unwrap().remove("frontImgFileId");
+    kyc.as_object_mut().unwrap().remove("handheldImgFileId");
+    kyc["frontImgBase64"] = json!(png);
+    kyc["handheldImgBase64"] = json!(png);
+    s.fails("setUcardKyc", kyc, "KYC_IN_PROGRESS");
+    assert_eq!(s.state()["files"].as_object().unwrap().len(), files);
+}
+
+#[test]
+fn refused_requests_do_not_shift_later_card_numbers() {
+    let pan_after = |refused: usize| {
+        let mut s = Session::new(Some(&FROZEN_DEFAULT));
+        for _ in 0..refused {
+            s.fails("queryCard", json!({ "cardID": "nope" }), "CARD_NOT_EXIST");
+        }
+        let card = s.ok("createCard", json!({ "email": "v@example.com", "mobileNumber": "123456", "mobilePrefix": "60", "cardBin": "222929" }))["cardID"].clone();
+        s.advance("10s");
+        s.ok("queryCard", json!({ "cardID": card }))["cardNo"].clone()
+    };
+    assert_eq!(pan_after(0), pan_after(3));
+}
+
+#[test]
+fn the_activation_code_is_not_in_the_state_but_once_in_the_journal() {
+    let mut s = Session::new(Some(&FROZEN_DEFAULT));
+    s.ok("ucardAssign", json!({ "email": "zhang.wei@example.com", "cardNumber": "4937240800070627", "autoActive": false }));
+    let activation = &s.state()["cards"]["3378"]["activation"];
+    assert_eq!(activation, &json!({ "revealed": false }));
+    let note = s.sandbox.journal().pop().unwrap().note.unwrap();
+    let code = admin_get(&s.sandbox, "/activation-code?card=3378").1["activation_code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(note, format!("activation code for card 3378: {code}"));
+}
+
+#[test]
+fn every_due_webhook_retry_fires_after_one_clock_jump_then_the_delivery_is_abandoned() {
+    let receiver = Receiver::start(vec![500; 10]);
+    let mut s = Session::new(Some(&FROZEN_DEFAULT));
+    s.ok("setWebhookUrl", json!({ "url": receiver.url }));
+    s.ok("ucardAssign", json!({ "email": "zhang.wei@example.com", "cardNumber": "4937240800070627", "autoActive": false }));
+    receiver.next();
+    eventually(|| {
+        s.state()["deliveries"][0]["attempts"]
+            .as_array()
+            .is_some_and(|a| a.len() == 1)
+    });
+    // 1 + 2 + 4 + 8 + 16 = 31 minutes: every retry is due.
+    s.advance("31m");
+    for _ in 0..5 {
+        receiver.next();
+    }
+    eventually(|| s.state()["deliveries"][0]["state"] == "abandoned");
+    let attempts = s.state()["deliveries"][0]["attempts"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(attempts, 6, "the first call and five retries");
+}
+
+#[test]
+fn an_oversized_kazepay_body_is_a_413_in_clear() {
+    let sandbox = Sandbox::builder()
+        .scenario_yaml(FROZEN_DEFAULT.as_str())
+        .body_limit(1024)
+        .start()
+        .unwrap();
+    let (status, response) = post_raw(&sandbox, &"x".repeat(4096));
+    assert_eq!(status, 413);
+    assert_in_clear(&response, "ILLEGAL_REQUEST");
 }

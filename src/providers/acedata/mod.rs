@@ -175,7 +175,7 @@ fn gateway_error(
 ) -> Reply {
     let (status, default_message) = running.scenario.acedata.gateway_error(error);
     let trace_id = match tenant {
-        Some(tenant) => tenant.with_world(|world| ids::uuid(world.rng())),
+        Some(tenant) => tenant.with_world(|world| ids::uuid(world.aux_rng())),
         None => running.with_shared_rng(ids::uuid),
     };
     let body = GatewayErrorBody {

@@ -103,8 +103,9 @@ impl Provider for KazePay {
             upload: file.as_deref(),
         };
         // The operation and the replay check are one critical section; the answer's random
-        // seed is drawn inside it so sealing (two RSA operations) happens after the lock.
-        let (now, outcome, seal_seed) = tenant.with_world(|world| {
+        // seed is drawn inside it (from the stream for non-business values, so answers never
+        // shift later ids and PANs) and sealing (two RSA operations) happens after the lock.
+        let (now, outcome, seal_seed, note) = tenant.with_world(|world| {
             world.catch_up();
             let replay_key = format!("kazepay:{}", head.request_no);
             let outcome = if settings.busy_api_codes.contains(&head.api_code) {
@@ -118,13 +119,16 @@ impl Provider for KazePay {
             if outcome.is_ok() {
                 world.use_key(replay_key);
             }
+            let note = activation_note(world, &head.api_code, &outcome);
             (
                 world.now(),
                 outcome,
-                rand::RngExt::random::<u64>(world.rng()),
+                rand::RngExt::random::<u64>(world.aux_rng()),
+                note,
             )
         });
         trace.sandbox_time = Some(now);
+        trace.note = note;
         let (code, detail, body) = match outcome {
             Ok(answer) => {
                 let body = match answer {
@@ -145,17 +149,28 @@ impl Provider for KazePay {
 
     fn failure(&self, running: &Running, _path: &str, failure: &Failure) -> Reply {
         let settings = &running.scenario.kazepay;
-        let (kind, reason) = match failure {
-            Failure::Panic { .. } => (ErrorKind::SystemBusy, String::new()),
-            other => (ErrorKind::MalformedEnvelope, other.to_string()),
+        let (kind, reason, status) = match failure {
+            Failure::Panic { .. } => (ErrorKind::SystemBusy, String::new(), StatusCode::OK),
+            Failure::BodyTooLarge { .. } => (
+                ErrorKind::MalformedEnvelope,
+                failure.to_string(),
+                StatusCode::PAYLOAD_TOO_LARGE,
+            ),
+            Failure::BodyUnreadable => (
+                ErrorKind::MalformedEnvelope,
+                failure.to_string(),
+                StatusCode::OK,
+            ),
         };
-        in_clear(
+        let mut reply = in_clear(
             settings,
             &RequestHead::default(),
             kind,
             &reason,
             Trace::default(),
-        )
+        );
+        reply.status = status;
+        reply
     }
 
     fn notifies(&self) -> bool {
@@ -189,6 +204,24 @@ impl Provider for KazePay {
         }
         out
     }
+}
+
+/// The journal's copy of the activation code a `ucardAssign` without `autoActive` created:
+/// as the cardholder would receive it by message, once.
+fn activation_note(
+    world: &World,
+    api_code: &str,
+    outcome: &Result<ops::Answer, OpError>,
+) -> Option<String> {
+    let Ok(ops::Answer::Fields(fields)) = outcome else {
+        return None;
+    };
+    if api_code != "ucardAssign" {
+        return None;
+    }
+    let card_id = fields.get("cardID")?.as_str()?;
+    let code = &world.cards().get(card_id)?.activation.as_ref()?.code;
+    Some(format!("activation code for card {card_id}: {code}"))
 }
 
 /// The envelope (from the body, or the `request` part of a multipart upload) and the uploaded

@@ -193,16 +193,22 @@ impl Body {
         }
     }
 
-    /// An optional integer in `min..=max`, `default` when absent.
+    /// An optional integer in `min..=max`, `default` when absent (`10` and `10.0` alike: the
+    /// docs' type is Number).
     pub fn number_in(&self, name: &str, min: u64, max: u64, default: u64) -> Result<u64, OpError> {
+        let out_of_range =
+            || OpError::field(name, format!("must be an integer from {min} to {max}"));
         match self.fields.get(name) {
             None | Some(Value::Null) => Ok(default),
             Some(Value::Number(n)) => {
-                n.as_u64()
+                let value = n.as_u64().or_else(|| {
+                    n.as_f64()
+                        .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= max as f64)
+                        .map(|f| f as u64)
+                });
+                value
                     .filter(|v| (min..=max).contains(v))
-                    .ok_or_else(|| {
-                        OpError::field(name, format!("must be an integer from {min} to {max}"))
-                    })
+                    .ok_or_else(out_of_range)
             }
             Some(_) => Err(OpError::field(name, "must be a number")),
         }

@@ -37,7 +37,7 @@ pub fn allows(status: CardStatus, action: Action) -> bool {
         Action::Recharge => matches!(status, Inactive | Activating | Active | Frozen),
         Action::Freeze => status == Active,
         Action::Unfreeze => status == Frozen,
-        Action::Close => matches!(status, Inactive | Active | Frozen),
+        Action::Close => matches!(status, Inactive | Active | Frozen | Lost),
     }
 }
 
@@ -278,13 +278,7 @@ pub fn create_virtual(
     body: &Body,
 ) -> Result<Fields, OpError> {
     let email = body.text("email", 128)?;
-    let number = body.text("mobileNumber", 15)?;
-    let prefix = body.text("mobilePrefix", 4)?;
-    for (name, value) in [("mobileNumber", number), ("mobilePrefix", prefix)] {
-        if !value.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(OpError::field(name, "must be digits"));
-        }
-    }
+    let (number, prefix) = super::mobile(body)?;
     let bin = body.text("cardBin", 8)?;
     let length = *context.settings.virtual_card_bins.get(bin).ok_or_else(|| {
         let known: Vec<&str> = context
@@ -370,13 +364,18 @@ pub fn query_virtual(
 }
 
 /// Schedules `card_id` to settle into `to` after `delay` of sandbox time.
+/// Nothing happens if the card's status changes meanwhile (a freeze by the issuer, say).
 fn settle_later(world: &mut World, card_id: &str, delay: jiff::SignedDuration, to: CardStatus) {
+    let Some(from) = world.cards().get(card_id).map(|c| c.status) else {
+        return;
+    };
     let now = world.now();
     let due = now.saturating_add(delay).unwrap_or(now);
     world.schedule(
         due,
         Event::SettleCard {
             card_id: card_id.to_owned(),
+            from,
             to,
         },
     );

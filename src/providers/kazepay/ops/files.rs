@@ -51,12 +51,7 @@ pub fn store(world: &mut World, media: MediaType, size: usize, owner: &str) -> S
 /// `fileUpload`: `{email, mobileNumber, mobilePrefix}` plus the file part → `{fileId}`.
 pub fn upload(context: &Context<'_>, world: &mut World, body: &Body) -> Result<Fields, OpError> {
     let email = body.text("email", 128)?;
-    for (name, max) in [("mobileNumber", 15), ("mobilePrefix", 4)] {
-        let value = body.text(name, max)?;
-        if !value.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(OpError::field(name, "must be digits"));
-        }
-    }
+    super::mobile(body)?;
     let Some(bytes) = context.upload else {
         return Err(OpError::field(
             "file",

@@ -47,8 +47,9 @@ pub fn submit_with_images(
     body: &Body,
 ) -> Result<Fields, OpError> {
     let identity = Identity::read(body, world)?;
-    let documents = images(body, world, &identity)?;
     check_may_submit(world, &identity.email)?;
+    // Last: it stores inline images, once every other check has passed.
+    let documents = images(body, world, &identity)?;
     let name = format!("{} {}", identity.first_name, identity.last_name);
     let (decision, reason, after) =
         context
@@ -66,8 +67,16 @@ pub fn submit_with_images(
             due,
         }),
         None,
+        now,
     );
-    world.schedule(due, Event::DecideKyc { cardholder_id: id });
+    // A running clock moves between two readings: the event names this very submission.
+    world.schedule(
+        due,
+        Event::DecideKyc {
+            cardholder_id: id,
+            submitted_at: now,
+        },
+    );
     Ok(fields([(
         "status",
         Value::String(status_name(KycStatus::Pending).to_owned()),
@@ -85,17 +94,25 @@ pub fn submit_hosted(
     check_may_submit(world, &identity.email)?;
     let token = format!("{}~{}", context.tenant_id, ids::uuid(world.rng()));
     let url = format!("{}{}/kyc/{token}", context.base_url, context.settings.path);
-    record(world, identity, Vec::new(), None, Some(token));
+    let now = world.now();
+    record(world, identity, Vec::new(), None, Some(token), now);
     Ok(fields([("kycUrl", Value::String(url))]))
 }
 
-/// Only a new user or a REJECTED one may submit.
+/// A new user, a REJECTED one, or one who never submitted (scenario data, a virtual-card
+/// contact) may submit; a review in progress or a PASSED user may not.
 fn check_may_submit(world: &World, email: &str) -> Result<(), OpError> {
-    match world.cardholder_by_email(email).map(|h| h.kyc.status) {
-        None | Some(KycStatus::Rejected) => Ok(()),
-        Some(status) => {
-            Err(OpError::new(ErrorKind::KycInProgress).with_reason(status_name(status)))
-        }
+    let Some(holder) = world.cardholder_by_email(email) else {
+        return Ok(());
+    };
+    let kyc = &holder.kyc;
+    let never_submitted = kyc.status == KycStatus::Pending
+        && kyc.submitted_at.is_none()
+        && kyc.hosted_token.is_none();
+    if kyc.status == KycStatus::Rejected || never_submitted {
+        Ok(())
+    } else {
+        Err(OpError::new(ErrorKind::KycInProgress).with_reason(status_name(kyc.status)))
     }
 }
 
@@ -106,8 +123,8 @@ fn record(
     documents: Vec<String>,
     review: Option<Review>,
     hosted_token: Option<String>,
+    now: jiff::Timestamp,
 ) -> String {
-    let now = world.now();
     let existing = world
         .cardholder_by_email(&identity.email)
         .map(|h| (h.id.clone(), h.created_at));
@@ -163,8 +180,7 @@ impl Identity {
         if !plausible_email(email) {
             return Err(OpError::field("email", "is not an email address"));
         }
-        let mobile_number = digits(body, "mobileNumber", 4, 15)?;
-        let mobile_prefix = digits(body, "mobilePrefix", 1, 4)?;
+        let (mobile_number, mobile_prefix) = super::mobile(body)?;
         let mobile_country = country(body, "mobilePrefixCountry")?;
         let first_name = english(body, "firstName", 50)?;
         let last_name = english(body, "lastName", 50)?;
@@ -208,8 +224,8 @@ impl Identity {
         Ok(Identity {
             email: email.to_owned(),
             phone: Phone {
-                country_code: mobile_prefix,
-                number: mobile_number,
+                country_code: mobile_prefix.to_owned(),
+                number: mobile_number.to_owned(),
                 country: Some(mobile_country),
             },
             first_name: first_name.to_owned(),
@@ -289,17 +305,6 @@ fn decode_image(field: &str, text: &str) -> Result<(MediaType, usize), OpError> 
         .map_err(|_| OpError::field(field, "is not Base64"))?;
     let media = sniff(&bytes).ok_or_else(|| OpError::new(ErrorKind::FileType).with_field(field))?;
     Ok((media, bytes.len()))
-}
-
-fn digits(body: &Body, name: &str, min: usize, max: usize) -> Result<String, OpError> {
-    let value = body.text(name, max)?;
-    if value.len() < min || !value.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(OpError::field(
-            name,
-            format!("must be {min} to {max} digits"),
-        ));
-    }
-    Ok(value.to_owned())
 }
 
 fn country(body: &Body, name: &str) -> Result<String, OpError> {

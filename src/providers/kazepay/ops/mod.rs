@@ -85,6 +85,24 @@ pub fn dispatch(
     }
 }
 
+/// `mobileNumber` (4–15 digits) and `mobilePrefix` (1–4 digits), checked.
+pub fn mobile(body: &Body) -> Result<(&str, &str), OpError> {
+    let digits = |name: &str, min: usize, max: usize| -> Result<&str, OpError> {
+        let value = body.text(name, max)?;
+        if value.len() < min || !value.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(OpError::field(
+                name,
+                format!("must be {min} to {max} digits"),
+            ));
+        }
+        Ok(value)
+    };
+    Ok((
+        digits("mobileNumber", 4, 15)?,
+        digits("mobilePrefix", 1, 4)?,
+    ))
+}
+
 /// Builds the fields of an answer from `(name, value)` pairs, in order.
 pub fn fields<const N: usize>(pairs: [(&str, Value); N]) -> Fields {
     pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()

@@ -168,15 +168,15 @@ fn type_name(kind: TransactionKind) -> &'static str {
     }
 }
 
-/// `currency` (default the card's) must be the card's currency.
+/// `currency` (required; "default USD" in the docs is the cards' currency) must be the card's.
 fn check_currency(body: &Body, card: &Card) -> Result<(), OpError> {
-    match body.optional_text("currency", 5)? {
-        Some(code) if Currency::new(code).ok().as_ref() != Some(&card.currency) => {
-            Err(OpError::field(
-                "currency",
-                format!("the card's currency is {}", card.currency),
-            ))
-        }
-        _ => Ok(()),
+    let code = body.text("currency", 5)?;
+    if Currency::new(code).ok().as_ref() == Some(&card.currency) {
+        Ok(())
+    } else {
+        Err(OpError::field(
+            "currency",
+            format!("the card's currency is {}", card.currency),
+        ))
     }
 }
