@@ -2,7 +2,7 @@
 //! length picks AES-128, -192 or -256.
 
 use aes::cipher::block_padding::Pkcs7;
-use aes::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyInit};
+use aes::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyInit, KeyIvInit};
 
 use super::CryptoError;
 
@@ -39,6 +39,41 @@ pub fn ecb_decrypt(key: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>, CryptoError
     plaintext.map_err(|_| CryptoError::Decrypt)
 }
 
+/// AES-CBC encryption with PKCS#7 padding; the IV is 16 bytes.
+pub fn cbc_encrypt(key: &[u8], iv: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    let iv_error = |_| CryptoError::Encoding("a 16-byte IV");
+    Ok(match key.len() {
+        16 => cbc::Encryptor::<aes::Aes128>::new_from_slices(key, iv)
+            .map_err(iv_error)?
+            .encrypt_padded_vec::<Pkcs7>(plaintext),
+        24 => cbc::Encryptor::<aes::Aes192>::new_from_slices(key, iv)
+            .map_err(iv_error)?
+            .encrypt_padded_vec::<Pkcs7>(plaintext),
+        32 => cbc::Encryptor::<aes::Aes256>::new_from_slices(key, iv)
+            .map_err(iv_error)?
+            .encrypt_padded_vec::<Pkcs7>(plaintext),
+        other => return Err(CryptoError::KeyLength(other)),
+    })
+}
+
+/// AES-CBC decryption with PKCS#7 padding.
+pub fn cbc_decrypt(key: &[u8], iv: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    let iv_error = |_| CryptoError::Encoding("a 16-byte IV");
+    let plaintext = match key.len() {
+        16 => cbc::Decryptor::<aes::Aes128>::new_from_slices(key, iv)
+            .map_err(iv_error)?
+            .decrypt_padded_vec::<Pkcs7>(ciphertext),
+        24 => cbc::Decryptor::<aes::Aes192>::new_from_slices(key, iv)
+            .map_err(iv_error)?
+            .decrypt_padded_vec::<Pkcs7>(ciphertext),
+        32 => cbc::Decryptor::<aes::Aes256>::new_from_slices(key, iv)
+            .map_err(iv_error)?
+            .decrypt_padded_vec::<Pkcs7>(ciphertext),
+        other => return Err(CryptoError::KeyLength(other)),
+    };
+    plaintext.map_err(|_| CryptoError::Decrypt)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,6 +103,25 @@ mod tests {
         assert_eq!(ecb_decrypt(&KEY_128, &[7; 16]), Err(CryptoError::Decrypt));
     }
 
+    #[test]
+    fn cbc_matches_openssl() {
+        // printf 'hello world' | openssl enc -aes-128-cbc -K 30313233343536373839616263646566 \
+        //   -iv 41314232433344344535463630373138 | xxd -p   (key "0123456789abcdef", IV "A1B2C3D4E5F60718")
+        let ciphertext =
+            cbc_encrypt(b"0123456789abcdef", b"A1B2C3D4E5F60718", b"hello world").unwrap();
+        assert_eq!(hex::encode(&ciphertext), OPENSSL_CBC_128);
+        assert_eq!(
+            cbc_decrypt(b"0123456789abcdef", b"A1B2C3D4E5F60718", &ciphertext).unwrap(),
+            b"hello world"
+        );
+        assert!(cbc_encrypt(b"0123456789abcdef", b"short", b"x").is_err());
+        assert_eq!(
+            cbc_decrypt(b"0123456789abcdef", b"A1B2C3D4E5F60718", &[1; 16]),
+            Err(CryptoError::Decrypt)
+        );
+    }
+
+    const OPENSSL_CBC_128: &str = "21384b02e4d8b78f58dd673590ab27d4";
     const OPENSSL_ECB_128: &str = "9276fdf384f38518fa6c8310f191678d";
     const OPENSSL_ECB_256: &str = "af79df073287ee3f511d2556d54dce39";
 }

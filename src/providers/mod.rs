@@ -7,6 +7,7 @@
 
 pub mod acedata;
 pub mod kazepay;
+pub mod pagsmile;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

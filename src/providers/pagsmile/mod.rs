@@ -1,0 +1,3 @@
+//! Pagsmile Issuing: the hybrid-encrypted gateway (in progress: the envelope).
+
+pub mod envelope;
