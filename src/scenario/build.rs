@@ -764,6 +764,7 @@ fn build_card(
         created_at: context.start,
         pin: None,
         activation: None,
+        limits: None,
     })
 }
 

@@ -138,6 +138,7 @@ pub(super) fn run(
                 created_at: start,
                 pin: None,
                 activation: None,
+                limits: None,
             };
             if world.insert_card(card).is_err() {
                 problems.at(

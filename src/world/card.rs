@@ -27,6 +27,21 @@ pub struct Card {
     pub pin: Option<String>,
     /// A physical card's one-time activation code, and whether it was handed out yet.
     pub activation: Option<Activation>,
+    /// Spending limits, when the issuer sets them.
+    pub limits: Option<Limits>,
+}
+
+/// Spending limits of a card, in its currency; days and months are the sandbox clock's (UTC).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Limits {
+    /// Purchases per day.
+    pub daily_transactions: u32,
+    /// Largest single purchase.
+    pub single_amount: Money,
+    pub daily_amount: Money,
+    pub monthly_amount: Money,
+    /// Over the card's life (share cards).
+    pub total_amount: Option<Money>,
 }
 
 /// A physical card's activation code; the state shows only whether it was handed out.

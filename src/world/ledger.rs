@@ -66,7 +66,33 @@ pub struct Transaction {
     pub settled_at: Option<Timestamp>,
 }
 
+/// Spending counted against a card's limits, in minor units of its currency.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Usage {
+    pub daily_transactions: u32,
+    pub daily_amount: i64,
+    pub monthly_amount: i64,
+    pub total_amount: i64,
+}
+
 impl Transaction {
+    /// A purchase that counts against limits: an authorization not released, or a direct
+    /// clearing (a clearing of an authorization is the same purchase).
+    fn is_purchase(&self) -> bool {
+        match self.kind {
+            TransactionKind::Authorization => {
+                matches!(
+                    self.status,
+                    TransactionStatus::Pending | TransactionStatus::Success
+                )
+            }
+            TransactionKind::Clearing => {
+                self.authorization_id.is_none() && self.status == TransactionStatus::Success
+            }
+            _ => false,
+        }
+    }
+
     /// A pending transfer between the merchant account and a card.
     fn transfer(
         id: &str,
@@ -313,7 +339,7 @@ impl World {
                 } else if card.available.minor() < debit.minor() {
                     Some("insufficient funds".to_owned())
                 } else {
-                    None
+                    self.limit_breach(card, &posting.amount)
                 }
             }
             TransactionKind::Clearing | TransactionKind::Reversal => {
@@ -392,6 +418,53 @@ impl World {
             settled_at: (status == TransactionStatus::Success).then_some(now),
         });
         Ok(id)
+    }
+
+    /// What a card has spent against its limits, by the sandbox clock's day and month (UTC).
+    pub fn limit_usage(&self, card_id: &str) -> Usage {
+        let today = self.now().to_zoned(jiff::tz::TimeZone::UTC).date();
+        let mut usage = Usage::default();
+        for t in self
+            .transactions
+            .iter()
+            .filter(|t| t.card_id == card_id && t.is_purchase())
+        {
+            let spent = -t.amount.minor();
+            let day = t.created_at.to_zoned(jiff::tz::TimeZone::UTC).date();
+            usage.total_amount += spent;
+            if (day.year(), day.month()) == (today.year(), today.month()) {
+                usage.monthly_amount += spent;
+                if day == today {
+                    usage.daily_amount += spent;
+                    usage.daily_transactions += 1;
+                }
+            }
+        }
+        usage
+    }
+
+    /// Why a purchase of `amount` would break the card's limits, if it would.
+    fn limit_breach(&self, card: &super::Card, amount: &Money) -> Option<String> {
+        let limits = card.limits.as_ref()?;
+        let usage = self.limit_usage(&card.id);
+        let over = |used: i64, limit: &Money| used + amount.minor() > limit.minor();
+        if amount.minor() > limits.single_amount.minor() {
+            Some("single amount limit".to_owned())
+        } else if usage.daily_transactions >= limits.daily_transactions {
+            Some("daily transactions limit".to_owned())
+        } else if over(usage.daily_amount, &limits.daily_amount) {
+            Some("daily amount limit".to_owned())
+        } else if over(usage.monthly_amount, &limits.monthly_amount) {
+            Some("monthly amount limit".to_owned())
+        } else if limits
+            .total_amount
+            .as_ref()
+            .is_some_and(|total| over(usage.total_amount, total))
+        {
+            Some("total amount limit".to_owned())
+        } else {
+            None
+        }
     }
 
     /// The open authorization a clearing or reversal refers to: its amount and its whole hold
@@ -519,6 +592,7 @@ mod tests {
             created_at: at,
             pin: None,
             activation: None,
+            limits: None,
         };
         world.insert_card(card).unwrap();
         world
@@ -640,5 +714,59 @@ mod tests {
         w.settle_transfer(&refund, w.now()).unwrap();
         assert_eq!(w.account(&Currency::new("USD").unwrap()), usd("86.50"));
         assert_conserved(&w);
+    }
+
+    #[test]
+    fn limits_decline_purchases_by_single_amount_count_day_month_and_total() {
+        let mut w = world();
+        let recharge = w.start_recharge("c", &usd("100.00")).unwrap();
+        w.settle_transfer(&recharge, w.now()).unwrap();
+        w.cards.get_mut("c").unwrap().limits = Some(crate::world::card::Limits {
+            daily_transactions: 2,
+            single_amount: usd("10.00"),
+            daily_amount: usd("15.00"),
+            monthly_amount: usd("25.00"),
+            total_amount: Some(usd("30.00")),
+        });
+        let buy = |w: &mut World, amount: &str| {
+            let id = w
+                .post_transaction(posting(TransactionKind::Authorization, amount, "0", None))
+                .unwrap();
+            w.transactions()
+                .iter()
+                .find(|t| t.id == id)
+                .unwrap()
+                .decline_reason
+                .clone()
+        };
+        assert_eq!(buy(&mut w, "10.01"), Some("single amount limit".into()));
+        assert_eq!(buy(&mut w, "8.00"), None);
+        assert_eq!(buy(&mut w, "7.01"), Some("daily amount limit".into()));
+        assert_eq!(buy(&mut w, "7.00"), None);
+        assert_eq!(buy(&mut w, "1.00"), Some("daily transactions limit".into()));
+        let usage = w.limit_usage("c");
+        assert_eq!(
+            (
+                usage.daily_transactions,
+                usage.daily_amount,
+                usage.monthly_amount
+            ),
+            (2, 1500, 1500)
+        );
+        w.clock.advance(jiff::SignedDuration::from_hours(24));
+        assert_eq!(buy(&mut w, "10.00"), None);
+        assert_eq!(buy(&mut w, "0.01"), Some("monthly amount limit".into()));
+        // A released hold no longer counts.
+        let held = w
+            .transactions()
+            .iter()
+            .rev()
+            .find(|t| t.status == TransactionStatus::Pending)
+            .unwrap()
+            .id
+            .clone();
+        w.post_transaction(posting(TransactionKind::Reversal, "10.00", "0", Some(held)))
+            .unwrap();
+        assert_eq!(w.limit_usage("c").monthly_amount, 1500);
     }
 }

@@ -340,6 +340,7 @@ pub fn create_virtual(
         created_at: now,
         pin: None,
         activation: None,
+        limits: None,
     };
     world
         .insert_card(card)
