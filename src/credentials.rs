@@ -44,6 +44,9 @@ pub struct PagsmileApp {
     pub merchant_public_key: String,
     /// Only for keys the sandbox may hand out (test-only keys), so harnesses can seal requests.
     pub merchant_private_key: Option<String>,
+    /// The merchant's issuing account (pays card applications and recharges).
+    pub pay_account_num: String,
+    pub webhook_url: Option<String>,
 }
 
 /// A KazePay system id with the merchant's RSA keys and crypto knobs.

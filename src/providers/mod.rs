@@ -6,6 +6,8 @@
 //! a folder plus a line in [`builtin`].
 
 pub mod acedata;
+pub mod fields;
+pub mod glob;
 pub mod kazepay;
 pub mod pagsmile;
 

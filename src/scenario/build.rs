@@ -92,7 +92,13 @@ pub(super) fn build(
         &tenants,
         &mut problems,
     )?;
-    let (Some(kazepay), true) = (kazepay, problems.is_empty()) else {
+    let pagsmile = super::pagsmile::build(
+        file.pagsmile,
+        &platform_keys.pagsmile,
+        &tenants,
+        &mut problems,
+    )?;
+    let (Some(kazepay), Some(pagsmile), true) = (kazepay, pagsmile, problems.is_empty()) else {
         return Err(problems.into_error(origin));
     };
     Ok(Scenario {
@@ -105,6 +111,7 @@ pub(super) fn build(
         bins: Arc::new(bins),
         acedata: Arc::new(acedata),
         kazepay: Arc::new(kazepay),
+        pagsmile: Arc::new(pagsmile),
         platform_keys,
         tenants,
     })
@@ -535,18 +542,32 @@ fn build_credentials(
         sign_hash: k.sign_hash.unwrap_or_default(),
         key_wrap: k.key_wrap.unwrap_or_default(),
     });
-    let mut key = |reference: &Spanned<String>, role| {
-        resolve_key(reference, role, context.base_dir, problems).unwrap_or_default()
-    };
-    let pagsmile = section.pagsmile.map(|p| PagsmileApp {
-        merchant_public_key: key(&p.merchant_public_key, KeyRole::Public),
-        merchant_private_key: p
-            .merchant_private_key
-            .as_ref()
-            .map(|k| key(k, KeyRole::Private)),
-        app_id: p.app_id.value,
-        partner_id: p.partner_id,
-        security_key: p.security_key,
+    let pagsmile = section.pagsmile.map(|p| {
+        if let Some(url) = &p.webhook_url
+            && !absolute_http_url(&url.value)
+        {
+            problems.at(
+                url.referenced,
+                "webhook_url must be an absolute http or https URL",
+            );
+        }
+        PagsmileApp {
+            merchant_public_key: parsed_public_key(
+                &p.merchant_public_key,
+                context.base_dir,
+                problems,
+            ),
+            merchant_private_key: p.merchant_private_key.as_ref().map(|k| {
+                resolve_key(k, KeyRole::Private, context.base_dir, problems).unwrap_or_default()
+            }),
+            pay_account_num: p
+                .pay_account_num
+                .unwrap_or_else(|| format!("PA{}", p.app_id.value)),
+            webhook_url: p.webhook_url.map(|u| u.value),
+            app_id: p.app_id.value,
+            partner_id: p.partner_id,
+            security_key: p.security_key,
+        }
     });
     Credentials {
         acedata: acedata_tokens,
@@ -897,4 +918,12 @@ fn plausible_email(text: &str) -> bool {
         }
         None => false,
     }
+}
+
+/// Whether `text` is an absolute http(s) URL with a host.
+pub(super) fn absolute_http_url(text: &str) -> bool {
+    text.parse::<http::Uri>().is_ok_and(|uri| {
+        matches!(uri.scheme_str(), Some("http" | "https"))
+            && uri.host().is_some_and(|h| !h.is_empty())
+    })
 }

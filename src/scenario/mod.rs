@@ -12,6 +12,7 @@ pub mod generate;
 mod kazepay;
 pub mod keys;
 pub mod model;
+mod pagsmile;
 mod profiles;
 
 use std::path::Path;
@@ -20,6 +21,7 @@ use std::sync::Arc;
 use crate::credentials::{Credentials, PlatformKeys};
 use crate::providers::acedata::settings::Settings as AceDataSettings;
 use crate::providers::kazepay::settings::Settings as KazePaySettings;
+use crate::providers::pagsmile::settings::Settings as PagsmileSettings;
 use crate::world::bins::BinTable;
 use crate::world::{Clock, ClockSpec, World};
 
@@ -44,6 +46,7 @@ pub struct Scenario {
     pub bins: Arc<BinTable>,
     pub acedata: Arc<AceDataSettings>,
     pub kazepay: Arc<KazePaySettings>,
+    pub pagsmile: Arc<PagsmileSettings>,
     pub platform_keys: PlatformKeys,
     pub tenants: Vec<TenantSetup>,
 }

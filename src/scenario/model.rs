@@ -19,6 +19,10 @@ use crate::providers::kazepay::envelope::KeyWrap;
 use crate::providers::kazepay::settings::{
     ErrorKind as KazePayError, ErrorText as KazePayErrorText,
 };
+use crate::providers::pagsmile::settings::{
+    AuditStatus, CardStatusCodes, ErrorKind as PagsmileError, ErrorText as PagsmileErrorText,
+    HolderStatus, NotifyType, OrderStatus, SuccessText,
+};
 use crate::world::bins::{CardKind, Scheme};
 use crate::world::{CardForm, CardStatus, Gender, IdKind, KycStatus};
 
@@ -41,6 +45,7 @@ pub struct ScenarioFile {
     pub platform_keys: Option<PlatformKeysSection>,
     pub acedata: Option<Spanned<AceDataSection>>,
     pub kazepay: Option<Spanned<KazePayProfileSection>>,
+    pub pagsmile: Option<Spanned<PagsmileProfileSection>>,
     pub merchants: Spanned<Vec<MerchantSection>>,
 }
 
@@ -185,6 +190,10 @@ pub struct PagsmileSection {
     pub security_key: String,
     pub merchant_public_key: Spanned<String>,
     pub merchant_private_key: Option<Spanned<String>>,
+    /// The merchant's issuing (pay) account number; default `PA` + the app_id.
+    pub pay_account_num: Option<String>,
+    /// Where webhooks go; none: no webhooks.
+    pub webhook_url: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -367,5 +376,64 @@ pub struct KycRuleSection {
     pub decision: KycStatus,
     pub reason: Option<String>,
     /// Review time for matching submissions; default the profile's `kyc_review`.
+    pub after: Option<Spanned<String>>,
+}
+
+/// Overrides of `fixtures/profiles/pagsmile.yaml`; the profile file is read with this struct too.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PagsmileProfileSection {
+    pub success: Option<SuccessText>,
+    #[serde(default)]
+    pub errors: BTreeMap<PagsmileError, PagsmileErrorText>,
+    pub order_status: Option<OrderStatus>,
+    pub audit_status: Option<AuditStatus>,
+    pub card_status: Option<CardStatusCodes>,
+    pub holder_status: Option<HolderStatus>,
+    pub card_types: Option<Vec<i64>>,
+    pub id_types: Option<Vec<i64>>,
+    pub genders: Option<Vec<i64>>,
+    pub notify_type: Option<NotifyType>,
+    /// BIN → card-number length; the first is the default.
+    pub card_bins: Option<BTreeMap<String, usize>>,
+    #[serde(default)]
+    pub delays: PagsmileDelaysSection,
+    /// `approved` or `rejected`.
+    pub audit_default: Option<AuditDecision>,
+    #[serde(default)]
+    pub audit_rules: Vec<Spanned<AuditRuleSection>>,
+    pub webhook_retries: Option<Vec<Spanned<String>>>,
+    /// Paths that answer 20000 Service Currently Unavailable.
+    #[serde(default)]
+    pub unavailable_paths: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PagsmileDelaysSection {
+    pub holder_audit: Option<Spanned<String>>,
+    pub card_production: Option<Spanned<String>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditDecision {
+    Approved,
+    Rejected,
+}
+
+/// Decides cardholder audits whose fields match every pattern given (`*` and `?` globs).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditRuleSection {
+    pub email: Option<String>,
+    /// Against "first_name last_name".
+    pub name: Option<String>,
+    pub id_no: Option<String>,
+    pub decision: AuditDecision,
+    /// The rejection codes of the audit webhook, e.g. ["1"].
+    #[serde(default)]
+    pub codes: Vec<String>,
+    pub remark: Option<String>,
     pub after: Option<Spanned<String>>,
 }

@@ -178,7 +178,9 @@ impl Settings {
         document: &str,
     ) -> (KycStatus, Option<String>, SignedDuration) {
         let matches = |pattern: &Option<String>, value: &str| {
-            pattern.as_deref().is_none_or(|p| glob(p, value))
+            pattern
+                .as_deref()
+                .is_none_or(|p| crate::providers::glob::matches(p, value))
         };
         self.kyc_rules
             .iter()
@@ -193,46 +195,5 @@ impl Settings {
                 )
             })
             .unwrap_or((self.kyc_default, None, self.delays.kyc_review))
-    }
-}
-
-/// Case-insensitive glob: `*` matches any run of characters, `?` exactly one.
-pub fn glob(pattern: &str, value: &str) -> bool {
-    let pattern: Vec<char> = pattern.to_lowercase().chars().collect();
-    let value: Vec<char> = value.to_lowercase().chars().collect();
-    // Classic two-pointer wildcard match with backtracking to the last `*`.
-    let (mut p, mut v, mut star, mut mark) = (0, 0, None, 0);
-    while v < value.len() {
-        if p < pattern.len() && (pattern[p] == '?' || pattern[p] == value[v]) {
-            p += 1;
-            v += 1;
-        } else if p < pattern.len() && pattern[p] == '*' {
-            star = Some(p);
-            mark = v;
-            p += 1;
-        } else if let Some(s) = star {
-            p = s + 1;
-            mark += 1;
-            v = mark;
-        } else {
-            return false;
-        }
-    }
-    pattern[p..].iter().all(|c| *c == '*')
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn globs_match_like_shell_patterns_ignoring_case() {
-        assert!(glob("*@reject.test", "Bob@REJECT.test"));
-        assert!(glob("REJECT*", "reject me"));
-        assert!(glob("a?c", "abc"));
-        assert!(glob("*", ""));
-        assert!(!glob("a?c", "ac"));
-        assert!(!glob("*@reject.test", "bob@example.com"));
-        assert!(glob("*x*y*", "axbyc"));
     }
 }

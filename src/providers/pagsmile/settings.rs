@@ -1,0 +1,225 @@
+//! Pagsmile behaviour as data: answer codes, dictionaries, card BINs, delays, audit rules, the
+//! parsed keys. Defaults from `fixtures/profiles/pagsmile.yaml`, overridable per scenario.
+
+use std::collections::{BTreeMap, HashMap};
+
+use jiff::SignedDuration;
+use rsa::{RsaPrivateKey, RsaPublicKey};
+use serde::{Deserialize, Serialize};
+
+/// Every failure, by meaning; the catalog gives each its codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    MissingArgument,
+    InvalidArgument,
+    InvalidSignature,
+    UnknownApp,
+    InvalidAuthorization,
+    DuplicateRequest,
+    HolderNotFound,
+    HolderExists,
+    HolderNotApproved,
+    OrderExists,
+    OrderNotFound,
+    CardNotFound,
+    CardStatus,
+    AccountNotFound,
+    InsufficientBalance,
+    MethodNotSupported,
+    MediaType,
+    UnknownApi,
+    Unavailable,
+}
+
+impl ErrorKind {
+    pub const ALL: [ErrorKind; 19] = [
+        ErrorKind::MissingArgument,
+        ErrorKind::InvalidArgument,
+        ErrorKind::InvalidSignature,
+        ErrorKind::UnknownApp,
+        ErrorKind::InvalidAuthorization,
+        ErrorKind::DuplicateRequest,
+        ErrorKind::HolderNotFound,
+        ErrorKind::HolderExists,
+        ErrorKind::HolderNotApproved,
+        ErrorKind::OrderExists,
+        ErrorKind::OrderNotFound,
+        ErrorKind::CardNotFound,
+        ErrorKind::CardStatus,
+        ErrorKind::AccountNotFound,
+        ErrorKind::InsufficientBalance,
+        ErrorKind::MethodNotSupported,
+        ErrorKind::MediaType,
+        ErrorKind::UnknownApi,
+        ErrorKind::Unavailable,
+    ];
+}
+
+/// `code`/`msg` of a success.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuccessText {
+    pub code: String,
+    pub msg: String,
+}
+
+/// `code`/`msg`/`sub_code`/`sub_msg` of a failure; `sub_msg` may hold `{field}` and `{reason}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorText {
+    pub code: String,
+    pub msg: String,
+    pub sub_code: String,
+    pub sub_msg: String,
+}
+
+/// The dictionaries' numbers for the states the sandbox models.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderStatus {
+    pub processing: i64,
+    pub completed: i64,
+    pub failed: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditStatus {
+    pub reviewing: i64,
+    pub approved: i64,
+    pub rejected: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardStatusCodes {
+    pub pending: i64,
+    pub active: i64,
+    pub frozen: i64,
+    pub revoked: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HolderStatus {
+    pub initial: i64,
+    pub enabled: i64,
+    pub disabled: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyType {
+    pub apply_result: i64,
+    pub card_status: i64,
+    pub holder_audit: i64,
+    pub transaction: i64,
+}
+
+/// Decides audits whose fields match every pattern given.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AuditRule {
+    pub email: Option<String>,
+    /// Against "first_name last_name".
+    pub name: Option<String>,
+    pub id_no: Option<String>,
+    pub approve: bool,
+    /// The webhook's `codes` on rejection.
+    pub codes: Vec<String>,
+    pub remark: Option<String>,
+    pub after: Option<SignedDuration>,
+}
+
+/// One merchant's Pagsmile identity.
+#[derive(Clone, Debug)]
+pub struct App {
+    pub tenant: usize,
+    pub partner_id: String,
+    pub security_key: String,
+    pub public_key: RsaPublicKey,
+    pub pay_account_num: String,
+    pub webhook_url: Option<String>,
+}
+
+/// Everything the Pagsmile provider needs to know about the running scenario.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub success: SuccessText,
+    pub errors: BTreeMap<ErrorKind, ErrorText>,
+    pub order_status: OrderStatus,
+    pub audit_status: AuditStatus,
+    pub card_status: CardStatusCodes,
+    pub holder_status: HolderStatus,
+    pub card_types: Vec<i64>,
+    pub id_types: Vec<i64>,
+    pub genders: Vec<i64>,
+    pub notify_type: NotifyType,
+    /// BIN → card-number length; `default_bin` is used when card_bin is absent.
+    pub card_bins: BTreeMap<String, usize>,
+    pub default_bin: String,
+    pub holder_audit: SignedDuration,
+    pub card_production: SignedDuration,
+    pub audit_default_approve: bool,
+    pub audit_rules: Vec<AuditRule>,
+    pub webhook_retries: Vec<SignedDuration>,
+    /// Paths answering `20000` (a scenario's outage).
+    pub unavailable_paths: Vec<String>,
+    pub platform_private: RsaPrivateKey,
+    /// By app_id.
+    pub apps: HashMap<String, App>,
+}
+
+impl Settings {
+    /// The failure's answer fields.
+    pub fn error(&self, kind: ErrorKind, field: &str, reason: &str) -> ErrorText {
+        let mut text = self
+            .errors
+            .get(&kind)
+            .cloned()
+            .unwrap_or_else(|| ErrorText {
+                code: "20000".to_owned(),
+                msg: "Service Currently Unavailable".to_owned(),
+                sub_code: format!("{kind:?}"),
+                sub_msg: String::new(),
+            });
+        text.sub_msg = text
+            .sub_msg
+            .replace("{field}", field)
+            .replace("{reason}", reason);
+        text
+    }
+
+    /// The audit decision (approve?), codes, remark and delay for a cardholder.
+    pub fn audit_decision(
+        &self,
+        email: &str,
+        name: &str,
+        id_no: &str,
+    ) -> (bool, Vec<String>, Option<String>, SignedDuration) {
+        let matches = |pattern: &Option<String>, value: &str| {
+            pattern
+                .as_deref()
+                .is_none_or(|p| crate::providers::glob::matches(p, value))
+        };
+        self.audit_rules
+            .iter()
+            .find(|r| {
+                matches(&r.email, email) && matches(&r.name, name) && matches(&r.id_no, id_no)
+            })
+            .map(|r| {
+                (
+                    r.approve,
+                    r.codes.clone(),
+                    r.remark.clone(),
+                    r.after.unwrap_or(self.holder_audit),
+                )
+            })
+            .unwrap_or((
+                self.audit_default_approve,
+                Vec::new(),
+                None,
+                self.holder_audit,
+            ))
+    }
+}
