@@ -33,6 +33,9 @@ struct KycDecision {
     email: Option<String>,
     decision: KycStatus,
     reason: Option<String>,
+    /// Rejection codes (Pagsmile's audit webhook `codes`).
+    #[serde(default)]
+    codes: Vec<String>,
 }
 
 /// `POST /__admin/simulate/kyc`: decides a cardholder's KYC now.
@@ -60,7 +63,13 @@ pub(super) fn kyc(running: &Running, request: &AdminRequest) -> AdminResult {
             }
         };
         let now = world.now();
-        world.decide_kyc(&id, body.decision, body.reason.clone(), now);
+        world.decide_kyc(
+            &id,
+            body.decision,
+            body.reason.clone(),
+            body.codes.clone(),
+            now,
+        );
         Ok(respond::json(
             StatusCode::OK,
             &json!({ "cardholder": id, "kyc": world.cardholders[&id].kyc }),

@@ -771,6 +771,7 @@ fn build_card(
     let available = non_negative(&section.balance, problems)?;
     let blocked = non_negative(&section.blocked, problems)?;
     Some(Card {
+        token: None,
         id: section.id.value,
         issuer: section.issuer.map(|i| i.value),
         cardholder_id: section.cardholder.map(|h| h.value),

@@ -125,6 +125,7 @@ pub(super) fn run(
             let id = format!("{}-card-{c}", holder.id);
             let card = Card {
                 id: id.clone(),
+                token: None,
                 issuer: section.issuer.as_ref().map(|i| i.value.clone()),
                 cardholder_id: Some(holder.id.clone()),
                 pan,

@@ -10,6 +10,8 @@ use super::money::{Currency, Money};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Card {
     pub id: String,
+    /// An opaque handle some issuers expose instead of the number (Pagsmile's card_token).
+    pub token: Option<String>,
     /// The provider API that manages this card (`kazepay`, `pagsmile`, `keysecure`), or `None`
     /// for a card that only exists so lookups and verifications can find it.
     pub issuer: Option<String>,

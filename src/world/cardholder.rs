@@ -77,6 +77,8 @@ pub struct Address {
 pub struct Kyc {
     pub status: KycStatus,
     pub reason: Option<String>,
+    /// Machine-readable reasons of a rejection (Pagsmile's audit `codes`).
+    pub codes: Vec<String>,
     pub decided_at: Option<Timestamp>,
     pub submitted_at: Option<Timestamp>,
     /// Document images (uploaded file ids) of the latest submission.
@@ -93,6 +95,7 @@ pub struct Kyc {
 pub struct Review {
     pub decision: KycStatus,
     pub reason: Option<String>,
+    pub codes: Vec<String>,
     pub due: Timestamp,
 }
 
@@ -102,6 +105,7 @@ impl Kyc {
         Kyc {
             status,
             reason,
+            codes: Vec::new(),
             decided_at: (status != KycStatus::Pending).then_some(at),
             submitted_at: None,
             documents: Vec::new(),

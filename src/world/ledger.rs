@@ -30,6 +30,8 @@ pub enum TransactionKind {
     Refund,
     /// Closing a card: its balance goes back to the merchant account.
     CloseRefund,
+    /// Part of a card's balance goes back to the merchant account (Pagsmile's recharge-return).
+    Return,
 }
 
 /// Where a transaction stands.
@@ -229,7 +231,11 @@ impl World {
             .ok_or_else(|| LedgerError::UnknownCard(card_id.to_owned()))?;
         if !matches!(
             card.status,
-            CardStatus::Active | CardStatus::Frozen | CardStatus::Inactive | CardStatus::Activating
+            CardStatus::Pending
+                | CardStatus::Active
+                | CardStatus::Frozen
+                | CardStatus::Inactive
+                | CardStatus::Activating
         ) {
             return Err(LedgerError::CardStatus(card.status));
         }
@@ -282,6 +288,37 @@ impl World {
         tx.status = TransactionStatus::Success;
         tx.settled_at = Some(at);
         Ok(())
+    }
+
+    /// Moves `amount` of a card's available balance back to the merchant account at once.
+    pub fn return_to_merchant(
+        &mut self,
+        card_id: &str,
+        amount: &Money,
+    ) -> Result<String, LedgerError> {
+        if !amount.is_positive() {
+            return Err(LedgerError::NotPositive);
+        }
+        let now = self.now();
+        let id = self.next_id("TXN");
+        let card = self
+            .cards
+            .get_mut(card_id)
+            .ok_or_else(|| LedgerError::UnknownCard(card_id.to_owned()))?;
+        if card.available.minor() < amount.minor() {
+            return Err(LedgerError::InsufficientCard {
+                available: card.available.to_string(),
+                needed: amount.to_string(),
+            });
+        }
+        card.available = card.available.checked_sub(amount)?;
+        let account = self.account(amount.currency()).checked_add(amount)?;
+        self.accounts.insert(amount.currency().clone(), account);
+        let mut tx = Transaction::transfer(&id, card_id, TransactionKind::Return, neg(amount), now);
+        tx.status = TransactionStatus::Success;
+        tx.settled_at = Some(now);
+        self.transactions.push(tx);
+        Ok(id)
     }
 
     /// Starts closing a card's balance back to the merchant: the whole available balance
@@ -381,6 +418,7 @@ impl World {
             }
             TransactionKind::Recharge
             | TransactionKind::CloseRefund
+            | TransactionKind::Return
             | TransactionKind::Authorization => {
                 return Err(LedgerError::NotPending(format!(
                     "{:?} cannot be posted",
@@ -576,6 +614,7 @@ mod tests {
             .insert(Currency::new("USD").unwrap(), usd("100.00"));
         let card = Card {
             id: "c".into(),
+            token: None,
             issuer: Some("kazepay".into()),
             cardholder_id: None,
             pan: "4111111111111111".into(),
@@ -640,6 +679,35 @@ mod tests {
             w.start_recharge("c", &usd("0")),
             Err(LedgerError::NotPositive)
         ));
+    }
+
+    #[test]
+    fn a_return_moves_part_of_the_balance_back_at_once() {
+        let mut w = world();
+        let recharge = w.start_recharge("c", &usd("50.00")).unwrap();
+        w.settle_transfer(&recharge, w.now()).unwrap();
+        let id = w.return_to_merchant("c", &usd("20.00")).unwrap();
+        assert_eq!(w.cards["c"].available, usd("30.00"));
+        assert_eq!(w.account(&Currency::new("USD").unwrap()), usd("70.00"));
+        let tx = w.transactions().iter().find(|t| t.id == id).unwrap();
+        assert_eq!(
+            (tx.kind, tx.status, tx.amount.clone()),
+            (
+                TransactionKind::Return,
+                TransactionStatus::Success,
+                usd("-20.00")
+            )
+        );
+        assert_conserved(&w);
+        assert!(matches!(
+            w.return_to_merchant("c", &usd("30.01")),
+            Err(LedgerError::InsufficientCard { .. })
+        ));
+        assert!(matches!(
+            w.return_to_merchant("c", &usd("0")),
+            Err(LedgerError::NotPositive)
+        ));
+        assert_conserved(&w);
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod deliveries;
 pub mod ids;
 pub mod ledger;
 pub mod money;
+pub mod orders;
 pub mod ratelimit;
 pub mod rng;
 pub mod timeline;
@@ -77,6 +78,8 @@ pub struct World {
     external: BTreeMap<Currency, Money>,
     /// Uploaded files (KYC images) by id.
     pub files: BTreeMap<String, UploadedFile>,
+    /// Card orders by order number.
+    pub orders: BTreeMap<String, orders::Order>,
     /// Idempotency keys already used (namespaced by provider, e.g. `kazepay:<requestNo>`).
     #[serde(skip)]
     used_keys: BTreeSet<String>,
@@ -121,6 +124,7 @@ impl World {
             transactions: Vec::new(),
             external: BTreeMap::new(),
             files: BTreeMap::new(),
+            orders: BTreeMap::new(),
             used_keys: BTreeSet::new(),
             webhook_urls: BTreeMap::new(),
             timeline: Vec::new(),
@@ -235,19 +239,23 @@ impl World {
         );
     }
 
-    /// Settles a cardholder's KYC now and tells the webhooks.
+    /// Settles a cardholder's KYC now, tells the webhooks and finishes the card orders that
+    /// waited for it.
     pub fn decide_kyc(
         &mut self,
         cardholder_id: &str,
         decision: KycStatus,
         reason: Option<String>,
+        codes: Vec<String>,
         at: Timestamp,
     ) {
         let Some(holder) = self.cardholders.get_mut(cardholder_id) else {
             return;
         };
+        let from = holder.kyc.status;
         holder.kyc.status = decision;
         holder.kyc.reason = reason;
+        holder.kyc.codes = codes;
         holder.kyc.decided_at = Some(at);
         holder.kyc.review = None;
         holder.kyc.hosted_token = None;
@@ -255,9 +263,11 @@ impl World {
             at,
             Notification::KycDecided {
                 cardholder_id: cardholder_id.to_owned(),
+                from,
                 status: decision,
             },
         );
+        self.finish_orders_waiting_on(cardholder_id, at);
     }
 
     /// Counts one request against the meter `key`; `Err(ms)` says when the next one would pass.

@@ -29,6 +29,8 @@ pub enum Event {
     },
     /// A recharge or close refund in flight arrives.
     SettleTransfer { transaction_id: String },
+    /// A card order's production ends.
+    FinishOrder { order_no: String },
 }
 
 /// An event and when it is due; `seq` keeps events due at the same instant in order.
@@ -46,7 +48,12 @@ pub struct Scheduled {
 pub enum Notification {
     KycDecided {
         cardholder_id: String,
+        from: KycStatus,
         status: KycStatus,
+    },
+    /// A card order finished (completed or failed).
+    OrderFinished {
+        order_no: String,
     },
     CardStatusChanged {
         card_id: String,
@@ -120,7 +127,13 @@ impl World {
                     .filter(|h| h.kyc.submitted_at == Some(submitted_at))
                     .and_then(|h| h.kyc.review.take());
                 if let Some(review) = pending {
-                    self.decide_kyc(&cardholder_id, review.decision, review.reason, at);
+                    self.decide_kyc(
+                        &cardholder_id,
+                        review.decision,
+                        review.reason,
+                        review.codes,
+                        at,
+                    );
                 }
             }
             Event::SettleCard { card_id, from, to } => {
@@ -128,6 +141,7 @@ impl World {
                     self.set_card_status(&card_id, to, at);
                 }
             }
+            Event::FinishOrder { order_no } => self.finish_order(&order_no, at),
             Event::SettleTransfer { transaction_id } => {
                 if self.settle_transfer(&transaction_id, at).is_ok() {
                     self.notify(at, Notification::TransferSettled { transaction_id });
@@ -164,6 +178,7 @@ mod tests {
         let due = t0.checked_add(SignedDuration::from_secs(30)).unwrap();
         holder.kyc.submitted_at = Some(t0);
         holder.kyc.review = Some(Review {
+            codes: Vec::new(),
             decision: KycStatus::Rejected,
             reason: Some("blurry".into()),
             due,
@@ -201,6 +216,7 @@ mod tests {
             notices[0].notification,
             Notification::KycDecided {
                 cardholder_id: "h".into(),
+                from: KycStatus::Pending,
                 status: KycStatus::Rejected
             }
         );

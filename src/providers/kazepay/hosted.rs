@@ -68,7 +68,7 @@ pub fn page(running: &Running, request: &Request<'_>, token: &str) -> Reply {
         );
         if let Some((status, reason)) = decision {
             let now = world.now();
-            world.decide_kyc(&id, status, reason, now);
+            world.decide_kyc(&id, status, reason, Vec::new(), now);
             return Some((format!("Decision recorded: {}.", kyc_status_name(status)), summary, true));
         }
         Some(("Review this KYC submission.".to_owned(), summary, false))

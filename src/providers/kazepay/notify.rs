@@ -37,9 +37,12 @@ pub fn render(
             .filter(|c| c.issuer.as_deref() == Some(ISSUER))
     };
     let plain = match &notice.notification {
+        // KazePay has no card orders.
+        Notification::OrderFinished { .. } => return None,
         Notification::KycDecided {
             cardholder_id,
             status,
+            ..
         } => {
             let holder = world
                 .cardholders

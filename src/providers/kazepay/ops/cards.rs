@@ -324,6 +324,7 @@ pub fn create_virtual(
     let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
     let card = Card {
         id: card_id.clone(),
+        token: None,
         issuer: Some(ISSUER.to_owned()),
         cardholder_id: Some(holder_id),
         cvv: ids::cvv(world.rng()),

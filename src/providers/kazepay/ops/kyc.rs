@@ -64,6 +64,7 @@ pub fn submit_with_images(
         Some(Review {
             decision,
             reason,
+            codes: Vec::new(),
             due,
         }),
         None,
@@ -149,6 +150,7 @@ fn record(
         kyc: Kyc {
             status: KycStatus::Pending,
             reason: None,
+            codes: Vec::new(),
             decided_at: None,
             submitted_at: Some(now),
             documents,

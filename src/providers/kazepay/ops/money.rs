@@ -165,6 +165,7 @@ fn type_name(kind: TransactionKind) -> &'static str {
         TransactionKind::Refund => "Refund",
         TransactionKind::Recharge => "Recharge",
         TransactionKind::CloseRefund => "CloseRefund",
+        TransactionKind::Return => "Return",
     }
 }
 
