@@ -52,7 +52,7 @@ pub(super) fn kyc(running: &Running, request: &AdminRequest) -> AdminResult {
         let id = match (&body.cardholder, &body.email) {
             (Some(id), None) if world.cardholders.contains_key(id) => id.clone(),
             (None, Some(email)) => world
-                .cardholder_by_email(email)
+                .cardholder_by_email(email, None)
                 .map(|h| h.id.clone())
                 .ok_or_else(|| not_found(format!("no cardholder with email {email}")))?,
             (Some(id), None) => return Err(not_found(format!("no cardholder {id}"))),

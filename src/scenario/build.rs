@@ -678,6 +678,7 @@ fn build_cardholder(
     let status = section.kyc.unwrap_or(KycStatus::Passed);
     Some(Cardholder {
         id: section.id.value,
+        issuer: None,
         first_name: section.first_name,
         last_name: section.last_name,
         email: section.email.map(|e| e.value),

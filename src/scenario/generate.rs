@@ -258,6 +258,7 @@ fn fake_person(locale: Locale, id: String, start: Timestamp, rng: &mut SandboxRn
     Cardholder {
         email: Some(SafeEmail(EN).fake_with_rng(rng)),
         id,
+        issuer: None,
         first_name,
         last_name,
         phone: Some(phone),

@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Cardholder {
     pub id: String,
+    /// The provider that registered this person (`kazepay`, `pagsmile`); none for people a
+    /// scenario declares, whom every provider may serve.
+    pub issuer: Option<String>,
     pub first_name: String,
     pub last_name: String,
     pub email: Option<String>,
@@ -126,6 +129,11 @@ pub enum KycStatus {
 }
 
 impl Cardholder {
+    /// Whether `issuer`'s API may see this person.
+    pub fn serves(&self, issuer: &str) -> bool {
+        self.issuer.as_deref().is_none_or(|i| i == issuer)
+    }
+
     /// The name as it is written in the person's script: family name first and unspaced for
     /// Chinese, Japanese and Korean names ("张伟"), "First Last" otherwise.
     pub fn full_name(&self) -> String {
@@ -173,6 +181,7 @@ mod tests {
     fn person(first: &str, last: &str) -> Cardholder {
         Cardholder {
             id: "ch".into(),
+            issuer: None,
             first_name: first.into(),
             last_name: last.into(),
             email: None,

@@ -458,9 +458,9 @@ impl World {
         Ok(id)
     }
 
-    /// What a card has spent against its limits, by the sandbox clock's day and month (UTC).
-    pub fn limit_usage(&self, card_id: &str) -> Usage {
-        let today = self.now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    /// What a card had spent against its limits by the end of `on` (a UTC day on the sandbox
+    /// clock): that day's and that month's purchases, and all purchases up to then.
+    pub fn limit_usage(&self, card_id: &str, on: jiff::civil::Date) -> Usage {
         let mut usage = Usage::default();
         for t in self
             .transactions
@@ -469,10 +469,13 @@ impl World {
         {
             let spent = -t.amount.minor();
             let day = t.created_at.to_zoned(jiff::tz::TimeZone::UTC).date();
+            if day > on {
+                continue;
+            }
             usage.total_amount += spent;
-            if (day.year(), day.month()) == (today.year(), today.month()) {
+            if (day.year(), day.month()) == (on.year(), on.month()) {
                 usage.monthly_amount += spent;
-                if day == today {
+                if day == on {
                     usage.daily_amount += spent;
                     usage.daily_transactions += 1;
                 }
@@ -484,7 +487,8 @@ impl World {
     /// Why a purchase of `amount` would break the card's limits, if it would.
     fn limit_breach(&self, card: &super::Card, amount: &Money) -> Option<String> {
         let limits = card.limits.as_ref()?;
-        let usage = self.limit_usage(&card.id);
+        let today = self.now().to_zoned(jiff::tz::TimeZone::UTC).date();
+        let usage = self.limit_usage(&card.id, today);
         let over = |used: i64, limit: &Money| used + amount.minor() > limit.minor();
         if amount.minor() > limits.single_amount.minor() {
             Some("single amount limit".to_owned())
@@ -812,7 +816,8 @@ mod tests {
         assert_eq!(buy(&mut w, "7.01"), Some("daily amount limit".into()));
         assert_eq!(buy(&mut w, "7.00"), None);
         assert_eq!(buy(&mut w, "1.00"), Some("daily transactions limit".into()));
-        let usage = w.limit_usage("c");
+        let first_day = w.now().to_zoned(jiff::tz::TimeZone::UTC).date();
+        let usage = w.limit_usage("c", first_day);
         assert_eq!(
             (
                 usage.daily_transactions,
@@ -835,6 +840,10 @@ mod tests {
             .clone();
         w.post_transaction(posting(TransactionKind::Reversal, "10.00", "0", Some(held)))
             .unwrap();
-        assert_eq!(w.limit_usage("c").monthly_amount, 1500);
+        let today = w.now().to_zoned(jiff::tz::TimeZone::UTC).date();
+        assert_eq!(w.limit_usage("c", today).monthly_amount, 1500);
+        // Usage as of an earlier day leaves out what came later.
+        let then = w.limit_usage("c", first_day);
+        assert_eq!((then.daily_amount, then.total_amount), (1500, 1500));
     }
 }

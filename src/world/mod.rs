@@ -177,12 +177,13 @@ impl World {
         self.cardholders.get(card.cardholder_id.as_deref()?)
     }
 
-    /// A cardholder by email (case-insensitive).
-    pub fn cardholder_by_email(&self, email: &str) -> Option<&Cardholder> {
+    /// A cardholder by email (case-insensitive), among those `issuer` serves (any, if none).
+    pub fn cardholder_by_email(&self, email: &str, issuer: Option<&str>) -> Option<&Cardholder> {
         self.cardholders.values().find(|h| {
-            h.email
-                .as_deref()
-                .is_some_and(|e| e.eq_ignore_ascii_case(email))
+            issuer.is_none_or(|i| h.serves(i))
+                && h.email
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(email))
         })
     }
 

@@ -153,6 +153,7 @@ mod tests {
             "h".into(),
             Cardholder {
                 id: "h".into(),
+                issuer: Some("pagsmile".into()),
                 first_name: "Ada".into(),
                 last_name: "Lovelace".into(),
                 email: None,

@@ -163,6 +163,7 @@ mod tests {
         let mut world = crate::world::test_world("2026-01-01T00:00:00Z");
         let mut holder = crate::world::Cardholder {
             id: "h".into(),
+            issuer: None,
             first_name: "A".into(),
             last_name: "B".into(),
             email: Some("a@b.c".into()),

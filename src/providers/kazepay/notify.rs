@@ -47,7 +47,7 @@ pub fn render(
             let holder = world
                 .cardholders
                 .get(cardholder_id)
-                .filter(|h| h.kyc.submitted_at.is_some())?;
+                .filter(|h| h.serves(ISSUER) && h.kyc.submitted_at.is_some())?;
             json!({
                 "eventType": "KYC_STATUS",
                 "email": holder.email,

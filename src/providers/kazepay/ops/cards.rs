@@ -67,7 +67,7 @@ pub fn assign(context: &Context<'_>, world: &mut World, body: &Body) -> Result<F
     let number = body.text("cardNumber", 19)?;
     let auto_active = body.flag("autoActive")?;
     let holder = world
-        .cardholder_by_email(email)
+        .cardholder_by_email(email, Some(ISSUER))
         .ok_or_else(|| OpError::new(ErrorKind::UserNotFound))?;
     if auto_active && holder.kyc.status != KycStatus::Passed {
         return Err(OpError::new(ErrorKind::KycNotPassed));
@@ -292,7 +292,7 @@ pub fn create_virtual(
     // cardLevel (default "01") is checked but has no effect in the sandbox.
     body.optional_text("cardLevel", 8)?;
     let now = world.now();
-    let holder_id = match world.cardholder_by_email(email) {
+    let holder_id = match world.cardholder_by_email(email, Some(ISSUER)) {
         Some(holder) => holder.id.clone(),
         None => {
             let id = format!("kp-user-{}", world.next_number());
@@ -403,6 +403,7 @@ fn contact_only(
 ) -> Cardholder {
     Cardholder {
         id: id.to_owned(),
+        issuer: Some(ISSUER.to_owned()),
         first_name: String::new(),
         last_name: String::new(),
         email: Some(email.to_owned()),

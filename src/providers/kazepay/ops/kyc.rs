@@ -9,6 +9,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use jiff::civil::Date;
 use serde_json::Value;
 
+use super::cards::ISSUER;
 use super::files::{MediaType, sniff};
 use super::{Context, Fields, fields};
 use crate::providers::kazepay::settings::ErrorKind;
@@ -31,7 +32,7 @@ pub fn status_name(status: KycStatus) -> &'static str {
 pub fn query(_: &Context<'_>, world: &mut World, body: &Body) -> Result<Fields, OpError> {
     let email = body.text("email", 128)?;
     let holder = world
-        .cardholder_by_email(email)
+        .cardholder_by_email(email, Some(ISSUER))
         .ok_or_else(|| OpError::new(ErrorKind::UserNotFound))?;
     Ok(fields([(
         "status",
@@ -103,7 +104,7 @@ pub fn submit_hosted(
 /// A new user, a REJECTED one, or one who never submitted (scenario data, a virtual-card
 /// contact) may submit; a review in progress or a PASSED user may not.
 fn check_may_submit(world: &World, email: &str) -> Result<(), OpError> {
-    let Some(holder) = world.cardholder_by_email(email) else {
+    let Some(holder) = world.cardholder_by_email(email, Some(ISSUER)) else {
         return Ok(());
     };
     let kyc = &holder.kyc;
@@ -127,12 +128,13 @@ fn record(
     now: jiff::Timestamp,
 ) -> String {
     let existing = world
-        .cardholder_by_email(&identity.email)
+        .cardholder_by_email(&identity.email, Some(ISSUER))
         .map(|h| (h.id.clone(), h.created_at));
     let (id, created_at) =
         existing.unwrap_or_else(|| (format!("kp-user-{}", world.next_number()), now));
     let holder = Cardholder {
         id: id.clone(),
+        issuer: Some(ISSUER.to_owned()),
         first_name: identity.first_name,
         last_name: identity.last_name,
         email: Some(identity.email),
