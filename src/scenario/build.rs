@@ -8,7 +8,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use jiff::civil::Date;
 use serde_saphyr::{Location, Spanned};
 
 use super::error::{Problems, ScenarioError};
@@ -27,6 +26,7 @@ use crate::providers::acedata::settings::{
     Answer, Endpoint, EndpointTable, GatewayError, Language, Settings,
 };
 use crate::world::bins::{Bank, BinTable};
+use crate::world::cardholder::plausible_email;
 use crate::world::ratelimit::RateLimit;
 use crate::world::rng::{self, SandboxRng};
 use crate::world::{
@@ -752,7 +752,7 @@ fn build_card(
     };
     let expiry = match &section.expiry {
         Some(text) => parse_expiry(text, problems)?,
-        None => default_expiry(context.start),
+        None => Expiry::for_new_card(context.start),
     };
     let currency = match &section.currency {
         Some(code) => currency(code, problems)?,
@@ -856,15 +856,6 @@ fn parse_expiry(text: &Spanned<String>, problems: &mut Problems<'_>) -> Option<E
     parsed
 }
 
-/// Three years after `start`, the usual validity of a new card.
-pub(super) fn default_expiry(start: Timestamp) -> Expiry {
-    let date: Date = start.to_zoned(jiff::tz::TimeZone::UTC).date();
-    Expiry {
-        year: date.year() + 3,
-        month: date.month(),
-    }
-}
-
 pub(super) fn currency(code: &Spanned<String>, problems: &mut Problems<'_>) -> Option<Currency> {
     Currency::new(&code.value)
         .map_err(|e| problems.at(code.referenced, e.to_string()))
@@ -906,20 +897,6 @@ fn valid_id(id: &str) -> bool {
 
 fn digits_between(text: &str, min: usize, max: usize) -> bool {
     (min..=max).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit())
-}
-
-fn plausible_email(text: &str) -> bool {
-    match text.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !text.contains(char::is_whitespace)
-                && !domain.contains('@')
-        }
-        None => false,
-    }
 }
 
 /// Whether `text` is an absolute http(s) URL with a host.

@@ -13,7 +13,7 @@ use jiff::civil::Date;
 use rand::RngExt;
 use serde_saphyr::Spanned;
 
-use super::build::{amount, currency, default_expiry, generate_pan};
+use super::build::{amount, currency, generate_pan};
 use super::error::Problems;
 use super::model::GenerateSection;
 use crate::providers;
@@ -130,7 +130,7 @@ pub(super) fn run(
                 cardholder_id: Some(holder.id.clone()),
                 pan,
                 cvv: ids::cvv(rng),
-                expiry: default_expiry(start),
+                expiry: crate::world::Expiry::for_new_card(start),
                 form: section.form.unwrap_or(CardForm::Virtual),
                 status: CardStatus::Active,
                 currency: card_currency.clone(),

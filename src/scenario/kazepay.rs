@@ -3,13 +3,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use jiff::SignedDuration;
 use serde_saphyr::Spanned;
 
 use super::TenantSetup;
 use super::error::{Problems, ScenarioError};
 use super::model::KazePayProfileSection;
 use super::profiles;
+use super::units::{duration, utc_offset};
 use crate::credentials::KeyPair;
 use crate::crypto::rsa;
 use crate::providers::kazepay::envelope::Profile;
@@ -149,18 +149,8 @@ pub(super) fn build(
         report(problems, "kazepay: no billing address".to_owned());
         return Ok(None);
     };
-    let utc_offset = match over.utc_offset.or(base.utc_offset) {
-        Some(text) => match parse_offset(&text.value) {
-            Some(offset) => offset,
-            None => {
-                problems.at(
-                    text.referenced,
-                    format!("`{}` is not a UTC offset such as +08:00", text.value),
-                );
-                return Ok(None);
-            }
-        },
-        None => jiff::tz::Offset::UTC,
+    let Some(utc_offset) = utc_offset(over.utc_offset.or(base.utc_offset), problems) else {
+        return Ok(None);
     };
 
     let (Ok(platform_private), Ok(platform_public)) = (
@@ -212,42 +202,4 @@ pub(super) fn build(
         platform_public,
         merchants,
     }))
-}
-
-/// A non-negative duration such as `30s`, `1h 30m` or `PT10S`.
-pub(super) fn duration(
-    text: &Spanned<String>,
-    problems: &mut Problems<'_>,
-) -> Option<SignedDuration> {
-    match text.value.parse::<SignedDuration>() {
-        Ok(d) if !d.is_negative() => Some(d),
-        _ => {
-            problems.at(
-                text.referenced,
-                format!(
-                    "`{}` is not a duration such as 30s, 2m or 1h 30m",
-                    text.value
-                ),
-            );
-            None
-        }
-    }
-}
-
-/// `+08:00`, `-05:30`, `Z`.
-fn parse_offset(text: &str) -> Option<jiff::tz::Offset> {
-    if text == "Z" {
-        return Some(jiff::tz::Offset::UTC);
-    }
-    let (sign, rest) = match text.split_at_checked(1)? {
-        ("+", rest) => (1, rest),
-        ("-", rest) => (-1, rest),
-        _ => return None,
-    };
-    let (hours, minutes) = rest.split_once(':')?;
-    let (hours, minutes): (i32, i32) = (hours.parse().ok()?, minutes.parse().ok()?);
-    if hours > 14 || minutes > 59 || hours < 0 || minutes < 0 {
-        return None;
-    }
-    jiff::tz::Offset::from_seconds(sign * (hours * 3600 + minutes * 60)).ok()
 }

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod model;
 mod pagsmile;
 mod profiles;
+mod units;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -390,9 +390,9 @@ pub struct PagsmileProfileSection {
     pub audit_status: Option<AuditStatus>,
     pub card_status: Option<CardStatusCodes>,
     pub holder_status: Option<HolderStatus>,
-    pub card_types: Option<Vec<i64>>,
-    pub id_types: Option<Vec<i64>>,
-    pub genders: Option<Vec<i64>>,
+    pub card_types: Option<BTreeMap<i64, CardForm>>,
+    pub id_types: Option<BTreeMap<i64, IdKind>>,
+    pub genders: Option<BTreeMap<i64, Gender>>,
     pub notify_type: Option<NotifyType>,
     /// BIN → card-number length; the first is the default.
     pub card_bins: Option<BTreeMap<String, usize>>,
@@ -406,6 +406,8 @@ pub struct PagsmileProfileSection {
     /// Paths that answer 20000 Service Currently Unavailable.
     #[serde(default)]
     pub unavailable_paths: Vec<String>,
+    /// Offset of the times the API writes (`+00:00`).
+    pub utc_offset: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

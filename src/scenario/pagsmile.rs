@@ -7,9 +7,9 @@ use serde_saphyr::Spanned;
 
 use super::TenantSetup;
 use super::error::{Problems, ScenarioError};
-use super::kazepay::duration;
 use super::model::{AuditDecision, PagsmileProfileSection};
 use super::profiles;
+use super::units::{duration, utc_offset};
 use crate::credentials::KeyPair;
 use crate::crypto::rsa;
 use crate::providers::pagsmile::settings::{App, AuditRule, ErrorKind, Settings};
@@ -105,6 +105,17 @@ pub(super) fn build(
         );
         return Ok(None);
     };
+    let card_types = over.card_types.or(base.card_types).unwrap_or_default();
+    let id_types = over.id_types.or(base.id_types).unwrap_or_default();
+    if card_types.is_empty() || id_types.is_empty() {
+        report(
+            problems,
+            "pagsmile: card_types and id_types need at least one entry".to_owned(),
+        );
+    }
+    let Some(utc_offset) = utc_offset(over.utc_offset.or(base.utc_offset), problems) else {
+        return Ok(None);
+    };
     let Ok(platform_private) = rsa::private_key(&platform.private_pem) else {
         problems.at_line_column(
             0,
@@ -141,8 +152,8 @@ pub(super) fn build(
         audit_status,
         card_status,
         holder_status,
-        card_types: over.card_types.or(base.card_types).unwrap_or_default(),
-        id_types: over.id_types.or(base.id_types).unwrap_or_default(),
+        card_types,
+        id_types,
         genders: over.genders.or(base.genders).unwrap_or_default(),
         notify_type,
         card_bins,
@@ -153,6 +164,7 @@ pub(super) fn build(
             != Some(AuditDecision::Rejected),
         audit_rules,
         webhook_retries,
+        utc_offset,
         unavailable_paths: over.unavailable_paths,
         platform_private,
         apps,

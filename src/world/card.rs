@@ -69,6 +69,15 @@ impl Expiry {
     }
 
     /// `YYMM`, as many issuers print it.
+    /// The usual validity of a new card: the issue month, three years on (UTC).
+    pub fn for_new_card(issued: jiff::Timestamp) -> Expiry {
+        let date = issued.to_zoned(jiff::tz::TimeZone::UTC).date();
+        Expiry {
+            year: date.year() + 3,
+            month: date.month(),
+        }
+    }
+
     pub fn yymm(&self) -> String {
         format!("{:02}{:02}", self.year.rem_euclid(100), self.month)
     }

@@ -162,6 +162,18 @@ impl Cardholder {
 }
 
 /// Whether `c` is a CJK ideograph, kana or hangul (names written without spaces).
+/// Whether `text` looks like an email address: something@domain.tld, no spaces. (Providers
+/// check more or less; this is the sandbox's common floor.)
+pub fn plausible_email(text: &str) -> bool {
+    text.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains('@')
+    }) && !text.contains(char::is_whitespace)
+}
+
 pub fn is_cjk(c: char) -> bool {
     matches!(c as u32,
         0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)

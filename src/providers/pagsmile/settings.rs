@@ -7,6 +7,8 @@ use jiff::SignedDuration;
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde::{Deserialize, Serialize};
 
+use crate::world::{CardForm, CardStatus, Gender, IdKind};
+
 /// Every failure, by meaning; the catalog gives each its codes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -20,6 +22,7 @@ pub enum ErrorKind {
     HolderNotFound,
     HolderExists,
     HolderNotApproved,
+    HolderInReview,
     OrderExists,
     OrderNotFound,
     CardNotFound,
@@ -33,7 +36,7 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 19] = [
+    pub const ALL: [ErrorKind; 20] = [
         ErrorKind::MissingArgument,
         ErrorKind::InvalidArgument,
         ErrorKind::InvalidSignature,
@@ -43,6 +46,7 @@ impl ErrorKind {
         ErrorKind::HolderNotFound,
         ErrorKind::HolderExists,
         ErrorKind::HolderNotApproved,
+        ErrorKind::HolderInReview,
         ErrorKind::OrderExists,
         ErrorKind::OrderNotFound,
         ErrorKind::CardNotFound,
@@ -97,7 +101,26 @@ pub struct CardStatusCodes {
     pub pending: i64,
     pub active: i64,
     pub frozen: i64,
+    pub lost: i64,
     pub revoked: i64,
+    pub failed: i64,
+}
+
+impl CardStatusCodes {
+    /// The number for a card in `status`: cards not yet usable are pending, closed ones revoked.
+    pub fn code(&self, status: CardStatus) -> i64 {
+        match status {
+            CardStatus::Stock
+            | CardStatus::Pending
+            | CardStatus::Inactive
+            | CardStatus::Activating => self.pending,
+            CardStatus::Active => self.active,
+            CardStatus::Frozen => self.frozen,
+            CardStatus::Lost => self.lost,
+            CardStatus::Closing | CardStatus::Closed => self.revoked,
+            CardStatus::Failed => self.failed,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,9 +174,12 @@ pub struct Settings {
     pub audit_status: AuditStatus,
     pub card_status: CardStatusCodes,
     pub holder_status: HolderStatus,
-    pub card_types: Vec<i64>,
-    pub id_types: Vec<i64>,
-    pub genders: Vec<i64>,
+    /// card_type number → the card's form.
+    pub card_types: BTreeMap<i64, CardForm>,
+    /// id_type number → the document.
+    pub id_types: BTreeMap<i64, IdKind>,
+    /// gender number → gender.
+    pub genders: BTreeMap<i64, Gender>,
     pub notify_type: NotifyType,
     /// BIN → card-number length; `default_bin` is used when card_bin is absent.
     pub card_bins: BTreeMap<String, usize>,
@@ -163,6 +189,8 @@ pub struct Settings {
     pub audit_default_approve: bool,
     pub audit_rules: Vec<AuditRule>,
     pub webhook_retries: Vec<SignedDuration>,
+    /// Offset of the `yyyy-MM-dd HH:mm:ss` times the API writes.
+    pub utc_offset: jiff::tz::Offset,
     /// Paths answering `20000` (a scenario's outage).
     pub unavailable_paths: Vec<String>,
     pub platform_private: RsaPrivateKey,
@@ -170,7 +198,21 @@ pub struct Settings {
     pub apps: HashMap<String, App>,
 }
 
+/// The number `dictionary` gives `value`, if any (the first, when several map to it).
+pub fn number_of<T: PartialEq>(dictionary: &BTreeMap<i64, T>, value: &T) -> Option<i64> {
+    dictionary
+        .iter()
+        .find_map(|(number, v)| (v == value).then_some(*number))
+}
+
 impl Settings {
+    /// `at` as the API writes times.
+    pub fn time(&self, at: jiff::Timestamp) -> String {
+        at.to_zoned(jiff::tz::TimeZone::fixed(self.utc_offset))
+            .strftime("%Y-%m-%d %H:%M:%S")
+            .to_string()
+    }
+
     /// The failure's answer fields.
     pub fn error(&self, kind: ErrorKind, field: &str, reason: &str) -> ErrorText {
         let mut text = self

@@ -321,7 +321,6 @@ pub fn create_virtual(
             break pan;
         }
     };
-    let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
     let card = Card {
         id: card_id.clone(),
         token: None,
@@ -329,10 +328,7 @@ pub fn create_virtual(
         cardholder_id: Some(holder_id),
         cvv: ids::cvv(world.rng()),
         pan,
-        expiry: crate::world::Expiry {
-            year: today.year() + 3,
-            month: today.month(),
-        },
+        expiry: crate::world::Expiry::for_new_card(now),
         form: CardForm::Virtual,
         status: CardStatus::Pending,
         currency: usd.clone(),

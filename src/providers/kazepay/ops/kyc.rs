@@ -14,6 +14,7 @@ use super::files::{MediaType, sniff};
 use super::{Context, Fields, fields};
 use crate::providers::kazepay::settings::ErrorKind;
 use crate::providers::kazepay::wire::{Body, OpError};
+use crate::world::cardholder::plausible_email;
 use crate::world::countries::is_country_code;
 use crate::world::ids;
 use crate::world::timeline::Event;
@@ -340,14 +341,4 @@ fn date(body: &Body, name: &str) -> Result<Date, OpError> {
         .ok()
         .filter(|_| value.len() == 10)
         .ok_or_else(|| OpError::field(name, "must be a date yyyy-MM-dd"))
-}
-
-fn plausible_email(text: &str) -> bool {
-    text.split_once('@').is_some_and(|(local, domain)| {
-        !local.is_empty()
-            && domain.contains('.')
-            && !domain.starts_with('.')
-            && !domain.ends_with('.')
-            && !domain.contains('@')
-    }) && !text.contains(char::is_whitespace)
 }
