@@ -1,5 +1,7 @@
 //! Small readers of request headers shared by providers and the control API.
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use http::HeaderMap;
 use http::header::AUTHORIZATION;
 
@@ -10,6 +12,21 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// `Authorization: Basic base64(user:password)` as `(user, password)`: `None` without an
+/// Authorization header, `Some(None)` when there is one but it is not readable Basic.
+pub fn basic_credentials(headers: &HeaderMap) -> Option<Option<(String, String)>> {
+    let value = headers.get(AUTHORIZATION)?;
+    Some((|| {
+        let (scheme, encoded) = value.to_str().ok()?.trim().split_once(' ')?;
+        if !scheme.eq_ignore_ascii_case("basic") {
+            return None;
+        }
+        let decoded = BASE64.decode(encoded.trim()).ok()?;
+        let (user, password) = std::str::from_utf8(&decoded).ok()?.split_once(':')?;
+        Some((user.to_owned(), password.to_owned()))
+    })())
 }
 
 #[cfg(test)]
@@ -31,5 +48,22 @@ mod tests {
         assert_eq!(bearer_token(&headers("Bearer")), None);
         assert_eq!(bearer_token(&headers("Bearer ")), None);
         assert_eq!(bearer_token(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn reads_basic_credentials_and_tells_unreadable_from_absent() {
+        // base64("16258292145316638:Pagsmile_sk_x")
+        let header = format!("Basic {}", BASE64.encode("16258292145316638:Pagsmile_sk_x"));
+        assert_eq!(
+            basic_credentials(&headers(&header)),
+            Some(Some(("16258292145316638".into(), "Pagsmile_sk_x".into())))
+        );
+        assert_eq!(basic_credentials(&headers("Basic !!")), Some(None));
+        assert_eq!(basic_credentials(&headers("Bearer abc")), Some(None));
+        assert_eq!(
+            basic_credentials(&headers(&format!("Basic {}", BASE64.encode("no-colon")))),
+            Some(None)
+        );
+        assert_eq!(basic_credentials(&HeaderMap::new()), None);
     }
 }

@@ -20,4 +20,5 @@ pub mod webhooks;
 pub mod world;
 
 pub use providers::kazepay::client as kazepay;
+pub use providers::pagsmile::client as pagsmile;
 pub use sandbox::{Sandbox, SandboxBuilder, StartError};

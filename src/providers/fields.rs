@@ -1,8 +1,10 @@
 //! Reading fields of a JSON object body one by one, so that a provider can answer a bad field
 //! with its own error naming the field. Providers map [`FieldProblem`] onto their catalogs.
 
+use jiff::civil::Date;
 use serde_json::{Map, Value};
 
+use crate::world::countries::is_country_code;
 use crate::world::{Currency, Money};
 
 /// What is wrong with one field.
@@ -49,7 +51,8 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn path(&self, name: &str) -> String {
+    /// The dotted path of a field of this object.
+    pub fn path(&self, name: &str) -> String {
         format!("{}{name}", self.prefix)
     }
 
@@ -144,6 +147,37 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// An optional date written `yyyy-MM-dd`.
+    pub fn optional_date(&self, name: &str) -> Result<Option<Date>, FieldProblem> {
+        let Some(text) = self.optional_text(name, 1, 10)? else {
+            return Ok(None);
+        };
+        Date::strptime("%Y-%m-%d", text)
+            .ok()
+            .filter(|_| text.len() == 10)
+            .map(Some)
+            .ok_or_else(|| FieldProblem::invalid(&self.path(name), "must be a date yyyy-MM-dd"))
+    }
+
+    /// A required date written `yyyy-MM-dd`.
+    pub fn date(&self, name: &str) -> Result<Date, FieldProblem> {
+        self.optional_date(name)?
+            .ok_or_else(|| FieldProblem::missing(&self.path(name)))
+    }
+
+    /// A required ISO 3166 alpha-2 country code (upper case).
+    pub fn country(&self, name: &str) -> Result<&'a str, FieldProblem> {
+        let code = self.text(name, 2, 2)?;
+        if is_country_code(code) {
+            Ok(code)
+        } else {
+            Err(FieldProblem::invalid(
+                &self.path(name),
+                "must be an ISO 3166 two-letter country code",
+            ))
+        }
+    }
+
     /// An optional non-negative amount in `currency`, as a decimal string (or a number).
     pub fn optional_amount(
         &self,
@@ -228,5 +262,13 @@ mod tests {
         );
         let usd = Currency::new("USD").unwrap();
         assert!(fields.amount("missing", &usd).unwrap_err().missing);
+        let dated = serde_json::json!({ "d": "2024-02-29", "bad": "2023-02-29", "short": "2024-2-1", "c": "BR", "lower": "br" });
+        let dated = Fields::new(dated.as_object().unwrap());
+        assert_eq!(dated.date("d"), Ok(Date::constant(2024, 2, 29)));
+        assert!(!dated.date("bad").unwrap_err().missing);
+        assert!(!dated.date("short").unwrap_err().missing);
+        assert_eq!(dated.optional_date("none"), Ok(None));
+        assert_eq!(dated.country("c"), Ok("BR"));
+        assert!(dated.country("lower").is_err());
     }
 }

@@ -29,7 +29,11 @@ pub const ISSUERS: &[&str] = &["kazepay", "pagsmile", "keysecure"];
 
 /// The providers every sandbox serves.
 pub fn builtin() -> Vec<Arc<dyn Provider>> {
-    vec![Arc::new(acedata::AceData), Arc::new(kazepay::KazePay)]
+    vec![
+        Arc::new(acedata::AceData),
+        Arc::new(pagsmile::Pagsmile),
+        Arc::new(kazepay::KazePay),
+    ]
 }
 
 /// A request as a provider sees it: fully read, body within the size limit.
