@@ -90,7 +90,9 @@ impl<'a> Fields<'a> {
             Some(Value::String(s)) => {
                 let length = s.chars().count();
                 if length < min || length > max {
-                    let reason = if min <= 1 {
+                    let reason = if min == max {
+                        format!("must be exactly {max} characters")
+                    } else if min <= 1 {
                         format!("must be at most {max} characters")
                     } else {
                         format!("must be {min} to {max} characters")

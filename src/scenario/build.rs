@@ -26,6 +26,7 @@ use crate::providers::acedata::settings::{
     Answer, Endpoint, EndpointTable, GatewayError, Language, Settings,
 };
 use crate::world::bins::{Bank, BinTable};
+use crate::world::card::Limits;
 use crate::world::cardholder::plausible_email;
 use crate::world::ratelimit::RateLimit;
 use crate::world::rng::{self, SandboxRng};
@@ -763,7 +764,10 @@ fn build_card(
         Some(text) => {
             let money = amount(text, &currency, problems)?;
             if money.is_negative() {
-                problems.at(text.referenced, "a card balance cannot be negative");
+                problems.at(
+                    text.referenced,
+                    "a card balance or limit cannot be negative",
+                );
                 return None;
             }
             Some(money)
@@ -771,8 +775,43 @@ fn build_card(
     };
     let available = non_negative(&section.balance, problems)?;
     let blocked = non_negative(&section.blocked, problems)?;
+    let limits = match &section.limits {
+        None => None,
+        Some(l) => Some(Limits {
+            daily_transactions: l.daily_transactions,
+            single_amount: non_negative(&Some(l.single_amount.clone()), problems)?,
+            daily_amount: non_negative(&Some(l.daily_amount.clone()), problems)?,
+            monthly_amount: non_negative(&Some(l.monthly_amount.clone()), problems)?,
+            total_amount: match &l.total_amount {
+                Some(total) => Some(non_negative(&Some(total.clone()), problems)?),
+                None => None,
+            },
+        }),
+    };
+    if let Some(token) = &section.token
+        && !valid_id(&token.value)
+    {
+        problems.at(
+            token.referenced,
+            format!(
+                "card token `{}` must be 1–64 of A-Z a-z 0-9 . _ -",
+                token.value
+            ),
+        );
+    }
+    if let Some(token) = &section.token
+        && world
+            .cards()
+            .values()
+            .any(|c| c.token.as_deref() == Some(token.value.as_str()))
+    {
+        problems.at(
+            token.referenced,
+            format!("card token `{}` is already used", token.value),
+        );
+    }
     Some(Card {
-        token: None,
+        token: section.token.map(|t| t.value),
         id: section.id.value,
         issuer: section.issuer.map(|i| i.value),
         cardholder_id: section.cardholder.map(|h| h.value),
@@ -787,7 +826,7 @@ fn build_card(
         created_at: context.start,
         pin: None,
         activation: None,
-        limits: None,
+        limits,
     })
 }
 

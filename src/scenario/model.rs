@@ -291,6 +291,21 @@ pub struct CardSection {
     pub balance: Option<Spanned<String>>,
     /// Held by pending authorisations; default 0.
     pub blocked: Option<Spanned<String>>,
+    /// The token a provider knows the card by (Pagsmile's `card_token`); default the id.
+    pub token: Option<Spanned<String>>,
+    /// Spending limits, in the card's currency.
+    pub limits: Option<LimitsSection>,
+}
+
+/// A card's spending limits: all four, and a total if wanted.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsSection {
+    pub daily_transactions: u32,
+    pub single_amount: Spanned<String>,
+    pub daily_amount: Spanned<String>,
+    pub monthly_amount: Spanned<String>,
+    pub total_amount: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

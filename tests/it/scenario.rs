@@ -403,8 +403,8 @@ fn the_default_scenario_and_the_built_in_profile_are_valid() {
     let scenario = Scenario::builtin_default().unwrap();
     assert_eq!(scenario.tenants.len(), 1);
     let world = scenario.fresh_world(0).unwrap();
-    assert_eq!(world.cardholders.len(), 4 + 3);
-    assert_eq!(world.cards().len(), 7 + 3);
+    assert_eq!(world.cardholders.len(), 5 + 3);
+    assert_eq!(world.cards().len(), 8 + 3);
 }
 
 #[test]

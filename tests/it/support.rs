@@ -260,3 +260,52 @@ pub fn eventually(mut condition: impl FnMut() -> bool) {
         std::thread::yield_now();
     }
 }
+
+/// Merchant account + card balances + transfers in flight − external flows, in USD cents.
+pub fn usd_in_the_system(state: &Value, external_cents: i64) -> i64 {
+    let cents = |v: &Value| -> i64 {
+        let text = v["amount"].as_str().unwrap();
+        let (whole, fraction) = text.split_once('.').unwrap();
+        let sign = if whole.starts_with('-') { -1 } else { 1 };
+        whole.parse::<i64>().unwrap() * 100 + sign * fraction.parse::<i64>().unwrap()
+    };
+    let account = cents(&state["accounts"]["USD"]);
+    let cards: i64 = state["cards"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|c| c["currency"] == "USD")
+        .map(|c| cents(&c["available"]) + cents(&c["blocked"]))
+        .sum();
+    let in_flight: i64 = state["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| {
+            t["status"] == "pending" && (t["kind"] == "recharge" || t["kind"] == "close_refund")
+        })
+        // A recharge carries its amount to the card; a close refund's amount is seen from the
+        // card (negative) and carries the opposite to the account.
+        .map(|t| {
+            if t["kind"] == "recharge" {
+                cents(&t["amount"])
+            } else {
+                -cents(&t["amount"])
+            }
+        })
+        .sum();
+    account + cards + in_flight - external_cents
+}
+
+/// The default scenario with a frozen clock.
+pub static FROZEN_DEFAULT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let default = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/default.yaml"
+    ))
+    .unwrap();
+    default.replace(
+        "name: default\n",
+        "name: frozen\nclock: { start: 2026-11-21T00:00:00Z, frozen: true }\n",
+    )
+});

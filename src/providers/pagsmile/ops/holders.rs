@@ -109,10 +109,7 @@ pub fn query(
     };
     Ok(object([
         ("holder_id", long(&holder.id)),
-        (
-            "mobile",
-            Value::from(holder.phone.as_ref().map(|p| p.number.clone())),
-        ),
+        ("mobile", Value::from(holder.phone.as_ref().map(mobile))),
         ("first_name", Value::String(holder.first_name.clone())),
         ("last_name", Value::String(holder.last_name.clone())),
         ("id_no", id_no(holder)),
@@ -346,6 +343,15 @@ impl Identity {
         } else {
             Ok(())
         }
+    }
+}
+
+/// A phone as Pagsmile writes it: with its international code.
+fn mobile(phone: &Phone) -> String {
+    if phone.country_code.is_empty() {
+        phone.number.clone()
+    } else {
+        format!("+{}{}", phone.country_code, phone.number)
     }
 }
 
