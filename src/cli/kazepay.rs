@@ -1,7 +1,6 @@
 //! `issuer-sandbox kazepay seal|open`: the KazePay envelope from the command line, for the
 //! developer whose own implementation disagrees with the sandbox.
 
-use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -9,10 +8,11 @@ use anyhow::Context as _;
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{Value, json};
 
+use super::inputs::{default_request_no, key, read_input};
 use crate::crypto::rsa::SignatureHash;
 use crate::kazepay::{Client, DEMO_SYS_ID};
 use crate::providers::kazepay::envelope::{KeyWrap, Profile};
-use crate::scenario::keys::{KeyRole, resolve};
+use crate::scenario::keys::KeyRole;
 
 #[derive(Debug, Subcommand)]
 pub(super) enum Command {
@@ -142,36 +142,4 @@ fn client(keys: &Keys) -> anyhow::Result<Client> {
         &platform,
         Profile::default(),
     )?)
-}
-
-fn key(path: Option<&PathBuf>, builtin: &str, role: KeyRole) -> anyhow::Result<String> {
-    let reference = match path {
-        Some(path) => std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?,
-        None => builtin.to_owned(),
-    };
-    resolve(&reference, role, None).map_err(anyhow::Error::msg)
-}
-
-fn read_input(path: Option<&PathBuf>) -> anyhow::Result<String> {
-    match path {
-        Some(path) if path.as_os_str() != "-" => {
-            std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
-        }
-        _ => {
-            let mut text = String::new();
-            std::io::stdin().read_to_string(&mut text)?;
-            Ok(text)
-        }
-    }
-}
-
-/// `yyyyMMddHHmmss` plus six digits of the sub-second time: unique enough for a person typing.
-fn default_request_no() -> String {
-    let now = jiff::Timestamp::now();
-    format!(
-        "{}{:06}",
-        now.strftime("%Y%m%d%H%M%S"),
-        now.subsec_microsecond()
-    )
 }

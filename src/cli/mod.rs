@@ -1,7 +1,9 @@
-//! The command line: `serve`, `check`, `healthcheck`, `kazepay seal|open`. Arguments become a
+//! The command line: `serve`, `check`, `healthcheck`, `kazepay seal|open`, `pagsmile seal|open`. Arguments become a
 //! validated configuration before anything is opened or bound.
 
+mod inputs;
 mod kazepay;
+mod pagsmile;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -24,6 +26,9 @@ Examples:
   issuer-sandbox healthcheck --url http://127.0.0.1:8080
   echo '{\"cardID\":\"3377\"}' | issuer-sandbox kazepay seal --api-code queryCard > request.json
   curl -s http://127.0.0.1:8080/kazepay -d @request.json | issuer-sandbox kazepay open
+  echo '{\"card_token\":\"CT202611210000000001\"}' | issuer-sandbox pagsmile seal > request.json
+  curl -s http://127.0.0.1:8080/issuing/card/query-card-balance -H 'Content-Type: application/json' \\
+       -d @request.json | issuer-sandbox pagsmile open
 
   curl -s http://127.0.0.1:8080/identity/bankcard/check-1e \\
        -H 'Authorization: Bearer demo-acedata-token' -H 'Content-Type: application/json' \\
@@ -57,6 +62,9 @@ enum Command {
     /// Seal a KazePay request or open a response with given keys (default: the demo keys).
     #[command(subcommand)]
     Kazepay(kazepay::Command),
+    /// Seal a Pagsmile request or open a response with given keys (default: the demo keys).
+    #[command(subcommand)]
+    Pagsmile(pagsmile::Command),
 }
 
 #[derive(Debug, Args)]
@@ -121,6 +129,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Check(args) => Ok(check(&args.files)),
         Command::Healthcheck(args) => healthcheck(&args),
         Command::Kazepay(command) => kazepay::run(command),
+        Command::Pagsmile(command) => pagsmile::run(command),
     }
 }
 

@@ -336,12 +336,33 @@ fn version_and_help() {
     }
 }
 
+/// Runs the binary with `args`, feeding `input` on standard input.
+fn run_with_input(args: &[&str], input: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Writes `bytes` to a fresh temporary file named after `test`; returns its path.
+fn temp_file(test: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("issuer-sandbox-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("request.json");
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
 #[test]
 fn kazepay_seal_and_open_round_trip_through_a_sandbox() {
-    use std::io::Write;
     let sandbox = issuer_sandbox::Sandbox::builder().start().unwrap();
-    let mut seal = Command::new(BIN)
-        .args([
+    let envelope = run_with_input(
+        &[
             "kazepay",
             "seal",
             "--api-code",
@@ -352,17 +373,9 @@ fn kazepay_seal_and_open_round_trip_through_a_sandbox() {
             "SHA-1",
             "--key-wrap",
             "base64",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    seal.stdin
-        .take()
-        .unwrap()
-        .write_all(br#"{"email":"zhang.wei@example.com"}"#)
-        .unwrap();
-    let envelope = seal.wait_with_output().unwrap();
+        ],
+        br#"{"email":"zhang.wei@example.com"}"#,
+    );
     assert!(envelope.status.success());
     let response = reqwest::blocking::Client::new()
         .post(format!("{}/kazepay", sandbox.url()))
@@ -371,19 +384,8 @@ fn kazepay_seal_and_open_round_trip_through_a_sandbox() {
         .unwrap()
         .text()
         .unwrap();
-    let mut open = Command::new(BIN)
-        .args(["kazepay", "open", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    open.stdin
-        .take()
-        .unwrap()
-        .write_all(response.as_bytes())
-        .unwrap();
-    let opened: serde_json::Value =
-        serde_json::from_slice(&open.wait_with_output().unwrap().stdout).unwrap();
+    let opened = run_with_input(&["kazepay", "open", "-"], response.as_bytes());
+    let opened: serde_json::Value = serde_json::from_slice(&opened.stdout).unwrap();
     assert_eq!(opened["code"], "SUCCESS");
     assert_eq!(opened["head"]["requestNo"], "42");
     assert_eq!(
@@ -391,12 +393,10 @@ fn kazepay_seal_and_open_round_trip_through_a_sandbox() {
         serde_json::json!({ "encrypt": "SUCCESS", "status": "PASSED" })
     );
     // --as-platform opens the request itself: what a developer runs when their envelope is refused.
-    let dir = std::env::temp_dir().join(format!("issuer-sandbox-kazepay-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("request.json"), &envelope.stdout).unwrap();
+    let request = temp_file("kazepay", &envelope.stdout);
     let as_platform = Command::new(BIN)
         .args(["kazepay", "open", "--as-platform"])
-        .arg(dir.join("request.json"))
+        .arg(&request)
         .output()
         .unwrap();
     let opened: serde_json::Value = serde_json::from_slice(&as_platform.stdout).unwrap();
@@ -404,11 +404,61 @@ fn kazepay_seal_and_open_round_trip_through_a_sandbox() {
         opened["body"],
         serde_json::json!({ "email": "zhang.wei@example.com" })
     );
-    std::fs::remove_dir_all(&dir).unwrap();
-    let bad = Command::new(BIN)
-        .args(["kazepay", "open", "-"])
-        .stdin(Stdio::null())
+    std::fs::remove_dir_all(request.parent().unwrap()).unwrap();
+    let bad = run_with_input(&["kazepay", "open", "-"], b"");
+    assert_eq!(bad.status.code(), Some(2), "an empty input is an error");
+}
+
+#[test]
+fn pagsmile_seal_and_open_round_trip_through_a_sandbox() {
+    let sandbox = issuer_sandbox::Sandbox::builder().start().unwrap();
+    let request = run_with_input(
+        &["pagsmile", "seal", "--request-id", "CLI-1"],
+        br#"{"card_token":"CT202611210000000001"}"#,
+    );
+    assert!(request.status.success());
+    let sealed: serde_json::Value = serde_json::from_slice(&request.stdout).unwrap();
+    assert_eq!(sealed["request_id"], "CLI-1");
+    assert_eq!(sealed["app_id"], "2017051914172236111");
+    let response = reqwest::blocking::Client::new()
+        .post(format!("{}/issuing/card/query-card-balance", sandbox.url()))
+        .header("content-type", "application/json")
+        .body(request.stdout.clone())
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let opened = run_with_input(&["pagsmile", "open"], response.as_bytes());
+    assert!(opened.status.success());
+    let opened: serde_json::Value = serde_json::from_slice(&opened.stdout).unwrap();
+    assert_eq!(opened["code"], "10000");
+    assert_eq!(opened["total"], 1);
+    assert_eq!(opened["data"][0]["available_balance"], "500.00");
+    // A failure opens too: codes in clear, no data.
+    let failure = run_with_input(
+        &["pagsmile", "open"],
+        br#"{"code":"40002","msg":"Business Failed","sub_code":"invalid-signature","sub_msg":"invalid signature"}"#,
+    );
+    let failure: serde_json::Value = serde_json::from_slice(&failure.stdout).unwrap();
+    assert_eq!(failure["sub_code"], "invalid-signature");
+    assert_eq!(failure["data"], serde_json::Value::Null);
+    // --as-platform opens the request's biz_data.
+    let path = temp_file("pagsmile", &request.stdout);
+    let as_platform = Command::new(BIN)
+        .args(["pagsmile", "open", "--as-platform"])
+        .arg(&path)
         .output()
         .unwrap();
-    assert_eq!(bad.status.code(), Some(2), "an empty input is an error");
+    let opened: serde_json::Value = serde_json::from_slice(&as_platform.stdout).unwrap();
+    assert_eq!(
+        opened["biz_data"],
+        serde_json::json!({ "card_token": "CT202611210000000001" })
+    );
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    let bad = run_with_input(&["pagsmile", "seal"], b"not json");
+    assert_eq!(
+        bad.status.code(),
+        Some(2),
+        "a body that is not JSON is an error"
+    );
 }

@@ -1404,3 +1404,65 @@ fn webhooks_are_retried_at_the_documented_delays_until_acknowledged() {
     }
     eventually(|| s.state()["deliveries"][0]["state"] == "abandoned");
 }
+
+#[test]
+fn the_control_api_decides_an_audit_and_money_cannot_come_from_nowhere() {
+    let receiver = Receiver::start(vec![]);
+    let mut s = Session::new(&scenario(
+        Some(&receiver.url),
+        "{ delays: { holder_audit: 1h } }",
+    ));
+    let holder = s.ok(
+        "/issuing/holder/create",
+        holder_fields("OP123456", "op@example.com"),
+    )["holder_id"]
+        .clone();
+    let decision = json!({ "cardholder": holder.to_string(), "decision": "rejected", "reason": "expired document", "codes": ["2"] });
+    let (status, reply) = admin_send(&s.sandbox, "POST", "/simulate/kyc", &decision.to_string());
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(
+        receiver.next()["biz_data"],
+        json!({ "holder_id": holder, "pre_status": 4, "status": 2, "codes": ["2"], "remark": "expired document" })
+    );
+    // The scheduled audit no longer acts: the decision stands an hour later.
+    s.advance("1h");
+    assert_eq!(
+        s.ok("/issuing/holder/query", json!({ "holder_id": holder }))["audit_status"],
+        2
+    );
+
+    let before = s.state();
+    s.fails(
+        "/issuing/card/recharge",
+        json!({ "card_token": CARD, "order_no": "X-1", "amount": "100000.01", "currency": "USD" }),
+        "40002",
+        "insufficient-balance",
+    );
+    s.fails(
+        "/issuing/card/recharge",
+        json!({ "pay_account_num": "PA-1", "card_token": CARD, "order_no": "X-1", "amount": "1.00", "currency": "USD" }),
+        "40002",
+        "account-not-exist",
+    );
+    s.fails(
+        "/issuing/card/recharge",
+        json!({ "card_token": CARD, "order_no": "X-1", "amount": "0", "currency": "USD" }),
+        "40002",
+        "invalid-parameter",
+    );
+    s.fails(
+        "/issuing/card/recharge-return",
+        json!({ "payee_account_num": "PA-1", "card_token": CARD, "order_no": "X-1", "amount": "1.00", "currency": "USD" }),
+        "40002",
+        "account-not-exist",
+    );
+    let after = s.state();
+    for part in ["cards", "accounts", "transactions"] {
+        assert_eq!(before[part], after[part], "{part} changed");
+    }
+    // The order number of a refused recharge is still free.
+    s.ok(
+        "/issuing/card/recharge",
+        json!({ "card_token": CARD, "order_no": "X-1", "amount": "1.00", "currency": "USD" }),
+    );
+}

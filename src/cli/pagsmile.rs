@@ -1,0 +1,116 @@
+//! `issuer-sandbox pagsmile seal|open`: the Pagsmile envelope from the command line, for the
+//! developer whose own implementation disagrees with the sandbox.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+use serde_json::{Value, json};
+
+use super::inputs::{default_request_no, key, read_input};
+use crate::pagsmile::{Client, DEMO_APP_ID, DEMO_PARTNER_ID};
+use crate::scenario::keys::KeyRole;
+
+#[derive(Debug, Subcommand)]
+pub(super) enum Command {
+    /// Plaintext biz_data JSON → a ready request (its key wrapped for the platform).
+    Seal(SealArgs),
+    /// A response → its codes and decrypted data; with --as-platform, a request's biz_data.
+    Open(OpenArgs),
+}
+
+#[derive(Debug, Args)]
+pub(super) struct Keys {
+    /// The merchant's private key (PEM); default: the built-in demo merchant's.
+    #[arg(long, value_name = "FILE")]
+    merchant_key: Option<PathBuf>,
+    /// The platform's public key (PEM); default: the built-in Pagsmile platform key.
+    #[arg(long, value_name = "FILE")]
+    platform_key: Option<PathBuf>,
+    /// The merchant's app_id.
+    #[arg(long, default_value = DEMO_APP_ID)]
+    app_id: String,
+    /// The merchant's partner_id.
+    #[arg(long, default_value = DEMO_PARTNER_ID)]
+    partner_id: String,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct SealArgs {
+    /// request_id; default: the time and a counter.
+    #[arg(long)]
+    request_id: Option<String>,
+    #[command(flatten)]
+    keys: Keys,
+    /// The plaintext biz_data (JSON); `-` or nothing reads standard input.
+    input: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct OpenArgs {
+    #[command(flatten)]
+    keys: Keys,
+    /// Open a request as the platform would (with --platform-private-key).
+    #[arg(long)]
+    as_platform: bool,
+    /// The platform's private key (PEM), for --as-platform; default: the built-in one.
+    #[arg(long, value_name = "FILE")]
+    platform_private_key: Option<PathBuf>,
+    /// The message (JSON); `-` or nothing reads standard input.
+    input: Option<PathBuf>,
+}
+
+pub(super) fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Seal(args) => {
+            let mut client = client(&args.keys)?;
+            let biz: Value = serde_json::from_str(&read_input(args.input.as_ref())?)
+                .context("the biz_data is not JSON")?;
+            let request_id = args.request_id.unwrap_or_else(default_request_no);
+            let request = client.seal_request(&request_id, &biz)?;
+            println!("{}", serde_json::to_string_pretty(&request)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Open(args) => {
+            let client = client(&args.keys)?;
+            let message: Value = serde_json::from_str(&read_input(args.input.as_ref())?)
+                .context("the message is not JSON")?;
+            let shown = if args.as_platform {
+                let pem = key(
+                    args.platform_private_key.as_ref(),
+                    "builtin:pagsmile-platform",
+                    KeyRole::Private,
+                )?;
+                json!({ "biz_data": client.open_request_as_platform(&message, &pem)? })
+            } else {
+                let opened = client.open_response(&message)?;
+                json!({
+                    "code": opened.code, "msg": opened.msg, "sub_code": opened.sub_code,
+                    "sub_msg": opened.sub_msg, "total": opened.total, "data": opened.data,
+                })
+            };
+            println!("{}", serde_json::to_string_pretty(&shown)?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn client(keys: &Keys) -> anyhow::Result<Client> {
+    let merchant = key(
+        keys.merchant_key.as_ref(),
+        "builtin:demo-merchant",
+        KeyRole::Private,
+    )?;
+    let platform = key(
+        keys.platform_key.as_ref(),
+        "builtin:pagsmile-platform",
+        KeyRole::Public,
+    )?;
+    Ok(Client::from_pems(
+        &keys.app_id,
+        &keys.partner_id,
+        &merchant,
+        &platform,
+    )?)
+}
