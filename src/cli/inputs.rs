@@ -18,6 +18,19 @@ pub(super) fn key(path: Option<&PathBuf>, builtin: &str, role: KeyRole) -> anyho
     resolve(&reference, role, None).map_err(anyhow::Error::msg)
 }
 
+/// The merchant's private key and the platform's public key: the files given, or the demo
+/// merchant's and `platform` (a built-in key name).
+pub(super) fn merchant_and_platform(
+    merchant: Option<&PathBuf>,
+    platform: Option<&PathBuf>,
+    platform_builtin: &str,
+) -> anyhow::Result<(String, String)> {
+    Ok((
+        key(merchant, "builtin:demo-merchant", KeyRole::Private)?,
+        key(platform, platform_builtin, KeyRole::Public)?,
+    ))
+}
+
 /// The text of `path`; standard input for `-` or no path.
 pub(super) fn read_input(path: Option<&PathBuf>) -> anyhow::Result<String> {
     match path {

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{Value, json};
 
-use super::inputs::{default_request_no, key, read_input};
+use super::inputs::{default_request_no, key, merchant_and_platform, read_input};
 use crate::crypto::rsa::SignatureHash;
 use crate::kazepay::{Client, DEMO_SYS_ID};
 use crate::providers::kazepay::envelope::{KeyWrap, Profile};
@@ -126,15 +126,10 @@ pub(super) fn run(command: Command) -> anyhow::Result<ExitCode> {
 }
 
 fn client(keys: &Keys) -> anyhow::Result<Client> {
-    let merchant = key(
+    let (merchant, platform) = merchant_and_platform(
         keys.merchant_key.as_ref(),
-        "builtin:demo-merchant",
-        KeyRole::Private,
-    )?;
-    let platform = key(
         keys.platform_key.as_ref(),
         "builtin:kazepay-platform",
-        KeyRole::Public,
     )?;
     Ok(Client::from_pems(
         &keys.sys_id,

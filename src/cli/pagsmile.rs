@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
-use super::inputs::{default_request_no, key, read_input};
+use super::inputs::{default_request_no, key, merchant_and_platform, read_input};
 use crate::pagsmile::{Client, DEMO_APP_ID, DEMO_PARTNER_ID};
 use crate::scenario::keys::KeyRole;
 
@@ -97,15 +97,10 @@ pub(super) fn run(command: Command) -> anyhow::Result<ExitCode> {
 }
 
 fn client(keys: &Keys) -> anyhow::Result<Client> {
-    let merchant = key(
+    let (merchant, platform) = merchant_and_platform(
         keys.merchant_key.as_ref(),
-        "builtin:demo-merchant",
-        KeyRole::Private,
-    )?;
-    let platform = key(
         keys.platform_key.as_ref(),
         "builtin:pagsmile-platform",
-        KeyRole::Public,
     )?;
     Ok(Client::from_pems(
         &keys.app_id,

@@ -91,7 +91,7 @@ impl Provider for Pagsmile {
             let outcome = if world.key_used(&replay_key) {
                 Err(OpError::new(ErrorKind::DuplicateRequest).with_field(&envelope.request_id))
             } else {
-                operation(&context, world, &Fields::new(&biz))
+                operation.perform(&context, world, &Fields::new(&biz))
             };
             if outcome.is_ok() {
                 world.use_key(replay_key);

@@ -230,51 +230,6 @@ pub fn query_info(
     ]))
 }
 
-/// `{card_token}`: an active card is frozen (no purchases; money may still move).
-pub fn freeze(
-    context: &Context<'_>,
-    world: &mut World,
-    fields: &Fields<'_>,
-) -> Result<Answer, OpError> {
-    change_status(
-        context,
-        world,
-        fields,
-        &[CardStatus::Active],
-        CardStatus::Frozen,
-    )
-}
-
-/// `{card_token}`: a frozen card is active again.
-pub fn unfreeze(
-    context: &Context<'_>,
-    world: &mut World,
-    fields: &Fields<'_>,
-) -> Result<Answer, OpError> {
-    change_status(
-        context,
-        world,
-        fields,
-        &[CardStatus::Frozen],
-        CardStatus::Active,
-    )
-}
-
-/// `{card_token}`: the card is reported lost, for good (its money comes back by revoking it).
-pub fn report_loss(
-    context: &Context<'_>,
-    world: &mut World,
-    fields: &Fields<'_>,
-) -> Result<Answer, OpError> {
-    change_status(
-        context,
-        world,
-        fields,
-        &[CardStatus::Active, CardStatus::Frozen],
-        CardStatus::Lost,
-    )
-}
-
 /// `{card_token}` → no data. Irreversible: pending authorizations clear first, then the rest
 /// of the balance returns to the issuing account and the card is revoked.
 pub fn revoke(
@@ -391,7 +346,9 @@ fn card_bin(settings: &Settings, card: &Card) -> String {
         .unwrap_or_else(|| card.pan.chars().take(6).collect())
 }
 
-fn change_status(
+/// `{card_token}` → no data: a card in one of `from` goes to `to` (freeze, unfreeze,
+/// report loss).
+pub fn change_status(
     context: &Context<'_>,
     world: &mut World,
     fields: &Fields<'_>,

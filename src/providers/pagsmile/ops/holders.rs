@@ -5,9 +5,9 @@
 //! rules after their delay (or at once with a zero delay), or from the control API.
 
 use jiff::civil::Date;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use super::{Context, long, object};
+use super::{Context, long, map, object};
 use crate::providers::fields::{FieldProblem, Fields};
 use crate::providers::pagsmile::settings::{ErrorKind, Settings, number_of};
 use crate::providers::pagsmile::wire::{Answer, OpError};
@@ -30,19 +30,12 @@ pub fn create(
     identity.check_unique(world, None)?;
     let id = register(context.settings, world, identity, None);
     let holder = &world.cardholders[&id];
-    Ok(object([
-        ("holder_id", long(&id)),
-        ("id_no", id_no(holder)),
-        ("id_type", id_type(context.settings, holder)),
-        (
-            "audit_status",
-            Value::from(audit_status(context.settings, holder.kyc.status)),
-        ),
-        (
-            "audit_msg",
-            Value::String(holder.kyc.reason.clone().unwrap_or_default()),
-        ),
-    ]))
+    let mut answer = summary(context.settings, holder);
+    answer.insert(
+        "audit_msg".to_owned(),
+        Value::String(holder.kyc.reason.clone().unwrap_or_default()),
+    );
+    Ok(Answer::Object(answer))
 }
 
 /// `holder_id` + holder fields → `{holder_id, id_no, id_type, audit_status}`: the data is
@@ -59,16 +52,23 @@ pub fn update(
     }
     identity.check_unique(world, Some(&id))?;
     register(context.settings, world, identity, Some(id.clone()));
-    let holder = &world.cardholders[&id];
-    Ok(object([
-        ("holder_id", long(&id)),
+    Ok(Answer::Object(summary(
+        context.settings,
+        &world.cardholders[&id],
+    )))
+}
+
+/// `{holder_id, id_no, id_type, audit_status}`: what create and update answer.
+fn summary(settings: &Settings, holder: &Cardholder) -> Map<String, Value> {
+    map([
+        ("holder_id", long(&holder.id)),
         ("id_no", id_no(holder)),
-        ("id_type", id_type(context.settings, holder)),
+        ("id_type", id_type(settings, holder)),
         (
             "audit_status",
-            Value::from(audit_status(context.settings, holder.kyc.status)),
+            Value::from(audit_status(settings, holder.kyc.status)),
         ),
-    ]))
+    ])
 }
 
 /// `holder_id`, or `id_no` + `id_type` → the cardholder's data, status and audit status.

@@ -23,30 +23,75 @@ pub struct Context<'a> {
     pub app: &'a App,
 }
 
-pub type Operation = fn(&Context<'_>, &mut World, &Fields<'_>) -> Result<Answer, OpError>;
+type Run = fn(&Context<'_>, &mut World, &Fields<'_>) -> Result<Answer, OpError>;
 
-/// Every path the sandbox serves.
+/// What a path does: run an operation, or move a card between statuses.
+#[derive(Clone, Copy)]
+pub enum Operation {
+    Run(Run),
+    /// `{card_token}`: from any of these statuses to that one.
+    CardStatus(&'static [CardStatus], CardStatus),
+}
+
+impl Operation {
+    pub fn perform(
+        self,
+        context: &Context<'_>,
+        world: &mut World,
+        fields: &Fields<'_>,
+    ) -> Result<Answer, OpError> {
+        match self {
+            Operation::Run(run) => run(context, world, fields),
+            Operation::CardStatus(from, to) => {
+                cards::change_status(context, world, fields, from, to)
+            }
+        }
+    }
+}
+
+use CardStatus::{Active, Frozen, Lost};
+
+/// Every path the sandbox serves. Freeze, unfreeze and report loss are the sandbox's paths
+/// (the documentation has a report-loss page without its path).
 const OPERATIONS: &[(&str, Operation)] = &[
-    ("/issuing/holder/create", holders::create),
-    ("/issuing/holder/update", holders::update),
-    ("/issuing/holder/query", holders::query),
-    ("/issuing/card/apply", cards::apply),
+    ("/issuing/holder/create", Operation::Run(holders::create)),
+    ("/issuing/holder/update", Operation::Run(holders::update)),
+    ("/issuing/holder/query", Operation::Run(holders::query)),
+    ("/issuing/card/apply", Operation::Run(cards::apply)),
     (
         "/issuing/card/query-apply-card-result",
-        cards::query_apply_result,
+        Operation::Run(cards::query_apply_result),
     ),
-    ("/issuing/card/query-card-info", cards::query_info),
-    ("/issuing/card/freeze", cards::freeze),
-    ("/issuing/card/unfreeze", cards::unfreeze),
-    ("/issuing/card/report-loss", cards::report_loss),
-    ("/issuing/card/revoke", cards::revoke),
-    ("/issuing/card/query-card-balance", money::balance),
+    (
+        "/issuing/card/query-card-info",
+        Operation::Run(cards::query_info),
+    ),
+    (
+        "/issuing/card/freeze",
+        Operation::CardStatus(&[Active], Frozen),
+    ),
+    (
+        "/issuing/card/unfreeze",
+        Operation::CardStatus(&[Frozen], Active),
+    ),
+    (
+        "/issuing/card/report-loss",
+        Operation::CardStatus(&[Active, Frozen], Lost),
+    ),
+    ("/issuing/card/revoke", Operation::Run(cards::revoke)),
+    (
+        "/issuing/card/query-card-balance",
+        Operation::Run(money::balance),
+    ),
     (
         "/issuing/card/query-remaining-limit",
-        money::remaining_limit,
+        Operation::Run(money::remaining_limit),
     ),
-    ("/issuing/card/recharge", money::recharge),
-    ("/issuing/card/recharge-return", money::recharge_return),
+    ("/issuing/card/recharge", Operation::Run(money::recharge)),
+    (
+        "/issuing/card/recharge-return",
+        Operation::Run(money::recharge_return),
+    ),
 ];
 
 /// The operation served at `path`.
