@@ -1218,7 +1218,12 @@ fn the_whole_pagsmile_journey_with_webhooks_and_the_money_invariant() {
     application["order_no"] = json!("ORD-2");
     application.as_object_mut().unwrap().remove("holder_id");
     application["holder"] = holder_fields("MN123456", "mn@example.com");
+    // A share card, with a total limit.
+    application["is_share_card"] = json!(true);
+    application["shared_account_num"] = json!("SA-TEAM-1");
+    application["card_limit"]["total_amount"] = json!("70.00");
     let order = slow.ok("/issuing/card/apply", application.clone());
+    assert_eq!(order["is_share_card"], true);
     assert_eq!(
         (
             order["card_id"].clone(),
@@ -1265,12 +1270,47 @@ fn the_whole_pagsmile_journey_with_webhooks_and_the_money_invariant() {
         json!({ "order_no": "ORD-2" }),
     );
     assert_eq!(result["card_token"], token);
+    let balance = slow.ok(
+        "/issuing/card/query-card-balance",
+        json!({ "card_token": token }),
+    );
     assert_eq!(
-        slow.ok(
-            "/issuing/card/query-card-balance",
-            json!({ "card_token": token })
-        )[0]["available_balance"],
-        "100.00"
+        (
+            balance[0]["available_balance"].clone(),
+            balance[0]["account_num"].clone()
+        ),
+        (json!("100.00"), json!("SA-TEAM-1"))
+    );
+    assert_eq!(slow.usd(), initial);
+
+    // The total limit (70.00) over two days: 40.00, then 30.00; a cent more is declined.
+    let card_id = slow.state()["orders"]["ORD-2"]["card_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        slow.spend(&card_id, "clearing", "40.00", None)["decline_reason"],
+        Value::Null
+    );
+    slow.advance("24h");
+    assert_eq!(
+        slow.spend(&card_id, "clearing", "30.00", None)["decline_reason"],
+        Value::Null
+    );
+    assert_eq!(
+        slow.spend(&card_id, "clearing", "0.01", None)["decline_reason"],
+        "total amount limit"
+    );
+    let remaining = slow.ok(
+        "/issuing/card/query-remaining-limit",
+        json!({ "card_token": token }),
+    );
+    assert_eq!(
+        (
+            remaining["total_used_amount"].clone(),
+            remaining["total_remaining_amount"].clone()
+        ),
+        (json!("70.00"), json!("0.00"))
     );
     assert_eq!(slow.usd(), initial);
 }
