@@ -203,6 +203,16 @@ pub(super) fn card_status(running: &Running, request: &AdminRequest) -> AdminRes
                 ),
             ));
         }
+        if world.order_in_production(&body.card).is_some() {
+            return Err(AdminError::new(
+                StatusCode::CONFLICT,
+                "refused",
+                format!(
+                    "card {} is in production: its order decides its status",
+                    body.card
+                ),
+            ));
+        }
         let now = world.now();
         world.set_card_status(&body.card, body.status, now);
         Ok(respond::json(

@@ -180,7 +180,8 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// An optional non-negative amount in `currency`, as a decimal string (or a number).
+    /// An optional non-negative amount in `currency`, as a decimal string (or a number); an
+    /// empty string counts as absent.
     pub fn optional_amount(
         &self,
         name: &str,
@@ -188,6 +189,7 @@ impl<'a> Fields<'a> {
     ) -> Result<Option<Money>, FieldProblem> {
         let text = match self.get(name) {
             None => return Ok(None),
+            Some(Value::String(s)) if s.is_empty() => return Ok(None),
             Some(Value::String(s)) => s.clone(),
             Some(Value::Number(n)) => n.to_string(),
             Some(_) => {

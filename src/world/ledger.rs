@@ -299,11 +299,9 @@ impl World {
         if !amount.is_positive() {
             return Err(LedgerError::NotPositive);
         }
-        let now = self.now();
-        let id = self.next_id("TXN");
         let card = self
             .cards
-            .get_mut(card_id)
+            .get(card_id)
             .ok_or_else(|| LedgerError::UnknownCard(card_id.to_owned()))?;
         if card.available.minor() < amount.minor() {
             return Err(LedgerError::InsufficientCard {
@@ -311,8 +309,13 @@ impl World {
                 needed: amount.to_string(),
             });
         }
-        card.available = card.available.checked_sub(amount)?;
+        let remaining = card.available.checked_sub(amount)?;
         let account = self.account(amount.currency()).checked_add(amount)?;
+        // Ids are drawn once nothing can refuse: a refused movement shifts no later id.
+        let (now, id) = (self.now(), self.next_id("TXN"));
+        if let Some(card) = self.cards.get_mut(card_id) {
+            card.available = remaining;
+        }
         self.accounts.insert(amount.currency().clone(), account);
         let mut tx = Transaction::transfer(&id, card_id, TransactionKind::Return, neg(amount), now);
         tx.status = TransactionStatus::Success;
@@ -325,11 +328,9 @@ impl World {
     /// leaves the card now and reaches the account when [`World::settle_transfer`] runs.
     /// Returns the transaction id and the amount.
     pub fn start_close_refund(&mut self, card_id: &str) -> Result<(String, Money), LedgerError> {
-        let now = self.now();
-        let id = self.next_id("TXN");
         let card = self
             .cards
-            .get_mut(card_id)
+            .get(card_id)
             .ok_or_else(|| LedgerError::UnknownCard(card_id.to_owned()))?;
         if card.available.is_negative() {
             return Err(LedgerError::InsufficientCard {
@@ -337,6 +338,10 @@ impl World {
                 needed: "0".to_owned(),
             });
         }
+        let (now, id) = (self.now(), self.next_id("TXN"));
+        let Some(card) = self.cards.get_mut(card_id) else {
+            return Err(LedgerError::UnknownCard(card_id.to_owned()));
+        };
         let amount = std::mem::replace(&mut card.available, Money::zero(card.currency.clone()));
         self.transactions.push(Transaction::transfer(
             &id,
@@ -403,9 +408,14 @@ impl World {
                 None
             }
             TransactionKind::Refund => {
+                // A card never used (in stock, in production, failed) has nothing to refund.
                 if matches!(
                     card.status,
-                    CardStatus::Stock | CardStatus::Closing | CardStatus::Closed
+                    CardStatus::Stock
+                        | CardStatus::Pending
+                        | CardStatus::Failed
+                        | CardStatus::Closing
+                        | CardStatus::Closed
                 ) {
                     return Err(LedgerError::CardStatus(card.status));
                 }

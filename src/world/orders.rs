@@ -78,7 +78,11 @@ impl World {
         } else {
             CardStatus::Failed
         };
-        self.set_card_status(&card_id, card_state, at);
+        // Nothing else may move a card in production (the control API refuses); should
+        // something have, its status stands.
+        if self.cards.get(&card_id).map(|c| c.status) == Some(CardStatus::Pending) {
+            self.set_card_status(&card_id, card_state, at);
+        }
         if let Some(order) = self.orders.get_mut(order_no) {
             order.state = state;
             order.finished_at = Some(at);
@@ -92,6 +96,13 @@ impl World {
                 order_no: order_no.to_owned(),
             },
         );
+    }
+
+    /// The order producing `card_id`, while it is processing.
+    pub fn order_in_production(&self, card_id: &str) -> Option<&Order> {
+        self.orders
+            .values()
+            .find(|o| o.card_id == card_id && o.state == OrderState::Processing)
     }
 
     /// Finishes the orders that were produced but waited for `holder_id`'s review.

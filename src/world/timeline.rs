@@ -124,7 +124,12 @@ impl World {
                 let pending = self
                     .cardholders
                     .get_mut(&cardholder_id)
-                    .filter(|h| h.kyc.submitted_at == Some(submitted_at))
+                    .filter(|h| {
+                        // This very submission and this very review: a later review submitted
+                        // at the same instant has its own due time and its own event.
+                        h.kyc.submitted_at == Some(submitted_at)
+                            && h.kyc.review.as_ref().is_some_and(|r| r.due == at)
+                    })
                     .and_then(|h| h.kyc.review.take());
                 if let Some(review) = pending {
                     self.decide_kyc(

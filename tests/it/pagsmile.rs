@@ -831,7 +831,7 @@ fn card_applications_are_checked_and_a_refused_one_changes_nothing() {
             },
             "40002",
             "invalid-parameter",
-            "card_limit.daily_transactions must not be negative",
+            "card_limit.daily_transactions must be 0 to 4294967295",
         ),
         (
             {
@@ -1176,7 +1176,7 @@ fn the_whole_pagsmile_journey_with_webhooks_and_the_money_invariant() {
     assert_eq!(s.state()["external"]["USD"]["amount"], "-140.00");
     assert_eq!(
         status["biz_data"],
-        json!({ "card_token": token, "card_pan": pan, "pre_status": 3, "status": 6, "desc": "closed" })
+        json!({ "card_token": token, "card_pan": pan, "pre_status": 3, "status": 6, "desc": "revoked" })
     );
     let card = &s.state()["cards"][&card_id];
     assert_eq!(
@@ -1505,4 +1505,279 @@ fn the_control_api_decides_an_audit_and_money_cannot_come_from_nowhere() {
         "/issuing/card/recharge",
         json!({ "card_token": CARD, "order_no": "X-1", "amount": "1.00", "currency": "USD" }),
     );
+}
+
+/// The card in production of the only processing order: its id and token (from the state).
+fn card_in_production(s: &Session) -> (String, String) {
+    let state = s.state();
+    let (id, card) = state["cards"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(_, c)| c["status"] == "pending" && c["issuer"] == "pagsmile")
+        .expect("a card in production");
+    (id.clone(), card["token"].as_str().unwrap().to_owned())
+}
+
+#[test]
+fn a_card_in_production_is_its_orders_alone_until_the_order_finishes() {
+    let profile = r#"{ delays: { card_production: 10s }, audit_rules: [ { id_no: "RJ*", decision: rejected, after: 5s } ] }"#;
+    let mut s = Session::new(&scenario(None, profile));
+    let initial = s.usd();
+    s.ok(
+        "/issuing/card/apply",
+        json!({ "order_no": "P-1", "card_scheme": 3, "card_type": 1, "initial_balance": "50.00", "holder": holder_fields("RJ123456", "rj@example.com") }),
+    );
+    let (card_id, token) = card_in_production(&s);
+    // The issuer's side cannot move it or put money on it; the card APIs do not know it.
+    for status in ["active", "lost", "frozen"] {
+        let body = json!({ "card": card_id, "status": status });
+        let (code, reply) = admin_send(
+            &s.sandbox,
+            "POST",
+            "/simulate/card-status",
+            &body.to_string(),
+        );
+        assert_eq!(code, 409, "{reply}");
+    }
+    let refund = json!({ "card": card_id, "kind": "refund", "amount": "5.00" });
+    assert_eq!(
+        admin_send(
+            &s.sandbox,
+            "POST",
+            "/simulate/transaction",
+            &refund.to_string()
+        )
+        .0,
+        409
+    );
+    s.fails(
+        "/issuing/card/revoke",
+        json!({ "card_token": token }),
+        "40002",
+        "card-not-exist",
+    );
+    // The holder is rejected at 5 s, production ends at 10 s: the order fails, the money is back.
+    s.advance("10s");
+    let state = s.state();
+    assert_eq!(state["orders"]["P-1"]["state"], "failed");
+    assert_eq!(state["cards"][&card_id]["status"], "failed");
+    assert_eq!(state["cards"][&card_id]["available"]["amount"], "0.00");
+    assert_eq!(state["accounts"]["USD"]["amount"], "100000.00");
+    assert_eq!(s.usd(), initial);
+}
+
+#[test]
+fn a_refused_movement_shifts_no_later_id() {
+    let run = |refuse_first: bool| {
+        let mut s = Session::new(&scenario(None, "{}"));
+        if refuse_first {
+            s.fails(
+                "/issuing/card/recharge-return",
+                json!({ "card_token": CARD, "order_no": "R-0", "amount": "999.00", "currency": "USD" }),
+                "40002",
+                "insufficient-balance",
+            );
+        }
+        let recharge = s.ok(
+            "/issuing/card/recharge",
+            json!({ "card_token": CARD, "order_no": "R-1", "amount": "1.00", "currency": "USD" }),
+        )["transaction_id"]
+            .clone();
+        let card_id = s.ok(
+            "/issuing/card/apply",
+            json!({ "order_no": "A-1", "card_scheme": 3, "card_type": 1, "holder_id": 20000001 }),
+        )["card_id"]
+            .clone();
+        (recharge, card_id)
+    };
+    assert_eq!(run(false), run(true));
+}
+
+#[test]
+fn an_audit_event_decides_only_its_own_review() {
+    let profile = r#"{ delays: { holder_audit: 1h }, audit_rules: [ { email: "*@fast.test", decision: approved, after: 10m } ] }"#;
+    let mut s = Session::new(&scenario(None, profile));
+    let holder = s.ok(
+        "/issuing/holder/create",
+        holder_fields("ST123456", "st@fast.test"),
+    )["holder_id"]
+        .clone();
+    let decision = json!({ "cardholder": holder.to_string(), "decision": "rejected" });
+    assert_eq!(
+        admin_send(&s.sandbox, "POST", "/simulate/kyc", &decision.to_string()).0,
+        200
+    );
+    // Updated in the same instant: a new review, due in an hour.
+    let mut update = holder_fields("ST123456", "st@example.com");
+    update["holder_id"] = holder.clone();
+    s.ok("/issuing/holder/update", update);
+    s.advance("10m");
+    assert_eq!(
+        s.ok("/issuing/holder/query", json!({ "holder_id": holder }))["audit_status"],
+        4
+    );
+    s.advance("50m");
+    assert_eq!(
+        s.ok("/issuing/holder/query", json!({ "holder_id": holder }))["audit_status"],
+        3
+    );
+}
+
+#[test]
+fn a_scenario_holder_is_a_pagsmile_holder_in_everything() {
+    let receiver = Receiver::start(vec![]);
+    let mut s = Session::new(&scenario(Some(&receiver.url), "{}"));
+    let decision = json!({ "cardholder": "20000001", "decision": "rejected", "reason": "expired", "codes": ["2"] });
+    assert_eq!(
+        admin_send(&s.sandbox, "POST", "/simulate/kyc", &decision.to_string()).0,
+        200
+    );
+    assert_eq!(
+        receiver.next()["biz_data"],
+        json!({ "holder_id": 20000001, "pre_status": 3, "status": 2, "codes": ["2"], "remark": "expired" })
+    );
+    // A scenario cardholder whose id is not a number is not one (holder_id is a long).
+    s.fails(
+        "/issuing/holder/query",
+        json!({ "id_no": "X12345678", "id_type": 1 }),
+        "40002",
+        "holder-not-exist",
+    );
+    // Updating keeps the person visible to every provider.
+    let mut update = holder_fields("FZ123456", "maria.silva@example.com");
+    update["holder_id"] = json!(20000001);
+    s.ok("/issuing/holder/update", update);
+    assert_eq!(s.state()["cardholders"]["20000001"]["issuer"], Value::Null);
+}
+
+#[test]
+fn revoking_settles_pending_authorizations_as_authorized() {
+    let receiver = Receiver::start(vec![]);
+    let mut s = Session::new(&scenario(Some(&receiver.url), "{}"));
+    let body = json!({ "card": "30000001", "kind": "authorization", "amount": "20.00", "fee": "0.50", "merchant_name": "CAFE", "mcc": "5814" });
+    assert_eq!(
+        admin_send(
+            &s.sandbox,
+            "POST",
+            "/simulate/transaction",
+            &body.to_string()
+        )
+        .0,
+        200
+    );
+    receiver.next();
+    s.ok("/issuing/card/revoke", json!({ "card_token": CARD }));
+    // 100000.00 + 500.00 − (20.00 + 0.50 held, now settled)
+    assert_eq!(s.state()["accounts"]["USD"]["amount"], "100479.50");
+    let [status, settlement] = hooks(&receiver);
+    assert_eq!(
+        (
+            status["biz_data"]["status"].clone(),
+            status["biz_data"]["desc"].clone()
+        ),
+        (json!(6), json!("revoked"))
+    );
+    let detail = &settlement["biz_data"];
+    assert_eq!(
+        (
+            detail["fee"].clone(),
+            detail["merchant_name"].clone(),
+            detail["mcc_code"].clone(),
+            detail["settled_amount"].clone()
+        ),
+        (json!("0.50"), json!("CAFE"), json!("5814"), json!("20.00"))
+    );
+}
+
+#[test]
+fn empty_optional_fields_are_absent_and_missing_ones_are_told_first() {
+    let mut s = Session::new(&scenario(None, "{}"));
+    let order = s.ok(
+        "/issuing/card/apply",
+        json!({ "order_no": "E-1", "card_scheme": 3, "card_type": 1, "holder_id": 20000001, "card_remark": "", "card_bin": "", "initial_balance": "" }),
+    );
+    assert_eq!(order["card_bin"], "658704");
+    s.fails(
+        "/issuing/card/recharge",
+        json!({ "card_token": "CT-nope" }),
+        "40001",
+        "missing-required-arguments",
+    );
+    let sub_msg = s.fails(
+        "/issuing/card/apply",
+        json!({ "order_no": "H-1", "card_scheme": 3, "card_type": 1, "holder_id": 20000001,
+                "card_limit": { "daily_transactions": 5_000_000_000_i64, "single_amount": "1", "daily_amount": "1", "monthly_amount": "1" } }),
+        "40002",
+        "invalid-parameter",
+    );
+    assert_eq!(
+        sub_msg,
+        "card_limit.daily_transactions must be 0 to 4294967295"
+    );
+}
+
+/// Wrong JSON types in every field of the busiest paths: always the field's 40001/40002,
+/// never a 20000 (a panic or an internal failure).
+#[test]
+fn wrong_types_anywhere_are_answered_with_the_field() {
+    let mut s = Session::new(&scenario(None, "{ delays: { card_production: 10s } }"));
+    let paths = [
+        "/issuing/holder/create",
+        "/issuing/holder/update",
+        "/issuing/card/apply",
+        "/issuing/card/recharge",
+        "/issuing/card/query-remaining-limit",
+    ];
+    let weird = [json!(null), json!(1.5), json!({}), json!("9".repeat(400))];
+    let fields = [
+        "order_no",
+        "card_scheme",
+        "card_type",
+        "card_bin",
+        "is_share_card",
+        "shared_account_num",
+        "pay_account_num",
+        "initial_balance",
+        "card_remark",
+        "card_limit",
+        "holder_id",
+        "holder",
+        "card_token",
+        "stat_date",
+        "amount",
+        "currency",
+        "reference",
+        "mobile",
+        "first_name",
+        "id_no",
+        "id_type",
+        "birthday",
+        "address",
+        "email",
+        "gender",
+        "nationality_code",
+        "issuance_date",
+        "expires_on",
+    ];
+    let mut base = holder_fields("FU123456", "fu@example.com");
+    let extra = json!({ "order_no": "F-1", "card_scheme": 3, "card_type": 1, "holder_id": 20000001, "card_token": CARD, "amount": "1.00", "currency": "USD", "card_limit": limits(), "stat_date": "2026-11-21" });
+    for (k, v) in extra.as_object().unwrap() {
+        base[k] = v.clone();
+    }
+    let mut internal = Vec::new();
+    for path in paths {
+        for field in fields {
+            for value in &weird {
+                let mut body = base.clone();
+                body[field] = value.clone();
+                let (response, _) = s.call(path, body);
+                let code = response["code"].as_str().unwrap_or_default().to_owned();
+                if code != "10000" && code != "40001" && code != "40002" {
+                    internal.push(format!("{path} {field}={value}: {response}"));
+                }
+            }
+        }
+    }
+    assert!(internal.is_empty(), "{internal:#?}");
 }

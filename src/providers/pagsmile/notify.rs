@@ -8,8 +8,10 @@
 
 use serde_json::{Value, json};
 
-use super::ops::{ISSUER, audit_status, long, map, masked_pan, order_fields, token_of};
-use super::settings::{App, Settings};
+use super::ops::{
+    ISSUER, audit_status, is_pagsmile_holder, long, map, masked_pan, order_fields, token_of,
+};
+use super::settings::{App, CardStatusCodes, Settings};
 use crate::world::World;
 use crate::world::deliveries::Outbound;
 use crate::world::ledger::{Transaction, TransactionKind};
@@ -43,7 +45,7 @@ pub fn render(
             let holder = world
                 .cardholders
                 .get(cardholder_id)
-                .filter(|h| h.issuer.as_deref() == Some(ISSUER))?;
+                .filter(|h| is_pagsmile_holder(h))?;
             let data = json!({
                 "holder_id": long(cardholder_id),
                 "pre_status": audit_status(settings, *from),
@@ -70,7 +72,7 @@ pub fn render(
                 "card_pan": masked_pan(&card.pan),
                 "pre_status": settings.card_status.code(*from),
                 "status": settings.card_status.code(*to),
-                "desc": format!("{to:?}").to_lowercase(),
+                "desc": CardStatusCodes::name(*to),
             });
             (types.card_status, "CARD_STATUS", data)
         }

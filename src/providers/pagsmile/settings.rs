@@ -121,6 +121,21 @@ impl CardStatusCodes {
             CardStatus::Failed => self.failed,
         }
     }
+
+    /// The name of the dictionary entry for `status` (webhook `desc`, error texts).
+    pub fn name(status: CardStatus) -> &'static str {
+        match status {
+            CardStatus::Stock
+            | CardStatus::Pending
+            | CardStatus::Inactive
+            | CardStatus::Activating => "pending",
+            CardStatus::Active => "active",
+            CardStatus::Frozen => "frozen",
+            CardStatus::Lost => "lost",
+            CardStatus::Closing | CardStatus::Closed => "revoked",
+            CardStatus::Failed => "failed",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -244,7 +244,9 @@ pub fn revoke(
         &[CardStatus::Active, CardStatus::Frozen, CardStatus::Lost],
     )?;
     let card_id = card.id.clone();
-    let held: Vec<(String, Money)> = world
+    let positive = |m: &Money| Money::from_minor(m.minor().abs(), m.currency().clone());
+    // Each pending authorization settles as it was authorized: amount, fee, shop.
+    let clearings: Vec<Posting> = world
         .transactions()
         .iter()
         .filter(|t| {
@@ -252,29 +254,23 @@ pub fn revoke(
                 && t.kind == TransactionKind::Authorization
                 && t.status == TransactionStatus::Pending
         })
-        .map(|t| {
-            let amount = Money::from_minor(-t.amount.minor(), t.amount.currency().clone());
-            (t.id.clone(), amount)
+        .map(|t| Posting {
+            card_id: card_id.clone(),
+            kind: TransactionKind::Clearing,
+            amount: positive(&t.amount),
+            original_amount: t.original_amount.clone(),
+            fee: positive(&t.fee),
+            merchant_name: t.merchant_name.clone(),
+            mcc: t.mcc.clone(),
+            authorization_id: Some(t.id.clone()),
         })
         .collect();
     let refused = |e: crate::world::ledger::LedgerError| {
         OpError::new(ErrorKind::Unavailable).with_reason(e.to_string())
     };
     let now = world.now();
-    for (authorization_id, amount) in held {
-        let currency = amount.currency().clone();
-        let cleared = world
-            .post_transaction(Posting {
-                card_id: card_id.clone(),
-                kind: TransactionKind::Clearing,
-                amount,
-                original_amount: None,
-                fee: Money::zero(currency),
-                merchant_name: None,
-                mcc: None,
-                authorization_id: Some(authorization_id),
-            })
-            .map_err(refused)?;
+    for clearing in clearings {
+        let cleared = world.post_transaction(clearing).map_err(refused)?;
         world.notify(
             now,
             Notification::TransactionPosted {
@@ -417,7 +413,7 @@ fn read_application(
         None => None,
         Some(limit) => Some(Limits {
             daily_transactions: u32::try_from(limit.integer("daily_transactions")?).map_err(
-                |_| OpError::field("card_limit.daily_transactions", "must not be negative"),
+                |_| OpError::field("card_limit.daily_transactions", "must be 0 to 4294967295"),
             )?,
             single_amount: limit_amount(&limit, "single_amount", &usd)?,
             daily_amount: limit_amount(&limit, "daily_amount", &usd)?,

@@ -86,7 +86,7 @@ pub fn query(
             world
                 .cardholders
                 .values()
-                .find(|h| h.serves(ISSUER) && holds_document(h, kind, number))
+                .find(|h| is_pagsmile_holder(h) && holds_document(h, kind, number))
                 .ok_or_else(|| OpError::new(ErrorKind::HolderNotFound).with_field(number))?
         }
     };
@@ -146,8 +146,14 @@ pub fn holder(world: &World, id: i64) -> Result<&Cardholder, OpError> {
     world
         .cardholders
         .get(&id.to_string())
-        .filter(|h| h.serves(ISSUER))
+        .filter(|h| is_pagsmile_holder(h))
         .ok_or_else(|| OpError::new(ErrorKind::HolderNotFound).with_field(id.to_string()))
+}
+
+/// Whether Pagsmile's API sees this person: registered through it, or a scenario's cardholder
+/// with a numeric id (the API's `holder_id` is a long).
+pub fn is_pagsmile_holder(holder: &Cardholder) -> bool {
+    holder.serves(ISSUER) && holder.id.parse::<u64>().is_ok()
 }
 
 /// Stores `identity` as a new cardholder (or over `existing`) in audit, and starts the audit.
@@ -167,7 +173,13 @@ pub fn register(
             }
         }
     });
-    let created_at = world.cardholders.get(&id).map_or(now, |h| h.created_at);
+    // An update keeps who may see the person (a scenario's cardholder stays everyone's).
+    let (created_at, issuer) = world
+        .cardholders
+        .get(&id)
+        .map_or((now, Some(ISSUER.to_owned())), |h| {
+            (h.created_at, h.issuer.clone())
+        });
     let name = format!("{} {}", identity.first_name, identity.last_name);
     let (approve, codes, remark, after) =
         settings.audit_decision(&identity.email, &name, &identity.id_no);
@@ -181,7 +193,7 @@ pub fn register(
         id.clone(),
         Cardholder {
             id: id.clone(),
-            issuer: Some(ISSUER.to_owned()),
+            issuer,
             first_name: identity.first_name,
             last_name: identity.last_name,
             email: Some(identity.email),
@@ -334,7 +346,7 @@ impl Identity {
     /// Refuses a document another of the merchant's cardholders already has.
     pub fn check_unique(&self, world: &World, except: Option<&str>) -> Result<(), OpError> {
         let taken = world.cardholders.values().any(|h| {
-            h.serves(ISSUER)
+            is_pagsmile_holder(h)
                 && Some(h.id.as_str()) != except
                 && holds_document(h, self.id_kind, &self.id_no)
         });

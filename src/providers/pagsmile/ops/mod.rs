@@ -8,13 +8,13 @@ mod money;
 
 use serde_json::{Map, Value};
 
-use super::settings::{App, ErrorKind, Settings};
+use super::settings::{App, CardStatusCodes, ErrorKind, Settings};
 use super::wire::{Answer, OpError};
 use crate::providers::fields::Fields;
 use crate::world::{Card, CardStatus, World};
 
 pub use cards::{masked_pan, order_fields};
-pub use holders::{ISSUER, audit_status};
+pub use holders::{ISSUER, audit_status, is_pagsmile_holder};
 
 /// What every operation may need besides the world and the body.
 #[derive(Debug)]
@@ -157,7 +157,7 @@ pub fn require(context: &Context<'_>, card: &Card, allowed: &[CardStatus]) -> Re
     } else {
         Err(OpError::new(ErrorKind::CardStatus).with_reason(format!(
             "{} ({})",
-            format!("{:?}", card.status).to_lowercase(),
+            CardStatusCodes::name(card.status),
             context.settings.card_status.code(card.status)
         )))
     }

@@ -10,7 +10,7 @@ use crate::providers::fields::Fields;
 use crate::providers::pagsmile::settings::ErrorKind;
 use crate::providers::pagsmile::wire::{Answer, OpError};
 use crate::world::ledger::LedgerError;
-use crate::world::{Card, CardStatus, Money, World};
+use crate::world::{Card, CardStatus, Currency, Money, World};
 
 /// Card statuses money may move on.
 const FUNDABLE: &[CardStatus] = &[CardStatus::Active, CardStatus::Frozen];
@@ -148,22 +148,26 @@ impl Transfer {
         fields: &Fields<'_>,
         account_field: &str,
     ) -> Result<Transfer, OpError> {
-        if let Some(account) = fields.optional_text(account_field, 1, 64)?
+        // Every field is read before anything is looked up: a missing one is told first.
+        let account = fields.optional_text(account_field, 1, 64)?;
+        fields.text("card_token", 1, 64)?;
+        let order_no = fields.text("order_no", 1, 64)?;
+        let currency = Currency::new(fields.text("currency", 3, 3)?)
+            .map_err(|e| OpError::field("currency", e.to_string()))?;
+        let amount = fields.amount("amount", &currency)?;
+        fields.optional_text("reference", 1, 128)?;
+        if let Some(account) = account
             && account != context.app.pay_account_num
         {
             return Err(OpError::new(ErrorKind::AccountNotFound).with_field(account));
         }
         let card = card(world, fields)?;
-        let order_no = fields.text("order_no", 1, 64)?;
-        let currency = fields.text("currency", 3, 3)?;
-        if currency != card.currency.code() {
+        if currency != card.currency {
             return Err(OpError::field(
                 "currency",
                 format!("must be the card's currency, {}", card.currency.code()),
             ));
         }
-        let amount = fields.amount("amount", &card.currency)?;
-        fields.optional_text("reference", 1, 128)?;
         require(context, card, FUNDABLE)?;
         let order_key = check_order_no(world, order_no)?;
         Ok(Transfer {
