@@ -94,10 +94,21 @@ pub struct Running {
     pub scenario: Scenario,
     tenants: Vec<Tenant>,
     by_id: HashMap<String, usize>,
-    /// (provider, credential) → tenant index. Providers may add runtime credentials (tokens).
+    /// (provider, credential) → tenant index.
     credentials: DashMap<(&'static str, String), usize>,
+    /// (provider, token) → the session a provider opened at run time (KeySecure access
+    /// tokens). Kept across tenant resets, like a platform keeps its sessions across the
+    /// merchant's test runs; dropped with the scenario.
+    sessions: DashMap<(&'static str, String), Session>,
     /// Random values not tied to a tenant (trace ids of requests no tenant could be found for).
     shared_rng: Mutex<SandboxRng>,
+}
+
+/// A session token's owner and end (on that tenant's sandbox clock).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Session {
+    pub tenant: usize,
+    pub expires_at: jiff::Timestamp,
 }
 
 /// One merchant's live world.
@@ -156,6 +167,7 @@ impl Running {
             tenants,
             by_id,
             credentials,
+            sessions: DashMap::new(),
             shared_rng,
         }
     }
@@ -180,10 +192,15 @@ impl Running {
         self.tenants.get(index)
     }
 
-    /// Registers a credential issued at run time (an access token) for a tenant.
-    pub fn add_credential(&self, provider: &'static str, credential: String, tenant: &Tenant) {
-        self.credentials
-            .insert((provider, credential), tenant.index);
+    /// Opens a session (an access token) for a tenant until `expires_at`.
+    pub fn open_session(&self, provider: &'static str, token: String, session: Session) {
+        self.sessions.insert((provider, token), session);
+    }
+
+    /// The session `token` opened, if any (expired or not: the caller compares with its clock).
+    pub fn session(&self, provider: &'static str, token: &str) -> Option<Session> {
+        // Copied out at once: no dashmap guard outlives this line.
+        self.sessions.get(&(provider, token.to_owned())).map(|s| *s)
     }
 
     /// Puts one tenant back to its scenario start.
@@ -232,19 +249,14 @@ mod tests {
                 .tenant_by_credential("kazepay", "demo-acedata-token")
                 .is_none()
         );
-        assert!(
-            running
-                .tenant_by_credential("keysecure", "issued-later")
-                .is_none()
-        );
-        running.add_credential("keysecure", "issued-later".to_owned(), demo);
-        assert_eq!(
-            running
-                .tenant_by_credential("keysecure", "issued-later")
-                .unwrap()
-                .id,
-            "demo"
-        );
+        assert!(running.session("keysecure", "issued-later").is_none());
+        let session = Session {
+            tenant: demo.index,
+            expires_at: jiff::Timestamp::UNIX_EPOCH,
+        };
+        running.open_session("keysecure", "issued-later".to_owned(), session);
+        assert_eq!(running.session("keysecure", "issued-later"), Some(session));
+        assert!(running.session("acedata", "issued-later").is_none());
     }
 
     #[test]

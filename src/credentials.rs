@@ -3,7 +3,7 @@
 //! These are loaded from the scenario, used by providers to find a request's tenant, and served
 //! by `GET /__admin/credentials` so any client can be configured without reading YAML.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::crypto::rsa::SignatureHash;
 use crate::providers::kazepay::envelope::KeyWrap;
@@ -28,11 +28,36 @@ pub struct AceDataToken {
     pub apis: Option<Vec<String>>,
 }
 
-/// A KeySecure open-platform key.
+/// A KeySecure open-platform key and the merchant's settings around it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct KeySecureKey {
     pub api_key: String,
+    /// Keys the AES of sensitive fields and the callbacks' HMAC (its UTF-8 bytes).
     pub api_secret: String,
+    pub mode: IntegrationMode,
+    /// A disabled key answers 1010.
+    pub enabled: bool,
+    /// From then on the key answers 1011 (sandbox time).
+    pub expires_at: Option<jiff::Timestamp>,
+    /// Caller addresses allowed (exact IPs, or `*`); others answer 1003.
+    pub ip_whitelist: Vec<String>,
+    /// Whether card private info may be read (else 1013).
+    pub pci_enabled: bool,
+    /// Where callbacks (Auth, Consumption, Card_update) go.
+    pub callback_url: Option<String>,
+    /// Requests per second on this key (1009 beyond); `None` means unlimited.
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// How a KeySecure merchant funds its cards.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum IntegrationMode {
+    /// The merchant approves each authorization through its Auth callback.
+    #[default]
+    Authorization,
+    /// Cardholders have accounts (TUSDT) the merchant transfers into; cards spend from them.
+    CreditExtension,
 }
 
 /// A Pagsmile Issuing application.

@@ -9,6 +9,7 @@ pub mod acedata;
 pub mod fields;
 pub mod glob;
 pub mod kazepay;
+pub mod keysecure;
 pub mod pagsmile;
 
 use std::net::SocketAddr;

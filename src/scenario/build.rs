@@ -43,6 +43,8 @@ struct Context<'a> {
     start: Timestamp,
     bins: &'a BinTable,
     base_dir: Option<&'a Path>,
+    /// What a KeySecure key without its own `rate_limit` gets.
+    keysecure_rate_limit: Option<RateLimit>,
 }
 
 /// Validates and resolves `file`; all problems found are reported together.
@@ -60,7 +62,9 @@ pub(super) fn build(
     let bins = build_bins(&file, &mut problems, origin)?;
     let acedata = build_acedata(file.acedata, &mut problems)?;
     let platform_keys = build_platform_keys(file.platform_keys, base_dir, &mut problems);
+    let keysecure_rate_limit = super::keysecure::default_rate_limit(file.keysecure.as_ref())?;
     let context = Context {
+        keysecure_rate_limit,
         seed: file.seed,
         start: clock.start.unwrap_or_else(Timestamp::now),
         bins: &bins,
@@ -99,7 +103,10 @@ pub(super) fn build(
         &tenants,
         &mut problems,
     )?;
-    let (Some(kazepay), Some(pagsmile), true) = (kazepay, pagsmile, problems.is_empty()) else {
+    let keysecure = super::keysecure::build(file.keysecure, &tenants, &mut problems)?;
+    let (Some(kazepay), Some(pagsmile), Some(keysecure), true) =
+        (kazepay, pagsmile, keysecure, problems.is_empty())
+    else {
         return Err(problems.into_error(origin));
     };
     Ok(Scenario {
@@ -113,6 +120,7 @@ pub(super) fn build(
         acedata: Arc::new(acedata),
         kazepay: Arc::new(kazepay),
         pagsmile: Arc::new(pagsmile),
+        keysecure: Arc::new(keysecure),
         platform_keys,
         tenants,
     })
@@ -320,7 +328,7 @@ fn acedata_answers(
 }
 
 /// `per_second: 0` means unlimited.
-fn rate_limit(section: RateLimitSection) -> Option<RateLimit> {
+pub(super) fn rate_limit(section: RateLimitSection) -> Option<RateLimit> {
     (section.per_second > 0).then(|| RateLimit {
         per_second: section.per_second,
         burst: section.burst.unwrap_or(section.per_second).max(1),
@@ -530,9 +538,46 @@ fn build_credentials(
             }
         })
         .collect();
-    let keysecure = section.keysecure.map(|k| KeySecureKey {
-        api_key: k.api_key.value,
-        api_secret: k.api_secret,
+    let keysecure = section.keysecure.map(|k| {
+        if let Some(url) = &k.callback_url
+            && !absolute_http_url(&url.value)
+        {
+            problems.at(
+                url.referenced,
+                "callback_url must be an absolute http or https URL",
+            );
+        }
+        if k.api_secret.value.is_empty() {
+            problems.at(k.api_secret.referenced, "api_secret must not be empty");
+        }
+        let ip_whitelist = match k.ip_whitelist {
+            None => vec!["127.0.0.1".to_owned(), "::1".to_owned()],
+            Some(entries) => entries
+                .into_iter()
+                .map(|entry| {
+                    if entry.value != "*" && entry.value.parse::<std::net::IpAddr>().is_err() {
+                        problems.at(
+                            entry.referenced,
+                            format!("`{}` is not an IP address or `*`", entry.value),
+                        );
+                    }
+                    entry.value
+                })
+                .collect(),
+        };
+        KeySecureKey {
+            api_key: k.api_key.value,
+            api_secret: k.api_secret.value,
+            mode: k.mode.unwrap_or_default(),
+            enabled: k.enabled.unwrap_or(true),
+            expires_at: k.expires_at,
+            ip_whitelist,
+            pci_enabled: k.pci_enabled.unwrap_or(true),
+            callback_url: k.callback_url.map(|u| u.value),
+            rate_limit: k
+                .rate_limit
+                .map_or(context.keysecure_rate_limit, rate_limit),
+        }
     });
     let kazepay = section.kazepay.map(|k| KazePaySystem {
         merchant_public_key: parsed_public_key(&k.merchant_public_key, context.base_dir, problems),

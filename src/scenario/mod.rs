@@ -11,6 +11,7 @@ pub mod error;
 pub mod generate;
 mod kazepay;
 pub mod keys;
+mod keysecure;
 pub mod model;
 mod pagsmile;
 mod profiles;
@@ -22,6 +23,7 @@ use std::sync::Arc;
 use crate::credentials::{Credentials, PlatformKeys};
 use crate::providers::acedata::settings::Settings as AceDataSettings;
 use crate::providers::kazepay::settings::Settings as KazePaySettings;
+use crate::providers::keysecure::settings::Settings as KeySecureSettings;
 use crate::providers::pagsmile::settings::Settings as PagsmileSettings;
 use crate::world::bins::BinTable;
 use crate::world::{Clock, ClockSpec, World};
@@ -48,6 +50,7 @@ pub struct Scenario {
     pub acedata: Arc<AceDataSettings>,
     pub kazepay: Arc<KazePaySettings>,
     pub pagsmile: Arc<PagsmileSettings>,
+    pub keysecure: Arc<KeySecureSettings>,
     pub platform_keys: PlatformKeys,
     pub tenants: Vec<TenantSetup>,
 }

@@ -11,6 +11,7 @@ use jiff::civil::Date;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use crate::credentials::IntegrationMode;
 use crate::crypto::rsa::SignatureHash;
 use crate::providers::acedata::settings::{
     Endpoint, GatewayError, GatewayErrorText, Language, ResultText, Situation,
@@ -18,6 +19,10 @@ use crate::providers::acedata::settings::{
 use crate::providers::kazepay::envelope::KeyWrap;
 use crate::providers::kazepay::settings::{
     ErrorKind as KazePayError, ErrorText as KazePayErrorText,
+};
+use crate::providers::keysecure::settings::{
+    AuthFallback, ErrorKind as KeySecureError, ErrorText as KeySecureErrorText,
+    Message as KeySecureMessage,
 };
 use crate::providers::pagsmile::settings::{
     AuditStatus, CardStatusCodes, ErrorKind as PagsmileError, ErrorText as PagsmileErrorText,
@@ -46,6 +51,7 @@ pub struct ScenarioFile {
     pub acedata: Option<Spanned<AceDataSection>>,
     pub kazepay: Option<Spanned<KazePayProfileSection>>,
     pub pagsmile: Option<Spanned<PagsmileProfileSection>>,
+    pub keysecure: Option<Spanned<KeySecureProfileSection>>,
     pub merchants: Spanned<Vec<MerchantSection>>,
 }
 
@@ -179,7 +185,20 @@ pub struct AceDataTokenSection {
 #[serde(deny_unknown_fields)]
 pub struct KeySecureSection {
     pub api_key: Spanned<String>,
-    pub api_secret: String,
+    pub api_secret: Spanned<String>,
+    /// `AUTHORIZATION` (default) or `CREDIT_EXTENSION`.
+    pub mode: Option<IntegrationMode>,
+    /// Default true; false answers 1010.
+    pub enabled: Option<bool>,
+    /// RFC 3339; from then on the key answers 1011.
+    pub expires_at: Option<Timestamp>,
+    /// Default loopback (`127.0.0.1`, `::1`); `*` allows any caller.
+    pub ip_whitelist: Option<Vec<Spanned<String>>>,
+    /// Default true; false answers 1013 to private info.
+    pub pci_enabled: Option<bool>,
+    pub callback_url: Option<Spanned<String>>,
+    /// Default the profile's.
+    pub rate_limit: Option<RateLimitSection>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -453,4 +472,91 @@ pub struct AuditRuleSection {
     pub codes: Vec<String>,
     pub remark: Option<String>,
     pub after: Option<Spanned<String>>,
+}
+
+/// Overrides of `fixtures/profiles/keysecure.yaml`; the profile file is read with this struct too.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeySecureProfileSection {
+    pub success: Option<KeySecureMessage>,
+    #[serde(default)]
+    pub errors: BTreeMap<KeySecureError, KeySecureErrorText>,
+    pub token_lifetime: Option<Spanned<String>>,
+    pub timestamp_tolerance: Option<Spanned<String>>,
+    /// Per Api-Key; a key's own `rate_limit` overrides it.
+    pub rate_limit: Option<RateLimitSection>,
+    /// The `Timezone` header's default, e.g. `+08:00`.
+    pub timezone: Option<Spanned<String>>,
+    #[serde(default)]
+    pub delays: KeySecureDelaysSection,
+    pub review_default: Option<ReviewDecision>,
+    #[serde(default)]
+    pub review_rules: Vec<Spanned<ReviewRuleSection>>,
+    pub auth: Option<AuthSection>,
+    pub callback_retries: Option<Vec<Spanned<String>>>,
+    pub card_bins: Option<Vec<CardBinSection>>,
+    pub packages: Option<Vec<PackageSection>>,
+    /// Paths that answer 1001 (system error).
+    #[serde(default)]
+    pub unavailable_paths: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeySecureDelaysSection {
+    pub cardholder_review: Option<Spanned<String>>,
+    pub card_production: Option<Spanned<String>>,
+}
+
+/// A KeySecure review's outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewDecision {
+    Success,
+    Fail,
+}
+
+/// Decides cardholder reviews whose unique number and KYC token match every glob given.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewRuleSection {
+    pub unique_no: Option<String>,
+    pub token: Option<String>,
+    pub decision: ReviewDecision,
+    pub reason: Option<String>,
+    pub after: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSection {
+    pub timeout: Spanned<String>,
+    pub fallback: AuthFallback,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardBinSection {
+    pub card_bin_no: String,
+    pub card_bin: Spanned<String>,
+    pub organization: String,
+    pub support_physical: bool,
+    pub support_virtual: bool,
+    pub currencies: Vec<String>,
+    pub length: usize,
+    pub balance_limit: serde_json::Value,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackageSection {
+    pub package_no: String,
+    pub package_name_en: String,
+    pub package_name_cn: String,
+    pub card_bin: Spanned<String>,
+    pub organization: String,
+    pub card_types: Vec<String>,
+    pub currency: Spanned<String>,
+    pub length: usize,
+    pub fee_detail: serde_json::Value,
 }

@@ -1,0 +1,3 @@
+//! KeySecure open platform (in progress: settings).
+
+pub mod settings;
