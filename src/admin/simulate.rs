@@ -157,6 +157,8 @@ fn posting(world: &World, body: &CardTransaction) -> Result<Posting, AdminError>
         merchant_name: body.merchant_name.clone(),
         mcc: body.mcc.clone(),
         authorization_id: body.authorization_id.clone(),
+        id: None,
+        declined_by_merchant: None,
     })
 }
 

@@ -725,6 +725,7 @@ fn build_cardholder(
     Some(Cardholder {
         id: section.id.value,
         issuer: None,
+        merchant_ref: None,
         first_name: section.first_name,
         last_name: section.last_name,
         email: section.email.map(|e| e.value),
@@ -872,6 +873,9 @@ fn build_card(
         pin: None,
         activation: None,
         limits,
+        merchant_ref: None,
+        product: None,
+        funding: crate::world::Funding::Own,
     })
 }
 

@@ -140,6 +140,9 @@ pub(super) fn run(
                 pin: None,
                 activation: None,
                 limits: None,
+                merchant_ref: None,
+                product: None,
+                funding: crate::world::Funding::Own,
             };
             if world.insert_card(card).is_err() {
                 problems.at(
@@ -259,6 +262,7 @@ fn fake_person(locale: Locale, id: String, start: Timestamp, rng: &mut SandboxRn
         email: Some(SafeEmail(EN).fake_with_rng(rng)),
         id,
         issuer: None,
+        merchant_ref: None,
         first_name,
         last_name,
         phone: Some(phone),

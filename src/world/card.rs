@@ -31,6 +31,26 @@ pub struct Card {
     pub activation: Option<Activation>,
     /// Spending limits, when the issuer sets them.
     pub limits: Option<Limits>,
+    /// The merchant's own reference for the card (KeySecure's card_unique_no).
+    pub merchant_ref: Option<String>,
+    /// The issuer's product the card was made from (a card BIN order number, a card package).
+    pub product: Option<String>,
+    /// Where the money the card spends sits.
+    pub funding: Funding,
+}
+
+/// Where a card's spendable money sits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Funding {
+    /// On the card itself (`available`): recharged, spent, refunded.
+    #[default]
+    Own,
+    /// In the merchant's account of the card's currency, drawn at each purchase (KeySecure's
+    /// authorization mode, where the merchant approves each one).
+    MerchantAccount,
+    /// In the cardholder's account of the card's currency (KeySecure's credit extension).
+    HolderAccount,
 }
 
 /// Spending limits of a card, in its currency; days and months are the sandbox clock's (UTC).

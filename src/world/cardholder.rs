@@ -11,6 +11,8 @@ pub struct Cardholder {
     /// The provider that registered this person (`kazepay`, `pagsmile`); none for people a
     /// scenario declares, whom every provider may serve.
     pub issuer: Option<String>,
+    /// The merchant's own reference for the person (KeySecure's cardholder_unique_no).
+    pub merchant_ref: Option<String>,
     pub first_name: String,
     pub last_name: String,
     pub email: Option<String>,
@@ -194,6 +196,7 @@ mod tests {
         Cardholder {
             id: "ch".into(),
             issuer: None,
+            merchant_ref: None,
             first_name: first.into(),
             last_name: last.into(),
             email: None,

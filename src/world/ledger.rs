@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::money::{Currency, Money, MoneyError};
-use super::{CardStatus, World};
+use super::{CardStatus, Funding, World};
 
 /// What a transaction is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -182,6 +182,11 @@ pub struct Posting {
     pub mcc: Option<String>,
     /// For clearings and reversals of an earlier authorization.
     pub authorization_id: Option<String>,
+    /// The id to record it under, when it was drawn beforehand (to show it to the merchant's
+    /// authorization callback); otherwise one is drawn.
+    pub id: Option<String>,
+    /// Why the merchant declined it (its authorization callback), before any issuer check.
+    pub declined_by_merchant: Option<String>,
 }
 
 impl World {
@@ -198,6 +203,9 @@ impl World {
         let mut total = self.account(currency).minor();
         for card in self.cards.values().filter(|c| &c.currency == currency) {
             total += card.available.minor() + card.blocked.minor();
+        }
+        for accounts in self.holder_accounts.values() {
+            total += accounts.get(currency).map_or(0, Money::minor);
         }
         for tx in self
             .transactions
@@ -376,9 +384,11 @@ impl World {
             TransactionKind::Authorization | TransactionKind::Clearing
                 if posting.authorization_id.is_none() =>
             {
-                if card.status != CardStatus::Active {
+                if let Some(reason) = &posting.declined_by_merchant {
+                    Some(reason.clone())
+                } else if card.status != CardStatus::Active {
                     Some(format!("card {:?}", card.status).to_lowercase())
-                } else if card.available.minor() < debit.minor() {
+                } else if self.spendable(card).minor() < debit.minor() {
                     Some("insufficient funds".to_owned())
                 } else {
                     self.limit_breach(card, &posting.amount)
@@ -397,11 +407,12 @@ impl World {
                         held.amount
                     )));
                 }
+                let spendable = self.spendable(card);
                 if posting.kind == TransactionKind::Clearing
-                    && debit.minor() > held.total.minor() + card.available.minor()
+                    && debit.minor() > held.total.minor() + spendable.minor()
                 {
                     return Err(LedgerError::InsufficientCard {
-                        available: held.total.checked_add(&card.available)?.to_string(),
+                        available: held.total.checked_add(&spendable)?.to_string(),
                         needed: debit.to_string(),
                     });
                 }
@@ -449,7 +460,10 @@ impl World {
             _ => neg(&posting.amount),
         };
         let now = self.now();
-        let id = self.next_id("TXN");
+        let id = match posting.id {
+            Some(id) => id,
+            None => self.next_id("TXN"),
+        };
         self.transactions.push(Transaction {
             id: id.clone(),
             card_id: posting.card_id,
@@ -541,60 +555,92 @@ impl World {
 
     /// Moves the money of an accepted posting and records the external flow.
     fn apply_posting(&mut self, posting: &Posting, debit: &Money) -> Result<(), LedgerError> {
-        let card_id = posting.card_id.as_str();
+        let currency = debit.currency().clone();
         let authorization = match &posting.authorization_id {
             Some(id) => Some(self.transaction_index(id)?),
             None => None,
         };
-        let card = self
-            .cards
-            .get_mut(card_id)
-            .ok_or_else(|| LedgerError::UnknownCard(card_id.to_owned()))?;
-        let external = match (posting.kind, authorization) {
-            (TransactionKind::Authorization, _) => {
-                card.available = card.available.checked_sub(debit)?;
-                card.blocked = card.blocked.checked_add(debit)?;
-                None
-            }
+        // (change of the spendable money, change of the card's holds, external flow)
+        let (spendable, blocked, external) = match (posting.kind, authorization) {
+            (TransactionKind::Authorization, _) => (neg(debit), debit.clone(), None),
             (TransactionKind::Clearing, None) => {
-                card.available = card.available.checked_sub(debit)?;
-                Some(neg(debit))
+                (neg(debit), Money::zero(currency), Some(neg(debit)))
             }
             (TransactionKind::Clearing | TransactionKind::Reversal, Some(index)) => {
                 // The hold (amount + fee of the authorization) is released in full; a clearing
-                // then takes its own amount + fee from it, the rest returns to available.
-                let held = self.transactions[index]
-                    .amount
-                    .checked_add(&self.transactions[index].fee)?;
-                let held = Money::from_minor(-held.minor(), held.currency().clone());
-                card.blocked = card.blocked.checked_sub(&held)?;
-                card.available = card.available.checked_add(&held)?;
-                let outflow = if posting.kind == TransactionKind::Clearing {
-                    card.available = card.available.checked_sub(debit)?;
-                    Some(neg(debit))
+                // then takes its own amount + fee from it, the rest returns to spendable.
+                let authorization = &self.transactions[index];
+                let held = neg(&authorization.amount.checked_add(&authorization.fee)?);
+                let (returned, outflow) = if posting.kind == TransactionKind::Clearing {
+                    (held.checked_sub(debit)?, Some(neg(debit)))
                 } else {
-                    None
+                    (held.clone(), None)
                 };
                 self.transactions[index].status = if posting.kind == TransactionKind::Clearing {
                     TransactionStatus::Success
                 } else {
                     TransactionStatus::Reversed
                 };
-                outflow
+                (returned, neg(&held), outflow)
             }
             (TransactionKind::Refund, _) => {
                 let credit = posting.amount.checked_sub(&posting.fee)?;
-                card.available = card.available.checked_add(&credit)?;
-                Some(credit)
+                (credit.clone(), Money::zero(currency), Some(credit))
             }
-            _ => None,
+            _ => return Ok(()),
         };
+        let card = self
+            .cards
+            .get_mut(&posting.card_id)
+            .ok_or_else(|| LedgerError::UnknownCard(posting.card_id.clone()))?;
+        card.blocked = card.blocked.checked_add(&blocked)?;
+        self.add_spendable(&posting.card_id, &spendable)?;
         if let Some(flow) = external {
             let entry = self
                 .external
                 .entry(flow.currency().clone())
                 .or_insert_with(|| Money::zero(flow.currency().clone()));
             *entry = entry.checked_add(&flow)?;
+        }
+        Ok(())
+    }
+
+    /// The money `card` may spend now: its own balance, or its funding account's.
+    pub fn spendable(&self, card: &super::Card) -> Money {
+        match card.funding {
+            Funding::Own => card.available.clone(),
+            Funding::MerchantAccount => self.account(&card.currency),
+            Funding::HolderAccount => card.cardholder_id.as_deref().map_or_else(
+                || Money::zero(card.currency.clone()),
+                |h| self.holder_account(h, &card.currency),
+            ),
+        }
+    }
+
+    /// Adds `delta` (signed) to the money the card spends.
+    fn add_spendable(&mut self, card_id: &str, delta: &Money) -> Result<(), LedgerError> {
+        let card = self
+            .cards
+            .get_mut(card_id)
+            .ok_or_else(|| LedgerError::UnknownCard(card_id.to_owned()))?;
+        match card.funding {
+            Funding::Own => card.available = card.available.checked_add(delta)?,
+            Funding::MerchantAccount => {
+                let account = self.account(delta.currency()).checked_add(delta)?;
+                self.accounts.insert(delta.currency().clone(), account);
+            }
+            Funding::HolderAccount => {
+                let holder = card.cardholder_id.clone().ok_or_else(|| {
+                    LedgerError::Refused(format!("card {card_id} has no cardholder"))
+                })?;
+                let balance = self
+                    .holder_account(&holder, delta.currency())
+                    .checked_add(delta)?;
+                self.holder_accounts
+                    .entry(holder)
+                    .or_default()
+                    .insert(delta.currency().clone(), balance);
+            }
         }
         Ok(())
     }
@@ -646,6 +692,9 @@ mod tests {
             pin: None,
             activation: None,
             limits: None,
+            merchant_ref: None,
+            product: None,
+            funding: crate::world::Funding::Own,
         };
         world.insert_card(card).unwrap();
         world
@@ -661,6 +710,8 @@ mod tests {
             merchant_name: Some("SHOP".into()),
             mcc: Some("5812".into()),
             authorization_id: auth,
+            id: None,
+            declined_by_merchant: None,
         }
     }
 
@@ -693,6 +744,71 @@ mod tests {
             w.start_recharge("c", &usd("0")),
             Err(LedgerError::NotPositive)
         ));
+    }
+
+    #[test]
+    fn cards_funded_by_an_account_spend_from_it() {
+        let mut w = world();
+        w.cards.get_mut("c").unwrap().funding = Funding::MerchantAccount;
+        let auth = w
+            .post_transaction(posting(
+                TransactionKind::Authorization,
+                "20.00",
+                "0.50",
+                None,
+            ))
+            .unwrap();
+        assert_eq!(w.account(&Currency::new("USD").unwrap()), usd("79.50"));
+        assert_eq!(
+            (w.cards["c"].available.clone(), w.cards["c"].blocked.clone()),
+            (usd("0"), usd("20.50"))
+        );
+        assert_conserved(&w);
+        w.post_transaction(posting(TransactionKind::Clearing, "15.00", "0", Some(auth)))
+            .unwrap();
+        assert_eq!(w.account(&Currency::new("USD").unwrap()), usd("85.00"));
+        assert_eq!(w.cards["c"].blocked, usd("0"));
+        assert_conserved(&w);
+        // A purchase beyond the account is declined.
+        let id = w
+            .post_transaction(posting(TransactionKind::Authorization, "85.01", "0", None))
+            .unwrap();
+        let declined = w.transactions().iter().find(|t| t.id == id).unwrap();
+        assert_eq!(
+            declined.decline_reason.as_deref(),
+            Some("insufficient funds")
+        );
+        // The merchant's own decline comes first, and the id drawn beforehand is used.
+        let mut refused = posting(TransactionKind::Authorization, "1.00", "0", None);
+        refused.declined_by_merchant = Some("merchant declined".into());
+        refused.id = Some("TXN-EARLY".into());
+        w.post_transaction(refused).unwrap();
+        let t = w
+            .transactions()
+            .iter()
+            .find(|t| t.id == "TXN-EARLY")
+            .unwrap();
+        assert_eq!(
+            (t.status, t.decline_reason.as_deref()),
+            (TransactionStatus::Failed, Some("merchant declined"))
+        );
+        // Holder-funded: the cardholder's account pays.
+        w.cards.get_mut("c").unwrap().funding = Funding::HolderAccount;
+        w.cards.get_mut("c").unwrap().cardholder_id = Some("h".into());
+        w.transfer_with_holder(
+            "h",
+            crate::world::holder_accounts::Direction::In,
+            &usd("10.00"),
+            "t",
+        )
+        .unwrap();
+        w.post_transaction(posting(TransactionKind::Clearing, "4.00", "0", None))
+            .unwrap();
+        assert_eq!(
+            w.holder_account("h", &Currency::new("USD").unwrap()),
+            usd("6.00")
+        );
+        assert_conserved(&w);
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod cardholder;
 pub mod clock;
 pub mod countries;
 pub mod deliveries;
+pub mod holder_accounts;
 pub mod ids;
 pub mod ledger;
 pub mod money;
@@ -24,7 +25,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use jiff::Timestamp;
 use serde::Serialize;
 
-pub use card::{Activation, Card, CardForm, CardStatus, Expiry};
+pub use card::{Activation, Card, CardForm, CardStatus, Expiry, Funding};
 pub use cardholder::{
     Address, Cardholder, Gender, IdDocument, IdKind, Kyc, KycStatus, Phone, Review,
 };
@@ -80,6 +81,10 @@ pub struct World {
     pub files: BTreeMap<String, UploadedFile>,
     /// Card orders by order number.
     pub orders: BTreeMap<String, orders::Order>,
+    /// Cardholders' own accounts (credit extension), by cardholder and currency.
+    pub holder_accounts: BTreeMap<String, BTreeMap<Currency, Money>>,
+    /// Transfers between the merchant and its cardholders, oldest first.
+    holder_transfers: Vec<holder_accounts::HolderTransfer>,
     /// Idempotency keys already used (namespaced by provider, e.g. `kazepay:<requestNo>`).
     #[serde(skip)]
     used_keys: BTreeSet<String>,
@@ -125,6 +130,8 @@ impl World {
             external: BTreeMap::new(),
             files: BTreeMap::new(),
             orders: BTreeMap::new(),
+            holder_accounts: BTreeMap::new(),
+            holder_transfers: Vec::new(),
             used_keys: BTreeSet::new(),
             webhook_urls: BTreeMap::new(),
             timeline: Vec::new(),

@@ -165,6 +165,7 @@ mod tests {
             Cardholder {
                 id: "h".into(),
                 issuer: Some("pagsmile".into()),
+                merchant_ref: None,
                 first_name: "Ada".into(),
                 last_name: "Lovelace".into(),
                 email: None,
@@ -199,6 +200,9 @@ mod tests {
                 pin: None,
                 activation: None,
                 limits: None,
+                merchant_ref: None,
+                product: None,
+                funding: crate::world::Funding::Own,
             })
             .unwrap();
         let funding = world.start_recharge("c", &usd("30.00")).unwrap();

@@ -169,6 +169,7 @@ mod tests {
         let mut holder = crate::world::Cardholder {
             id: "h".into(),
             issuer: None,
+            merchant_ref: None,
             first_name: "A".into(),
             last_name: "B".into(),
             email: Some("a@b.c".into()),

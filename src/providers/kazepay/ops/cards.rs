@@ -338,6 +338,9 @@ pub fn create_virtual(
         pin: None,
         activation: None,
         limits: None,
+        merchant_ref: None,
+        product: None,
+        funding: crate::world::Funding::Own,
     };
     world
         .insert_card(card)
@@ -400,6 +403,7 @@ fn contact_only(
     Cardholder {
         id: id.to_owned(),
         issuer: Some(ISSUER.to_owned()),
+        merchant_ref: None,
         first_name: String::new(),
         last_name: String::new(),
         email: Some(email.to_owned()),

@@ -136,6 +136,7 @@ fn record(
     let holder = Cardholder {
         id: id.clone(),
         issuer: Some(ISSUER.to_owned()),
+        merchant_ref: None,
         first_name: identity.first_name,
         last_name: identity.last_name,
         email: Some(identity.email),

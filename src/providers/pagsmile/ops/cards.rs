@@ -105,6 +105,9 @@ pub fn apply(
             pin: None,
             activation: None,
             limits: application.limits,
+            merchant_ref: None,
+            product: None,
+            funding: crate::world::Funding::Own,
         })
         .map_err(|e| OpError::new(ErrorKind::Unavailable).with_reason(format!("{e:?}")))?;
     let funding = match &application.initial_balance {
@@ -263,6 +266,8 @@ pub fn revoke(
             merchant_name: t.merchant_name.clone(),
             mcc: t.mcc.clone(),
             authorization_id: Some(t.id.clone()),
+            id: None,
+            declined_by_merchant: None,
         })
         .collect();
     let refused = |e: crate::world::ledger::LedgerError| {

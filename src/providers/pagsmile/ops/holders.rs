@@ -194,6 +194,7 @@ pub fn register(
         Cardholder {
             id: id.clone(),
             issuer,
+            merchant_ref: None,
             first_name: identity.first_name,
             last_name: identity.last_name,
             email: Some(identity.email),
