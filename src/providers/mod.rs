@@ -6,6 +6,7 @@
 //! a folder plus a line in [`builtin`].
 
 pub mod acedata;
+pub mod failure;
 pub mod fields;
 pub mod glob;
 pub mod kazepay;

@@ -110,41 +110,12 @@ pub fn parse_envelope(bytes: &[u8]) -> Result<RequestEnvelope, EnvelopeError> {
     })
 }
 
-/// A failure of an operation: which catalog entry, the field it concerns, and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OpError {
-    pub kind: ErrorKind,
-    pub field: String,
-    pub reason: String,
-}
+/// A failure of an operation in KazePay's catalog.
+pub type OpError = crate::providers::failure::OpError<ErrorKind>;
 
-impl OpError {
-    pub fn new(kind: ErrorKind) -> OpError {
-        OpError {
-            kind,
-            field: String::new(),
-            reason: String::new(),
-        }
-    }
-
-    /// `PARAM_ERROR` for `field`.
-    pub fn field(field: &str, reason: impl Into<String>) -> OpError {
-        OpError {
-            kind: ErrorKind::InvalidField,
-            field: field.to_owned(),
-            reason: reason.into(),
-        }
-    }
-
-    pub fn with_reason(mut self, reason: impl Into<String>) -> OpError {
-        self.reason = reason.into();
-        self
-    }
-
-    pub fn with_field(mut self, field: &str) -> OpError {
-        self.field = field.to_owned();
-        self
-    }
+impl crate::providers::failure::Catalog for ErrorKind {
+    const INVALID_FIELD: ErrorKind = ErrorKind::InvalidField;
+    const MISSING_FIELD: ErrorKind = ErrorKind::InvalidField;
 }
 
 /// A decrypted request body.

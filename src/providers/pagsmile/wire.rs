@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::settings::ErrorKind;
-use crate::providers::fields::{FieldProblem, Fields};
+use crate::providers::fields::Fields;
 
 /// The envelope fields the gateway acts on, checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,56 +62,12 @@ pub fn parse_envelope(bytes: &[u8]) -> Result<RequestEnvelope, OpError> {
     })
 }
 
-/// A failure: which catalog entry, the field it concerns, and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OpError {
-    pub kind: ErrorKind,
-    pub field: String,
-    pub reason: String,
-}
+/// A failure of an operation in Pagsmile's catalog.
+pub type OpError = crate::providers::failure::OpError<ErrorKind>;
 
-impl OpError {
-    pub fn new(kind: ErrorKind) -> OpError {
-        OpError {
-            kind,
-            field: String::new(),
-            reason: String::new(),
-        }
-    }
-
-    /// An invalid value of `field`.
-    pub fn field(field: &str, reason: impl Into<String>) -> OpError {
-        OpError {
-            kind: ErrorKind::InvalidArgument,
-            field: field.to_owned(),
-            reason: reason.into(),
-        }
-    }
-
-    pub fn with_field(mut self, field: impl Into<String>) -> OpError {
-        self.field = field.into();
-        self
-    }
-
-    pub fn with_reason(mut self, reason: impl Into<String>) -> OpError {
-        self.reason = reason.into();
-        self
-    }
-}
-
-impl From<FieldProblem> for OpError {
-    fn from(problem: FieldProblem) -> OpError {
-        let kind = if problem.missing {
-            ErrorKind::MissingArgument
-        } else {
-            ErrorKind::InvalidArgument
-        };
-        OpError {
-            kind,
-            field: problem.field,
-            reason: problem.reason,
-        }
-    }
+impl crate::providers::failure::Catalog for ErrorKind {
+    const INVALID_FIELD: ErrorKind = ErrorKind::InvalidArgument;
+    const MISSING_FIELD: ErrorKind = ErrorKind::MissingArgument;
 }
 
 /// A successful operation's `data`.

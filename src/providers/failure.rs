@@ -1,0 +1,63 @@
+//! An operation's failure in a provider's own catalog: which entry (the provider's `ErrorKind`),
+//! the field it concerns and why. Each provider renders it in its wire format.
+
+use super::fields::FieldProblem;
+
+/// The catalog entries every provider has for bad fields.
+pub trait Catalog: Copy {
+    /// A field present but unusable.
+    const INVALID_FIELD: Self;
+    /// A required field absent (the same entry as `INVALID_FIELD` where the provider has one).
+    const MISSING_FIELD: Self;
+}
+
+/// A failure: catalog entry, field, reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpError<K> {
+    pub kind: K,
+    pub field: String,
+    pub reason: String,
+}
+
+impl<K: Catalog> OpError<K> {
+    pub fn new(kind: K) -> OpError<K> {
+        OpError {
+            kind,
+            field: String::new(),
+            reason: String::new(),
+        }
+    }
+
+    /// An unusable value of `field`.
+    pub fn field(field: &str, reason: impl Into<String>) -> OpError<K> {
+        OpError {
+            kind: K::INVALID_FIELD,
+            field: field.to_owned(),
+            reason: reason.into(),
+        }
+    }
+
+    pub fn with_field(mut self, field: impl Into<String>) -> OpError<K> {
+        self.field = field.into();
+        self
+    }
+
+    pub fn with_reason(mut self, reason: impl Into<String>) -> OpError<K> {
+        self.reason = reason.into();
+        self
+    }
+}
+
+impl<K: Catalog> From<FieldProblem> for OpError<K> {
+    fn from(problem: FieldProblem) -> OpError<K> {
+        OpError {
+            kind: if problem.missing {
+                K::MISSING_FIELD
+            } else {
+                K::INVALID_FIELD
+            },
+            field: problem.field,
+            reason: problem.reason,
+        }
+    }
+}
