@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{AdminError, AdminRequest, AdminResult, selected_tenants};
-use crate::app::{Running, Tenant};
+use crate::app::{App, Running, Tenant};
 use crate::server::respond;
 use crate::world::ledger::{LedgerError, Posting, TransactionKind};
 use crate::world::timeline::Notification;
@@ -98,13 +98,27 @@ struct CardTransaction {
 
 /// `POST /__admin/simulate/transaction`: an authorization, clearing, reversal or refund on a
 /// card, as the card network would send it. A purchase the card cannot pay is recorded as a
-/// declined (failed) transaction.
-pub(super) fn transaction(running: &Running, request: &AdminRequest) -> AdminResult {
+/// declined (failed) transaction. When the card's issuer asks the merchant first (KeySecure's
+/// Auth callback), the question is put with no lock held and a refusal declines.
+pub(super) async fn transaction(app: &App, request: &AdminRequest) -> AdminResult {
+    let running = app.running();
     let body: CardTransaction = request.json()?;
-    let tenant = one_tenant(running, body.tenant.as_deref())?;
-    tenant.with_world(|world| {
+    let tenant = one_tenant(&running, body.tenant.as_deref())?;
+    let (mut posting, call) = tenant.with_world(|world| {
         world.catch_up();
         let posting = posting(world, &body)?;
+        let call = app
+            .providers
+            .iter()
+            .find_map(|p| p.authorization_call(&running, world, &posting));
+        Ok::<_, AdminError>((posting, call))
+    })?;
+    if let Some(call) = call {
+        posting.id = Some(call.id.clone());
+        posting.declined_by_merchant = crate::webhooks::ask(&call).await.err();
+    }
+    tenant.with_world(|world| {
+        world.catch_up();
         let id = world.post_transaction(posting).map_err(|e| match e {
             LedgerError::UnknownCard(_) | LedgerError::UnknownTransaction(_) => {
                 not_found(e.to_string())

@@ -33,6 +33,7 @@ pub const ISSUERS: &[&str] = &["kazepay", "pagsmile", "keysecure"];
 pub fn builtin() -> Vec<Arc<dyn Provider>> {
     vec![
         Arc::new(acedata::AceData),
+        Arc::new(keysecure::KeySecure),
         Arc::new(pagsmile::Pagsmile),
         Arc::new(kazepay::KazePay),
     ]
@@ -145,6 +146,17 @@ pub trait Provider: Send + Sync + 'static {
         _notice: &Notice,
         _seed: u64,
     ) -> Option<Outbound> {
+        None
+    }
+
+    /// The question to put to the merchant before `posting` can happen (KeySecure's Auth
+    /// callback in authorization mode), if this provider manages the card and asks one.
+    fn authorization_call(
+        &self,
+        _running: &Running,
+        _world: &mut World,
+        _posting: &crate::world::ledger::Posting,
+    ) -> Option<crate::webhooks::DecisionCall> {
         None
     }
 

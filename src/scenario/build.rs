@@ -547,8 +547,11 @@ fn build_credentials(
                 "callback_url must be an absolute http or https URL",
             );
         }
-        if k.api_secret.value.is_empty() {
-            problems.at(k.api_secret.referenced, "api_secret must not be empty");
+        if ![16, 24, 32].contains(&k.api_secret.value.len()) {
+            problems.at(
+                k.api_secret.referenced,
+                "api_secret must be 16, 24 or 32 bytes: its UTF-8 bytes key AES-128/192/256",
+            );
         }
         let ip_whitelist = match k.ip_whitelist {
             None => vec!["127.0.0.1".to_owned(), "::1".to_owned()],

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -73,16 +73,85 @@ fn prepare(app: &App, running: &Running, tenant: &Tenant) -> Vec<Delivery> {
 
 /// POSTs one attempt; returns the HTTP status or why there was none.
 async fn send(client: &HttpClient, delivery: &Delivery) -> (Option<u16>, Option<String>) {
-    let request = http::Request::post(&delivery.outbound.url)
-        .header(http::header::CONTENT_TYPE, "application/json")
-        .body(Full::new(Bytes::from(delivery.outbound.body.clone())));
-    let request = match request {
-        Ok(request) => request,
-        Err(e) => return (None, Some(format!("bad request: {e}"))),
+    let outbound = &delivery.outbound;
+    match post(
+        client,
+        &outbound.url,
+        &outbound.body,
+        &outbound.headers,
+        ATTEMPT_TIMEOUT,
+    )
+    .await
+    {
+        Ok((status, _)) => (Some(status), None),
+        Err(error) => (None, Some(error)),
+    }
+}
+
+/// POSTs a JSON body; the status and the whole answer, or why there was none in `timeout`.
+async fn post(
+    client: &HttpClient,
+    url: &str,
+    body: &str,
+    headers: &[(String, String)],
+    timeout: Duration,
+) -> Result<(u16, Bytes), String> {
+    let mut request =
+        http::Request::post(url).header(http::header::CONTENT_TYPE, "application/json");
+    for (name, value) in headers {
+        request = request.header(name.as_str(), value.as_str());
+    }
+    let request = request
+        .body(Full::new(Bytes::from(body.to_owned())))
+        .map_err(|e| format!("bad request: {e}"))?;
+    let exchange = async {
+        let response = client.request(request).await.map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes();
+        Ok((status, body))
     };
-    match tokio::time::timeout(ATTEMPT_TIMEOUT, client.request(request)).await {
-        Ok(Ok(response)) => (Some(response.status().as_u16()), None),
-        Ok(Err(e)) => (None, Some(e.to_string())),
-        Err(_) => (None, Some(format!("no answer within {ATTEMPT_TIMEOUT:?}"))),
+    tokio::time::timeout(timeout, exchange)
+        .await
+        .unwrap_or_else(|_| Err(format!("no answer within {timeout:?}")))
+}
+
+/// A question the sandbox must put to the merchant before it can go on (KeySecure's Auth
+/// callback): where, what, how long to wait, and how to read the answer.
+#[derive(Debug)]
+pub struct DecisionCall {
+    pub url: String,
+    pub body: String,
+    pub headers: Vec<(String, String)>,
+    pub timeout: Duration,
+    /// Whether an answer (status, body) says yes.
+    pub approves: fn(u16, &[u8]) -> bool,
+    /// What no answer, a late one or a refusal means: `None` to go on, else why not.
+    pub refusal: Option<String>,
+    /// The id the decided thing will carry (shown to the merchant in the question).
+    pub id: String,
+}
+
+/// Puts `call` to the merchant (no lock may be held); `Ok` to go on, `Err(reason)` if refused.
+pub async fn ask(call: &DecisionCall) -> Result<(), String> {
+    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+    let answer = post(&client, &call.url, &call.body, &call.headers, call.timeout).await;
+    let approved = answer
+        .as_ref()
+        .is_ok_and(|(status, body)| (call.approves)(*status, body));
+    if approved {
+        return Ok(());
+    }
+    let why = match &answer {
+        Ok((status, _)) => format!("the merchant refused (HTTP {status})"),
+        Err(error) => format!("the merchant did not answer: {error}"),
+    };
+    match &call.refusal {
+        None => Ok(()),
+        Some(reason) => Err(format!("{reason}: {why}")),
     }
 }

@@ -19,6 +19,8 @@ pub struct Outbound {
     pub body: String,
     /// The body before encryption, for people reading the state.
     pub plain: Value,
+    /// Headers besides `Content-Type: application/json` (signatures, timestamps).
+    pub headers: Vec<(String, String)>,
     /// Delays between failed attempts; their count is the number of retries.
     #[serde(skip)]
     pub retries: Vec<SignedDuration>,
@@ -141,6 +143,7 @@ mod tests {
             body: "{}".into(),
             plain: Value::Null,
             retries: vec![SignedDuration::from_mins(1), SignedDuration::from_mins(2)],
+            headers: Vec::new(),
         });
         assert_eq!(world.take_due_deliveries().len(), 1);
         assert!(

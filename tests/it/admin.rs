@@ -12,7 +12,10 @@ fn health_lists_scenario_tenants_and_providers() {
     assert_eq!(body["status"], "ok");
     assert_eq!(body["scenario"], "two-merchants");
     assert_eq!(body["tenants"], json!(["alpha", "beta"]));
-    assert_eq!(body["providers"], json!(["acedata", "pagsmile", "kazepay"]));
+    assert_eq!(
+        body["providers"],
+        json!(["acedata", "keysecure", "pagsmile", "kazepay"])
+    );
     assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
 }
 

@@ -63,6 +63,7 @@ fn unknown_paths_get_a_json_404_listing_provider_prefixes() {
         body["providers"],
         json!([
             { "provider": "acedata", "prefixes": ["/identity/"] },
+            { "provider": "keysecure", "prefixes": ["/open-api/"] },
             { "provider": "pagsmile", "prefixes": ["/issuing/"] },
             { "provider": "kazepay", "prefixes": ["/kazepay"] }
         ])

@@ -127,6 +127,7 @@ pub fn render(
         body: body.to_string(),
         plain,
         retries: settings.webhook_retries.clone(),
+        headers: Vec::new(),
     })
 }
 

@@ -107,6 +107,7 @@ pub fn render(
         body: body.to_string(),
         plain: body,
         retries: settings.webhook_retries.clone(),
+        headers: Vec::new(),
     })
 }
 

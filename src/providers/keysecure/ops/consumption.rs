@@ -1,0 +1,92 @@
+//! Consumptions (card transactions): `card/consume/list` (a time window of at most 90 days) and
+//! `card/consume/{consume_no}/info`. Authorizations and direct purchases are `Consumption`,
+//! releases `Reversal`, shop refunds `Refund` (Appendix 8.4); statuses Pending / Success /
+//! Fail (8.1).
+
+use serde_json::{Value, json};
+
+use super::{Context, ISSUER, millis, time_window};
+use crate::providers::keysecure::settings::ErrorKind;
+use crate::providers::keysecure::wire::{Input, OpError, page_of, paging};
+use crate::world::ledger::{Transaction, TransactionKind, TransactionStatus};
+use crate::world::{Money, World};
+
+/// A card transaction as the API shows it, if it is a consumption of a KeySecure card.
+pub fn item(world: &World, t: &Transaction) -> Option<Value> {
+    let card = world
+        .cards()
+        .get(&t.card_id)
+        .filter(|c| c.issuer.as_deref() == Some(ISSUER))?;
+    let kind = match t.kind {
+        TransactionKind::Authorization | TransactionKind::Clearing => "Consumption",
+        TransactionKind::Reversal => "Reversal",
+        TransactionKind::Refund => "Refund",
+        _ => return None,
+    };
+    let status = match t.status {
+        TransactionStatus::Pending => "Pending",
+        TransactionStatus::Success | TransactionStatus::Reversed => "Success",
+        TransactionStatus::Failed => "Fail",
+    };
+    let positive = |m: &Money| Money::from_minor(m.minor().abs(), m.currency().clone());
+    let amount = positive(&t.amount);
+    let local = t
+        .original_amount
+        .as_ref()
+        .map_or_else(|| amount.clone(), positive);
+    Some(json!({
+        "consume_no": t.id,
+        "card_no": card.id,
+        "cardholder_no": card.cardholder_id,
+        "type": kind,
+        "amount": amount.to_string(),
+        "currency": amount.currency().code(),
+        "local_amount": local.to_string(),
+        "local_currency": local.currency().code(),
+        "fee": positive(&t.fee).to_string(),
+        "merchant_info": {
+            "merchant_name": t.merchant_name,
+            "merchant_mcc": t.mcc,
+            "city": null,
+            "country": null,
+        },
+        "auth_consume_no": t.authorization_id,
+        "status": status,
+        "fail_reason": t.decline_reason,
+        "time": millis(t.created_at),
+    }))
+}
+
+/// `{card_no?, cardholder_no?, type?, status?, start_time, end_time, page, size}` → a page of
+/// consumptions in the window, oldest first.
+pub fn list(context: &Context<'_>, world: &mut World, input: &Input<'_>) -> Result<Value, OpError> {
+    let body = &input.body;
+    let card_no = body.optional_text("card_no", 1, 64)?;
+    let holder = body.optional_text("cardholder_no", 1, 64)?;
+    let kind = body.optional_text("type", 1, 16)?;
+    let status = body.optional_text("status", 1, 16)?;
+    let (start, end) = time_window(context, input)?;
+    let (page, size) = paging(body)?;
+    let items: Vec<Value> = world
+        .transactions()
+        .iter()
+        .filter(|t| t.created_at >= start && t.created_at <= end)
+        .filter_map(|t| item(world, t))
+        .filter(|i| card_no.is_none_or(|n| i["card_no"] == n))
+        .filter(|i| holder.is_none_or(|h| i["cardholder_no"] == h))
+        .filter(|i| kind.is_none_or(|k| i["type"] == k))
+        .filter(|i| status.is_none_or(|s| i["status"] == s))
+        .collect();
+    Ok(page_of(items, page, size))
+}
+
+/// `GET card/consume/{consume_no}/info` → one consumption.
+pub fn info(_: &Context<'_>, world: &mut World, input: &Input<'_>) -> Result<Value, OpError> {
+    let consume_no = input.param();
+    world
+        .transactions()
+        .iter()
+        .find(|t| t.id == consume_no)
+        .and_then(|t| item(world, t))
+        .ok_or_else(|| OpError::new(ErrorKind::ConsumptionNotFound).with_field(consume_no))
+}
