@@ -8,6 +8,7 @@ mod acedata;
 mod admin;
 mod cli;
 mod kazepay;
+mod keysecure;
 mod pagsmile;
 mod scenario;
 mod server;

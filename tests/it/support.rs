@@ -170,28 +170,66 @@ pub fn assert_gateway_error(reply: &(u16, Value), status: u16, code: &str) {
     assert_eq!(trace_id.len(), 36, "{trace_id}");
 }
 
-/// A merchant's webhook endpoint for tests: answers each POST with the next scripted status
-/// (then 200) and hands the bodies to the test in arrival order.
+/// How the test endpoint answers one request.
+#[derive(Clone, Debug)]
+pub enum Answer {
+    /// This status and body.
+    Reply(u16, &'static str),
+    /// No answer until the endpoint is dropped (a merchant too slow to answer).
+    Hold,
+}
+
+/// A request the test endpoint received.
+#[derive(Clone, Debug)]
+pub struct Received {
+    /// Header names in lower case.
+    pub headers: std::collections::HashMap<String, String>,
+    pub body: Value,
+}
+
+/// A merchant's webhook endpoint for tests: answers each POST as scripted (then 200 `{}`) and
+/// hands the requests to the test in arrival order.
 pub struct Receiver {
     pub url: String,
-    bodies: std::sync::mpsc::Receiver<String>,
+    requests: std::sync::mpsc::Receiver<Received>,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
 impl Receiver {
+    /// Answers with these statuses (body `{}`), then 200.
     pub fn start(statuses: Vec<u16>) -> Receiver {
+        Receiver::answering(
+            statuses
+                .into_iter()
+                .map(|s| Answer::Reply(s, "{}"))
+                .collect(),
+        )
+    }
+
+    /// Answers as scripted, then 200 `{}`.
+    pub fn answering(script: Vec<Answer>) -> Receiver {
+        let script = std::sync::Mutex::new(std::collections::VecDeque::from(script));
+        Receiver::deciding(move |_| {
+            script
+                .lock()
+                .unwrap()
+                .pop_front()
+                .unwrap_or(Answer::Reply(200, "{}"))
+        })
+    }
+
+    /// Answers each request as `decide` says, whatever order requests arrive in.
+    pub fn deciding(decide: impl Fn(&Received) -> Answer + Send + Sync + 'static) -> Receiver {
         use http_body_util::{BodyExt, Full};
         use hyper::service::service_fn;
         use hyper_util::rt::TokioIo;
 
-        let (sender, bodies) = std::sync::mpsc::channel();
+        let (sender, requests) = std::sync::mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let url = format!("http://{}/hooks", listener.local_addr().unwrap());
-        let script = std::sync::Arc::new(std::sync::Mutex::new(std::collections::VecDeque::from(
-            statuses,
-        )));
+        let decide = std::sync::Arc::new(decide);
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -205,19 +243,36 @@ impl Receiver {
                         accepted = listener.accept() => accepted.unwrap().0,
                         _ = &mut stopped => return,
                     };
-                    let (sender, script) = (sender.clone(), script.clone());
+                    let (sender, decide) = (sender.clone(), decide.clone());
                     tokio::spawn(async move {
                         let service =
                             service_fn(move |request: http::Request<hyper::body::Incoming>| {
-                                let (sender, script) = (sender.clone(), script.clone());
+                                let (sender, decide) = (sender.clone(), decide.clone());
                                 async move {
+                                    let headers = request
+                                        .headers()
+                                        .iter()
+                                        .map(|(k, v)| {
+                                            (
+                                                k.as_str().to_owned(),
+                                                v.to_str().unwrap_or_default().to_owned(),
+                                            )
+                                        })
+                                        .collect();
                                     let body =
                                         request.into_body().collect().await.unwrap().to_bytes();
-                                    let _ =
-                                        sender.send(String::from_utf8_lossy(&body).into_owned());
-                                    let status = script.lock().unwrap().pop_front().unwrap_or(200);
+                                    let body = serde_json::from_slice(&body).unwrap_or_else(|_| {
+                                        Value::String(String::from_utf8_lossy(&body).into_owned())
+                                    });
+                                    let received = Received { headers, body };
+                                    let answer = decide(&received);
+                                    let _ = sender.send(received);
+                                    let (status, body) = match answer {
+                                        Answer::Reply(status, body) => (status, body),
+                                        Answer::Hold => std::future::pending().await,
+                                    };
                                     let mut response = http::Response::new(Full::new(
-                                        bytes::Bytes::from_static(b"{}"),
+                                        bytes::Bytes::from_static(body.as_bytes()),
                                     ));
                                     *response.status_mut() =
                                         http::StatusCode::from_u16(status).unwrap();
@@ -233,18 +288,21 @@ impl Receiver {
         });
         Receiver {
             url,
-            bodies,
+            requests,
             _stop: stop,
         }
     }
 
     /// The next delivered body (waits for the sandbox's dispatcher, up to 10 s).
     pub fn next(&self) -> Value {
-        let body = self
-            .bodies
+        self.next_request().body
+    }
+
+    /// The next delivered request, headers included (up to 10 s).
+    pub fn next_request(&self) -> Received {
+        self.requests
             .recv_timeout(std::time::Duration::from_secs(10))
-            .expect("a webhook arrives");
-        serde_json::from_str(&body).unwrap()
+            .expect("a webhook arrives")
     }
 }
 
@@ -261,40 +319,59 @@ pub fn eventually(mut condition: impl FnMut() -> bool) {
     }
 }
 
-/// Merchant account + card balances + transfers in flight − external flows, in USD cents.
-pub fn usd_in_the_system(state: &Value, external_cents: i64) -> i64 {
-    let cents = |v: &Value| -> i64 {
-        let text = v["amount"].as_str().unwrap();
-        let (whole, fraction) = text.split_once('.').unwrap();
-        let sign = if whole.starts_with('-') { -1 } else { 1 };
-        whole.parse::<i64>().unwrap() * 100 + sign * fraction.parse::<i64>().unwrap()
-    };
-    let account = cents(&state["accounts"]["USD"]);
+/// Decimal text in minor units (two decimals).
+pub fn cents(text: &str) -> i64 {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, "0"));
+    let sign = if whole.starts_with('-') { -1 } else { 1 };
+    whole.parse::<i64>().unwrap() * 100 + sign * fraction.parse::<i64>().unwrap()
+}
+
+/// Money of `code` held in the tenant, in minor units: merchant account, cardholder accounts,
+/// card balances (available + blocked) and transfers in flight.
+pub fn holdings(state: &Value, code: &str) -> i64 {
+    let amount = |v: &Value| v["amount"].as_str().map_or(0, cents);
+    let account = amount(&state["accounts"][code]);
+    let holder_accounts: i64 = state["holder_accounts"]
+        .as_object()
+        .map_or(0, |h| h.values().map(|a| amount(&a[code])).sum());
     let cards: i64 = state["cards"]
         .as_object()
         .unwrap()
         .values()
-        .filter(|c| c["currency"] == "USD")
-        .map(|c| cents(&c["available"]) + cents(&c["blocked"]))
+        .filter(|c| c["currency"] == code)
+        .map(|c| amount(&c["available"]) + amount(&c["blocked"]))
         .sum();
     let in_flight: i64 = state["transactions"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|t| {
-            t["status"] == "pending" && (t["kind"] == "recharge" || t["kind"] == "close_refund")
+            t["amount"]["currency"] == code
+                && t["status"] == "pending"
+                && (t["kind"] == "recharge" || t["kind"] == "close_refund")
         })
         // A recharge carries its amount to the card; a close refund's amount is seen from the
         // card (negative) and carries the opposite to the account.
         .map(|t| {
             if t["kind"] == "recharge" {
-                cents(&t["amount"])
+                amount(&t["amount"])
             } else {
-                -cents(&t["amount"])
+                -amount(&t["amount"])
             }
         })
         .sum();
-    account + cards + in_flight - external_cents
+    account + holder_accounts + cards + in_flight
+}
+
+/// Merchant account + card balances + transfers in flight − external flows, in USD cents.
+pub fn usd_in_the_system(state: &Value, external_cents: i64) -> i64 {
+    holdings(state, "USD") - external_cents
+}
+
+/// What the tenant holds of `code` net of what left or came through purchases and refunds:
+/// constant whatever the operations.
+pub fn conserved(state: &Value, code: &str) -> i64 {
+    holdings(state, code) - state["external"][code]["amount"].as_str().map_or(0, cents)
 }
 
 /// The default scenario with a frozen clock.

@@ -32,7 +32,6 @@ pub enum ErrorKind {
     CardholderNotApproved,
     InvalidKycToken,
     InvalidTimeRange,
-    AccountNotFound,
     InsufficientBalance,
     TransferUniqueConflict,
     CardNotFound,
@@ -48,7 +47,7 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 33] = [
+    pub const ALL: [ErrorKind; 32] = [
         ErrorKind::SystemError,
         ErrorKind::MissingApiKey,
         ErrorKind::IpNotAllowed,
@@ -69,7 +68,6 @@ impl ErrorKind {
         ErrorKind::CardholderNotApproved,
         ErrorKind::InvalidKycToken,
         ErrorKind::InvalidTimeRange,
-        ErrorKind::AccountNotFound,
         ErrorKind::InsufficientBalance,
         ErrorKind::TransferUniqueConflict,
         ErrorKind::CardNotFound,
