@@ -127,15 +127,7 @@ impl Session {
 
     /// Money in USD cents, net of what left through purchases: must never move.
     fn usd(&self) -> i64 {
-        let state = self.state();
-        let external = state["external"]["USD"]["amount"]
-            .as_str()
-            .map_or(0, |text| {
-                let (whole, fraction) = text.split_once('.').unwrap();
-                let sign = if whole.starts_with('-') { -1 } else { 1 };
-                whole.parse::<i64>().unwrap() * 100 + sign * fraction.parse::<i64>().unwrap()
-            });
-        usd_in_the_system(&state, external)
+        conserved(&self.state(), "USD")
     }
 }
 
