@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Requests per second on one server core, check-1e / check-2e against a baseline measured in the
-# same run: the control API's health endpoint (routing + JSON, no provider work).
+# Requests per second on one server core, check-1e / check-2e (AceData) and support/bins
+# (KeySecure: the whole header gate, token lookup and a JSON list) against a baseline measured
+# in the same run: the control API's health endpoint (routing + JSON, no provider work).
 #
 # Usage: benches/load.sh [DURATION]   (default 10s; needs wrk: apt-get install wrk)
 # The server is pinned to CPU 0 with one worker thread; wrk runs on CPU 1.
@@ -14,8 +15,8 @@ port=18089
 server=""
 scenario=$(mktemp --suffix=.yaml)
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -f "$scenario" /tmp/issuer-sandbox-*.lua' EXIT
-# The default scenario, without the per-token rate limit (it would answer 429s).
-sed 's/^name: default$/name: bench\nacedata: { rate_limit: { per_second: 0 } }/' scenarios/default.yaml > "$scenario"
+# The default scenario, without the per-token rate limits (they would answer 429s / 1009s).
+sed 's/^name: default$/name: bench\nacedata: { rate_limit: { per_second: 0 } }\nkeysecure: { rate_limit: { per_second: 0 } }/' scenarios/default.yaml > "$scenario"
 RUST_LOG=warn TOKIO_WORKER_THREADS=1 taskset -c 0 "$binary" serve \
   --bind 127.0.0.1:$port --scenario "$scenario" >/dev/null &
 server=$!
@@ -30,9 +31,25 @@ wrk.headers["Authorization"] = "Bearer demo-acedata-token"
 LUA
   taskset -c 1 wrk -t1 -c16 -d"$duration" -s /tmp/issuer-sandbox-$1.lua "http://127.0.0.1:$port$2" | awk '/Requests\/sec/ {print $2}'
 }
+keysecure() { # path body
+  token=$(curl -s http://127.0.0.1:$port/open-api/v1/merchant/token -H 'Api-Key: demo-keysecure-api-key' \
+    -H "Timestamp: $(date +%s%3N)" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["access_token"])')
+  cat > /tmp/issuer-sandbox-keysecure.lua <<LUA
+wrk.method = "POST"
+wrk.body = '$2'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Api-Key"] = "demo-keysecure-api-key"
+wrk.headers["Access-Token"] = "$token"
+-- Fixed for the run: valid for 60 s, so DURATION must stay under a minute.
+wrk.headers["Timestamp"] = "$(date +%s%3N)"
+LUA
+  taskset -c 1 wrk -t1 -c16 -d"$duration" -s /tmp/issuer-sandbox-keysecure.lua "http://127.0.0.1:$port$1" | awk '/Requests\/sec/ {print $2}'
+}
 health=$(taskset -c 1 wrk -t1 -c16 -d"$duration" "http://127.0.0.1:$port/__admin/health" | awk '/Requests\/sec/ {print $2}')
 lookup=$(post check1e /identity/bankcard/check-1e '{"bank_card":"6222020200112233446"}')
 verify=$(post check2e /identity/bankcard/check-2e '{"bank_card":"6222020200112233446","name":"张伟"}')
+bins=$(keysecure /open-api/v1/card/support/bins '{"page":0,"size":10}')
 echo "baseline GET /__admin/health: $health req/s"
 echo "check-1e:                     $lookup req/s ($(echo "$lookup / $health" | bc -l | cut -c1-4)x baseline)"
 echo "check-2e:                     $verify req/s ($(echo "$verify / $health" | bc -l | cut -c1-4)x baseline)"
+echo "KeySecure support/bins:       $bins req/s ($(echo "$bins / $health" | bc -l | cut -c1-4)x baseline)"
