@@ -206,8 +206,37 @@ impl Running {
     /// Puts one tenant back to its scenario start.
     pub fn reset_tenant(&self, tenant: &Tenant) {
         if let Some(fresh) = self.scenario.fresh_world(tenant.index) {
-            *lock(&tenant.world) = fresh;
+            let (before, after) = {
+                let mut world = lock(&tenant.world);
+                let before = world.now();
+                *world = fresh;
+                (before, world.now())
+            };
+            self.rebase_sessions(tenant.index, before, after);
         }
+    }
+
+    /// Keeps the tenant's sessions' remaining life across a clock jump (a reset winds the
+    /// sandbox clock back): what had expired stays expired.
+    fn rebase_sessions(&self, tenant: usize, before: jiff::Timestamp, after: jiff::Timestamp) {
+        self.sessions.retain(|_, session| {
+            if session.tenant != tenant {
+                return true;
+            }
+            let remaining = session.expires_at.duration_since(before);
+            if remaining.is_negative() || remaining.is_zero() {
+                return false;
+            }
+            session.expires_at = after.saturating_add(remaining).unwrap_or(after);
+            true
+        });
+    }
+
+    /// Forgets the tenant's sessions that ended by `now` (so refreshing tokens cannot grow the
+    /// table without bound).
+    pub fn forget_ended_sessions(&self, tenant: usize, now: jiff::Timestamp) {
+        self.sessions
+            .retain(|_, session| session.tenant != tenant || session.expires_at > now);
     }
 
     /// Puts every tenant, and the stream shared by tenant-less requests, back to the start.

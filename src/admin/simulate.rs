@@ -107,10 +107,16 @@ pub(super) async fn transaction(app: &App, request: &AdminRequest) -> AdminResul
     let (mut posting, call) = tenant.with_world(|world| {
         world.catch_up();
         let posting = posting(world, &body)?;
-        let call = app
-            .providers
-            .iter()
-            .find_map(|p| p.authorization_call(&running, world, &posting));
+        // Only a purchase the issuer would accept is put to the merchant: a refused one asks
+        // nothing and draws no id.
+        let accepted = world.assess_posting(&posting).map_err(refused)?.is_none();
+        let call = accepted
+            .then(|| {
+                app.providers
+                    .iter()
+                    .find_map(|p| p.authorization_call(&running, world, &posting))
+            })
+            .flatten();
         Ok::<_, AdminError>((posting, call))
     })?;
     if let Some(call) = call {
@@ -119,12 +125,7 @@ pub(super) async fn transaction(app: &App, request: &AdminRequest) -> AdminResul
     }
     tenant.with_world(|world| {
         world.catch_up();
-        let id = world.post_transaction(posting).map_err(|e| match e {
-            LedgerError::UnknownCard(_) | LedgerError::UnknownTransaction(_) => {
-                not_found(e.to_string())
-            }
-            other => AdminError::new(StatusCode::CONFLICT, "refused", other.to_string()),
-        })?;
+        let id = world.post_transaction(posting).map_err(refused)?;
         let now = world.now();
         world.notify(
             now,
@@ -138,6 +139,16 @@ pub(super) async fn transaction(app: &App, request: &AdminRequest) -> AdminResul
             &json!({ "transaction": transaction }),
         ))
     })
+}
+
+/// A posting the ledger refuses: 404 for what does not exist, 409 for what cannot happen.
+fn refused(error: LedgerError) -> AdminError {
+    match error {
+        LedgerError::UnknownCard(_) | LedgerError::UnknownTransaction(_) => {
+            not_found(error.to_string())
+        }
+        other => AdminError::new(StatusCode::CONFLICT, "refused", other.to_string()),
+    }
 }
 
 fn posting(world: &World, body: &CardTransaction) -> Result<Posting, AdminError> {

@@ -18,6 +18,7 @@ use super::model::{
     RateLimitSection, ScenarioFile,
 };
 use super::{Scenario, TenantSetup, generate, profiles};
+use crate::credentials::IntegrationMode;
 use crate::credentials::{
     AceDataToken, Credentials, KazePaySystem, KeyPair, KeySecureKey, PagsmileApp, PlatformKeys,
 };
@@ -25,6 +26,7 @@ use crate::providers;
 use crate::providers::acedata::settings::{
     Answer, Endpoint, EndpointTable, GatewayError, Language, Settings,
 };
+use crate::world::Funding;
 use crate::world::bins::{Bank, BinTable};
 use crate::world::card::Limits;
 use crate::world::cardholder::plausible_email;
@@ -479,9 +481,24 @@ fn build_tenant(
             continue;
         }
         let id_location = card.id.referenced;
-        let Some(card) = build_card(card, &world, context, &mut setup_rng, problems) else {
+        let Some(mut card) = build_card(card, &world, context, &mut setup_rng, problems) else {
             continue;
         };
+        if card.issuer.as_deref() == Some("keysecure")
+            && let Some(key) = &credentials.keysecure
+        {
+            // A KeySecure card spends where its merchant's mode says, never its own balance.
+            card.funding = match key.mode {
+                IntegrationMode::Authorization => Funding::MerchantAccount,
+                IntegrationMode::CreditExtension => Funding::HolderAccount,
+            };
+            if !card.available.is_zero() || !card.blocked.is_zero() {
+                problems.at(
+                    id_location,
+                    "a KeySecure card holds no money of its own (the merchant's account pays in authorization mode, the cardholder's in credit extension): leave out balance and blocked",
+                );
+            }
+        }
         match pan_lines.get(&card.pan) {
             Some(first) => problems.at(
                 id_location,
@@ -540,11 +557,11 @@ fn build_credentials(
         .collect();
     let keysecure = section.keysecure.map(|k| {
         if let Some(url) = &k.callback_url
-            && !absolute_http_url(&url.value)
+            && !crate::webhooks::deliverable_url(&url.value)
         {
             problems.at(
                 url.referenced,
-                "callback_url must be an absolute http or https URL",
+                format!("callback_url {}", crate::webhooks::URL_RULE),
             );
         }
         if ![16, 24, 32].contains(&k.api_secret.value.len()) {
@@ -593,11 +610,11 @@ fn build_credentials(
     });
     let pagsmile = section.pagsmile.map(|p| {
         if let Some(url) = &p.webhook_url
-            && !absolute_http_url(&url.value)
+            && !crate::webhooks::deliverable_url(&url.value)
         {
             problems.at(
                 url.referenced,
-                "webhook_url must be an absolute http or https URL",
+                format!("webhook_url {}", crate::webhooks::URL_RULE),
             );
         }
         PagsmileApp {
@@ -988,12 +1005,4 @@ fn valid_id(id: &str) -> bool {
 
 fn digits_between(text: &str, min: usize, max: usize) -> bool {
     (min..=max).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// Whether `text` is an absolute http(s) URL with a host.
-pub(super) fn absolute_http_url(text: &str) -> bool {
-    text.parse::<http::Uri>().is_ok_and(|uri| {
-        matches!(uri.scheme_str(), Some("http" | "https"))
-            && uri.host().is_some_and(|h| !h.is_empty())
-    })
 }

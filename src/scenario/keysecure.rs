@@ -73,16 +73,18 @@ pub(super) fn build(
             }
         })
         .collect();
-    let (auth_timeout, auth_fallback) = match over.auth.or(base.auth) {
-        Some(auth) => (
-            duration(&auth.timeout, problems).unwrap_or_default(),
-            auth.fallback,
-        ),
-        None => (
-            jiff::SignedDuration::from_millis(800),
-            AuthFallback::Decline,
-        ),
-    };
+    // Either knob may be overridden alone.
+    let (over_auth, base_auth) = (over.auth, base.auth);
+    let auth_timeout = over_auth
+        .as_ref()
+        .and_then(|a| a.timeout.clone())
+        .or_else(|| base_auth.as_ref().and_then(|a| a.timeout.clone()))
+        .and_then(|text| duration(&text, problems))
+        .unwrap_or(jiff::SignedDuration::from_millis(800));
+    let auth_fallback = over_auth
+        .and_then(|a| a.fallback)
+        .or_else(|| base_auth.and_then(|a| a.fallback))
+        .unwrap_or(AuthFallback::Decline);
     let callback_retries = over
         .callback_retries
         .or(base.callback_retries)

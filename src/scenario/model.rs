@@ -530,8 +530,8 @@ pub struct ReviewRuleSection {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthSection {
-    pub timeout: Spanned<String>,
-    pub fallback: AuthFallback,
+    pub timeout: Option<Spanned<String>>,
+    pub fallback: Option<AuthFallback>,
 }
 
 #[derive(Debug, Deserialize)]

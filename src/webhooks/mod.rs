@@ -24,6 +24,19 @@ const TICK: Duration = Duration::from_millis(100);
 
 type HttpClient = Client<HttpConnector, Full<Bytes>>;
 
+/// Whether the dispatcher can deliver to `text`: an absolute `http://` URL with a host. The
+/// sandbox speaks plain HTTP (no TLS, like its listener); an `https://` endpoint would only
+/// ever fail, so it is refused where it is given.
+pub fn deliverable_url(text: &str) -> bool {
+    text.parse::<http::Uri>().is_ok_and(|uri| {
+        uri.scheme_str() == Some("http") && uri.host().is_some_and(|h| !h.is_empty())
+    })
+}
+
+/// What a refused webhook URL is told.
+pub const URL_RULE: &str =
+    "must be an absolute http:// URL (the sandbox sends notifications over plain HTTP)";
+
 /// Runs until `shutdown` resolves.
 pub async fn run(app: Arc<App>, shutdown: impl Future<Output = ()>) {
     let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();

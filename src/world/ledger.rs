@@ -361,10 +361,17 @@ impl World {
         Ok((id, amount))
     }
 
-    /// Applies a card transaction posted by the issuer's side. A purchase the card cannot pay
-    /// (or a card that cannot pay at all) is recorded as a failed transaction that moves no
-    /// money, as an issuer records a decline.
-    pub fn post_transaction(&mut self, posting: Posting) -> Result<String, LedgerError> {
+    /// What posting `posting` would do, changing nothing: refused (`Err`), declined
+    /// (`Ok(Some(reason))`) or accepted (`Ok(None)`). The merchant's own decline is left out:
+    /// it is asked only about postings the issuer accepts.
+    pub fn assess_posting(&self, posting: &Posting) -> Result<Option<String>, LedgerError> {
+        let mut without_merchant = posting.clone();
+        without_merchant.declined_by_merchant = None;
+        self.assess(&without_merchant).map(|(_, decline)| decline)
+    }
+
+    /// The debit and the decline of a posting, or why it cannot be posted at all.
+    fn assess(&self, posting: &Posting) -> Result<(Money, Option<String>), LedgerError> {
         let card = self
             .cards
             .get(&posting.card_id)
@@ -384,14 +391,14 @@ impl World {
             TransactionKind::Authorization | TransactionKind::Clearing
                 if posting.authorization_id.is_none() =>
             {
-                if let Some(reason) = &posting.declined_by_merchant {
-                    Some(reason.clone())
-                } else if card.status != CardStatus::Active {
+                if card.status != CardStatus::Active {
                     Some(format!("card {:?}", card.status).to_lowercase())
                 } else if self.spendable(card).minor() < debit.minor() {
                     Some("insufficient funds".to_owned())
                 } else {
+                    // The merchant answers last, about a purchase the issuer would allow.
                     self.limit_breach(card, &posting.amount)
+                        .or_else(|| posting.declined_by_merchant.clone())
                 }
             }
             TransactionKind::Clearing | TransactionKind::Reversal => {
@@ -447,6 +454,14 @@ impl World {
                 )));
             }
         };
+        Ok((debit, decline))
+    }
+
+    /// Applies a card transaction posted by the issuer's side. A purchase the card cannot pay
+    /// (or a card that cannot pay at all) is recorded as a failed transaction that moves no
+    /// money, as an issuer records a decline.
+    pub fn post_transaction(&mut self, posting: Posting) -> Result<String, LedgerError> {
+        let (debit, decline) = self.assess(&posting)?;
         let status = match (&decline, posting.kind) {
             (Some(_), _) => TransactionStatus::Failed,
             (None, TransactionKind::Authorization) => TransactionStatus::Pending,

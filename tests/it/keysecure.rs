@@ -226,13 +226,14 @@ fn every_auth_failure_has_its_code_in_the_documented_precedence() {
     let window = json!({ "start_time": "2026-11-01", "end_time": "2026-11-30" });
     a.ok("POST", list, Some(window.clone()));
 
-    // Rate limit after the token: two calls pass, the third is too frequent (frozen clock).
-    slow.ok("POST", list, Some(window.clone()));
+    // Rate limit after the token (burst 2, frozen clock): the token request took one, one
+    // call passes, then calls and token requests alike are too frequent.
     slow.ok("POST", list, Some(window.clone()));
     assert_eq!(
         slow.fails("POST", list, Some(window.clone()), 1009),
         "Operation too frequent, please try again later"
     );
+    assert_eq!(token("key-slow", "GET")["code"], 1009);
     // ... but a missing token comes first.
     assert_eq!(
         send(
@@ -340,8 +341,9 @@ fn assert_signed(callback: &Received) {
             Value::String(s) => {
                 fields.insert(k.clone(), s.clone());
             }
+            // fastjson's toJSONString leaves null members out.
             other => {
-                fields.insert(k.clone(), other.to_string());
+                fields.insert(k.clone(), without_nulls(other).to_string());
             }
         }
     }
@@ -354,6 +356,18 @@ fn assert_signed(callback: &Received) {
         "{:?}",
         callback.body
     );
+}
+
+fn without_nulls(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), without_nulls(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 /// The next `n` callbacks, each checked for its signature, by action.
@@ -1119,4 +1133,362 @@ fn a_credit_merchant_asks_for_unknown_packages_and_timezones_shift_days() {
     assert_eq!(list("UTC+8")["data"]["total"], 1);
     assert_eq!(list("UTC-5")["data"]["total"], 0);
     assert_eq!(list("Mars")["code"], 1004);
+}
+
+/// A callback endpoint that approves every Auth and keeps every request body.
+fn recording_receiver() -> (Receiver, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let receiver = Receiver::deciding(move |r| {
+        log.lock().unwrap().push(r.body.clone());
+        Answer::Reply(200, r#"{"code":0,"message":""}"#)
+    });
+    (receiver, seen)
+}
+
+fn auth_questions(seen: &std::sync::Mutex<Vec<Value>>) -> Vec<Value> {
+    seen.lock()
+        .unwrap()
+        .iter()
+        .filter(|b| b["action"] == "Auth")
+        .cloned()
+        .collect()
+}
+
+/// An approved cardholder with an active virtual card (authorization mode).
+fn active_virtual_card(sandbox: &Sandbox, ks: &Ks<'_>, unique: &str) -> String {
+    let holder = ks.ok(
+        "POST",
+        "/open-api/v1/cardholder/apply",
+        Some(json!({ "cardholder_unique_no": unique, "sumsub_share_token": "share-token-review" })),
+    )["cardholder_no"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    advance(sandbox, "demo", "30s");
+    let card = ks.ok(
+        "POST",
+        "/open-api/v1/card/apply",
+        Some(json!({ "card_bin_no": "BIN202405210001", "cardholder_no": holder, "card_type": "Virtual", "card_unique_no": format!("{unique}-card") })),
+    )["card_no"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    advance(sandbox, "demo", "10s");
+    card
+}
+
+#[test]
+fn only_purchases_the_issuer_accepts_are_put_to_the_merchant() {
+    let (receiver, seen) = recording_receiver();
+    let yaml = with_callbacks(&receiver.url, "{ auth: { timeout: 500ms } }");
+    let (a, b) = (sandbox(&yaml), sandbox(&yaml));
+    let (ks_a, ks_b) = (Ks::login(&a, KEY), Ks::login(&b, KEY));
+    let (card_a, card_b) = (
+        active_virtual_card(&a, &ks_a, "U-R"),
+        active_virtual_card(&b, &ks_b, "U-R"),
+    );
+    // Refused outright: no question, no id drawn.
+    let (status, reply) = admin_send(
+        &a,
+        "POST",
+        "/simulate/transaction",
+        &json!({ "card": card_a, "kind": "authorization", "amount": "0.00" }).to_string(),
+    );
+    assert_eq!(status, 409, "{reply}");
+    let buy = |s: &Sandbox, card: &str| {
+        simulate(
+            s,
+            json!({ "card": card, "kind": "authorization", "amount": "1.00" }),
+        )["id"]
+            .clone()
+    };
+    assert_eq!(
+        buy(&a, &card_a),
+        buy(&b, &card_b),
+        "a refused posting shifted later ids"
+    );
+    eventually(|| auth_questions(&seen).len() == 2);
+    // Declined by the issuer (a frozen card): no question, the real reason.
+    ks_a.ok(
+        "POST",
+        "/open-api/v1/card/status/update",
+        Some(json!({ "card_no": card_a, "status": "Frozen" })),
+    );
+    let frozen = simulate(
+        &a,
+        json!({ "card": card_a, "kind": "authorization", "amount": "1.00" }),
+    );
+    assert_eq!(
+        (frozen["status"].clone(), frozen["decline_reason"].clone()),
+        (json!("failed"), json!("card frozen"))
+    );
+    // Over the merchant's account: no question either.
+    ks_a.ok(
+        "POST",
+        "/open-api/v1/card/status/update",
+        Some(json!({ "card_no": card_a, "status": "Activated" })),
+    );
+    let too_much = simulate(
+        &a,
+        json!({ "card": card_a, "kind": "authorization", "amount": "100000.00" }),
+    );
+    assert_eq!(too_much["decline_reason"], "insufficient funds");
+    // Four Consumption notices: the approved 1.00 in each sandbox and the two declines.
+    eventually(|| {
+        seen.lock()
+            .unwrap()
+            .iter()
+            .filter(|b| b["action"] == "Consumption")
+            .count()
+            == 4
+    });
+    assert_eq!(
+        auth_questions(&seen).len(),
+        2,
+        "{:?}",
+        auth_questions(&seen)
+    );
+}
+
+#[test]
+fn scenario_keysecure_cards_spend_where_the_mode_says() {
+    let (receiver, seen) = recording_receiver();
+    let yaml = with_callbacks(&receiver.url, "{ auth: { timeout: 500ms } }").replace(
+        "      - { id: card-alice-chase, cardholder: ch-alice-smith, pan: \"4147201234567899\", currency: USD, balance: \"250.00\" }\n",
+        "      - { id: card-alice-chase, cardholder: ch-alice-smith, pan: \"4147201234567899\", currency: USD, issuer: keysecure }\n",
+    );
+    let sandbox = sandbox(&yaml);
+    let ks = Ks::login(&sandbox, KEY);
+    assert_eq!(
+        ks.ok(
+            "POST",
+            "/open-api/v1/card/list",
+            Some(json!({ "card_no": "card-alice-chase" }))
+        )["total"],
+        1
+    );
+    let tx = simulate(
+        &sandbox,
+        json!({ "card": "card-alice-chase", "kind": "authorization", "amount": "1.00" }),
+    );
+    assert_eq!(tx["status"], "pending");
+    eventually(|| auth_questions(&seen).len() == 1);
+    let world = state(&sandbox, "demo");
+    assert_eq!(
+        world["cards"]["card-alice-chase"]["funding"],
+        "merchant_account"
+    );
+    assert_eq!(world["accounts"]["USD"]["amount"], "99999.00");
+    // A balance on such a card is refused, with its place.
+    let with_balance = FROZEN_DEFAULT.replace(
+        "pan: \"4147201234567899\", currency: USD, balance: \"250.00\" }",
+        "pan: \"4147201234567899\", currency: USD, balance: \"250.00\", issuer: keysecure }",
+    );
+    let error = Sandbox::builder()
+        .scenario_yaml(with_balance)
+        .start()
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("holds no money of its own"), "{error}");
+    // Callback URLs must be plain http (the sandbox has no TLS client).
+    let https = with_callbacks("https://127.0.0.1:9/hooks", "{}");
+    let error = Sandbox::builder()
+        .scenario_yaml(https)
+        .start()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("callback_url must be an absolute http:// URL"),
+        "{error}"
+    );
+}
+
+#[test]
+fn tokens_keep_their_remaining_life_across_a_reset() {
+    let sandbox = sandbox(GATE);
+    let window = json!({ "start_time": "2026-11-01", "end_time": "2026-11-30" });
+    let early = Ks::login(&sandbox, "key-a");
+    advance(&sandbox, "a", "90m");
+    let late = Ks::login(&sandbox, "key-a");
+    advance(&sandbox, "a", "31m");
+    early.fails(
+        "POST",
+        "/open-api/v1/cardholder/list",
+        Some(window.clone()),
+        1007,
+    );
+    late.ok("POST", "/open-api/v1/cardholder/list", Some(window.clone()));
+    // The reset winds the clock back 2 h 1 m: the expired token stays expired, the other keeps
+    // its 89 minutes.
+    assert_eq!(admin_send(&sandbox, "POST", "/reset", "").0, 200);
+    early.fails(
+        "POST",
+        "/open-api/v1/cardholder/list",
+        Some(window.clone()),
+        1007,
+    );
+    late.ok("POST", "/open-api/v1/cardholder/list", Some(window.clone()));
+    advance(&sandbox, "a", "89m");
+    late.fails("POST", "/open-api/v1/cardholder/list", Some(window), 1007);
+}
+
+#[test]
+fn mode_and_pci_come_before_the_request_and_an_outage_after_it() {
+    let sandbox = sandbox(GATE);
+    let (credit, nopci, a) = (
+        Ks::login(&sandbox, "key-credit"),
+        Ks::login(&sandbox, "key-nopci"),
+        Ks::login(&sandbox, "key-a"),
+    );
+    let with = |ks: &Ks<'_>, method: &str, path: &str, timezone: &str, body: Option<&str>| {
+        send(
+            &sandbox,
+            method,
+            path,
+            &[
+                ("Api-Key", &ks.api_key),
+                ("Timestamp", &now_ms()),
+                ("Access-Token", &ks.token),
+                ("Timezone", timezone),
+            ],
+            body,
+        )
+        .1["code"]
+            .clone()
+    };
+    assert_eq!(
+        with(
+            &credit,
+            "POST",
+            "/open-api/v1/card/support/bins",
+            "Mars",
+            Some("{")
+        ),
+        1012
+    );
+    assert_eq!(
+        with(
+            &credit,
+            "GET",
+            "/open-api/v1/card/support/bins",
+            "UTC+8",
+            None
+        ),
+        1012
+    );
+    assert_eq!(
+        with(
+            &nopci,
+            "GET",
+            "/open-api/v1/card/KC1/private/info",
+            "Mars",
+            None
+        ),
+        1013
+    );
+    assert_eq!(
+        with(&a, "POST", "/open-api/v1/card/list", "UTC+8", Some("{")),
+        1004
+    );
+    assert_eq!(
+        with(&a, "POST", "/open-api/v1/card/list", "Mars", Some("{}")),
+        1004
+    );
+    assert_eq!(
+        with(&a, "POST", "/open-api/v1/card/list", "UTC+8", Some("{}")),
+        1001
+    );
+}
+
+#[test]
+fn a_settled_purchase_is_one_consumption_and_lost_cards_read_as_frozen() {
+    let (receiver, seen) = recording_receiver();
+    let sandbox = sandbox(&with_callbacks(
+        &receiver.url,
+        "{ auth: { timeout: 500ms } }",
+    ));
+    let ks = Ks::login(&sandbox, KEY);
+    let card = active_virtual_card(&sandbox, &ks, "U-CL");
+    let auth = simulate(
+        &sandbox,
+        json!({ "card": card, "kind": "authorization", "amount": "10.00", "merchant_name": "SHOP" }),
+    );
+    simulate(
+        &sandbox,
+        json!({ "card": card, "kind": "clearing", "amount": "9.50", "authorization_id": auth["id"] }),
+    );
+    let list = ks.ok(
+        "POST",
+        "/open-api/v1/card/consume/list",
+        Some(json!({ "card_no": card, "start_time": "2026-11-21", "end_time": "2026-11-21" })),
+    );
+    assert_eq!(list["total"], 1, "{list}");
+    let item = &list["list"][0];
+    assert_eq!(
+        (
+            item["consume_no"].clone(),
+            item["status"].clone(),
+            item["amount"].clone(),
+            item["merchant_info"].clone()
+        ),
+        (
+            auth["id"].clone(),
+            json!("Success"),
+            json!("9.50"),
+            json!({ "merchant_name": "SHOP" })
+        )
+    );
+    // The settlement's notice is the same consumption, settled.
+    eventually(|| {
+        seen.lock()
+            .unwrap()
+            .iter()
+            .any(|b| b["action"] == "Consumption" && b["data"]["status"] == "Success")
+    });
+    // Lost reads Frozen: reactivated like one, and no Card_update between the two.
+    for status in ["lost", "frozen"] {
+        let body = json!({ "card": card, "status": status });
+        assert_eq!(
+            admin_send(&sandbox, "POST", "/simulate/card-status", &body.to_string()).0,
+            200
+        );
+    }
+    assert_eq!(
+        ks.ok("GET", &format!("/open-api/v1/card/{card}/detail"), None)["status"],
+        "Frozen"
+    );
+    ks.ok(
+        "POST",
+        "/open-api/v1/card/status/update",
+        Some(json!({ "card_no": card, "status": "Activated" })),
+    );
+    eventually(|| {
+        seen.lock()
+            .unwrap()
+            .iter()
+            .filter(|b| b["action"] == "Card_update")
+            .count()
+            >= 3
+    });
+    let updates: Vec<(Value, Value)> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|b| b["action"] == "Card_update")
+        .map(|b| (b["data"]["pre_status"].clone(), b["data"]["status"].clone()))
+        .collect();
+    assert!(updates.iter().all(|(from, to)| from != to), "{updates:?}");
+    // Exactly 90 days is a window.
+    ks.ok(
+        "POST",
+        "/open-api/v1/cardholder/list",
+        Some(json!({ "start_time": "2026-08-23", "end_time": "2026-11-21" })),
+    );
+    ks.fails(
+        "POST",
+        "/open-api/v1/cardholder/list",
+        Some(json!({ "start_time": "2026-08-22", "end_time": "2026-11-21" })),
+        2008,
+    );
 }

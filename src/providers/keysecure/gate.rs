@@ -18,15 +18,13 @@ pub struct Caller<'r> {
     pub tenant: &'r Tenant,
     /// The tenant's sandbox time when the request arrived.
     pub now: Timestamp,
-    /// The `Timezone` header's offset, or the profile's.
-    pub timezone: jiff::tz::Offset,
 }
 
 /// Session tokens are kept under this provider name.
 const SESSIONS: &str = "keysecure";
 
 /// Runs the checks: 1002, 1008, 1010, 1011, 1003, 1005; then (not for the token request)
-/// 1006, 1007, 1009.
+/// 1006, 1007; then 1009.
 pub fn admit<'r>(
     running: &'r Running,
     settings: &'r Settings,
@@ -67,40 +65,34 @@ pub fn admit<'r>(
         return Err(OpError::new(ErrorKind::IpNotAllowed));
     }
     check_timestamp(header("timestamp"), settings.timestamp_tolerance)?;
-    let mut caller = Caller {
-        merchant,
-        tenant,
-        now,
-        timezone: settings.timezone,
-    };
-    if request.path == TOKEN_PATH {
-        if request.method != http::Method::GET {
-            return Err(OpError::field(
-                "method",
-                format!("must be GET for {TOKEN_PATH}"),
-            ));
+    if request.path != TOKEN_PATH {
+        let token =
+            header("access-token").ok_or_else(|| OpError::new(ErrorKind::MissingAccessToken))?;
+        let valid = running
+            .session(SESSIONS, token)
+            .is_some_and(|s| s.tenant == merchant.tenant && s.expires_at > now);
+        if !valid {
+            return Err(OpError::new(ErrorKind::InvalidAccessToken));
         }
-        return Ok(caller);
     }
-    let token =
-        header("access-token").ok_or_else(|| OpError::new(ErrorKind::MissingAccessToken))?;
-    let valid = running
-        .session(SESSIONS, token)
-        .is_some_and(|s| s.tenant == merchant.tenant && s.expires_at > now);
-    if !valid {
-        return Err(OpError::new(ErrorKind::InvalidAccessToken));
-    }
+    // Token requests count too: refreshing cannot go faster than calling.
     if let Some(limit) = merchant.key.rate_limit {
         let key = format!("keysecure:{}", merchant.key.api_key);
         tenant
             .with_world(|world| world.take_rate_token(&key, limit))
             .map_err(|_| OpError::new(ErrorKind::TooFrequent))?;
     }
-    if let Some(text) = header("timezone") {
-        caller.timezone = parse_timezone(text)
-            .ok_or_else(|| OpError::field("Timezone", "must look like UTC+8 or +08:00"))?;
+    if request.path == TOKEN_PATH && request.method != http::Method::GET {
+        return Err(OpError::field(
+            "method",
+            format!("must be GET for {TOKEN_PATH}"),
+        ));
     }
-    Ok(caller)
+    Ok(Caller {
+        merchant,
+        tenant,
+        now,
+    })
 }
 
 /// An IPv4-mapped IPv6 peer as IPv4 (dual-stack listeners report them so).
@@ -130,7 +122,7 @@ fn check_timestamp(value: Option<&str>, tolerance: SignedDuration) -> Result<(),
 }
 
 /// `UTC+8`, `GMT-05:30`, `+08:00`, `UTC`.
-fn parse_timezone(text: &str) -> Option<jiff::tz::Offset> {
+pub fn parse_timezone(text: &str) -> Option<jiff::tz::Offset> {
     let rest = text
         .strip_prefix("UTC")
         .or_else(|| text.strip_prefix("GMT"))
@@ -169,6 +161,7 @@ pub fn issue_token(
                 .unwrap_or(caller.now),
         )
     });
+    running.forget_ended_sessions(caller.merchant.tenant, caller.now);
     running.open_session(
         SESSIONS,
         token.clone(),

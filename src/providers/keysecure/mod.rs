@@ -68,21 +68,22 @@ impl Provider for KeySecure {
                 trace,
             );
         }
-        let outcome = route(settings, request, &caller).and_then(|(route, params, body)| {
-            let context = ops::Context {
-                settings,
-                key: &caller.merchant.key,
-                timezone: caller.timezone,
-            };
-            let input = Input {
-                params,
-                body: Fields::new(&body),
-            };
-            caller.tenant.with_world(|world| {
-                world.catch_up();
-                (route.operation)(&context, world, &input)
-            })
-        });
+        let outcome =
+            route(settings, request, &caller).and_then(|(route, params, body, timezone)| {
+                let context = ops::Context {
+                    settings,
+                    key: &caller.merchant.key,
+                    timezone,
+                };
+                let input = Input {
+                    params,
+                    body: Fields::new(&body),
+                };
+                caller.tenant.with_world(|world| {
+                    world.catch_up();
+                    (route.operation)(&context, world, &input)
+                })
+            });
         answer(settings, language, outcome, trace)
     }
 
@@ -158,22 +159,19 @@ type Routed<'p> = (
     &'static ops::Route,
     Vec<&'p str>,
     serde_json::Map<String, Value>,
+    jiff::tz::Offset,
 );
 
-/// The route, the merchant's right to it, and the body.
+/// After the gate, in the documented precedence: the merchant's mode (1012), PCI (1013), the
+/// request itself — path, method, `Timezone`, body (1004) — and a scenario's outage (1001).
 fn route<'p>(
     settings: &Settings,
     request: &Request<'p>,
     caller: &Caller<'_>,
 ) -> Result<Routed<'p>, OpError> {
-    let (route, params) = match ops::find(request.method, request.path) {
-        Lookup::Found(route, params) => (route, params),
-        Lookup::WrongMethod(route) => {
-            return Err(OpError::field(
-                "method",
-                format!("must be {} for {}", route.method, request.path),
-            ));
-        }
+    let (route, params, right_method) = match ops::find(request.method, request.path) {
+        Lookup::Found(route, params) => (route, params, true),
+        Lookup::WrongMethod(route) => (route, Vec::new(), false),
         Lookup::NotFound => {
             return Err(OpError::new(ErrorKind::UnknownApi).with_field(request.path));
         }
@@ -186,6 +184,18 @@ fn route<'p>(
     if route.needs_pci && !caller.merchant.key.pci_enabled {
         return Err(OpError::new(ErrorKind::PciNotEnabled));
     }
+    if !right_method {
+        return Err(OpError::field(
+            "method",
+            format!("must be {} for {}", route.method, request.path),
+        ));
+    }
+    let timezone = match header(request, "timezone") {
+        None => settings.timezone,
+        Some(text) => gate::parse_timezone(text.trim())
+            .ok_or_else(|| OpError::field("Timezone", "must look like UTC+8 or +08:00"))?,
+    };
+    let body = parse_body(request.body)?;
     if settings
         .unavailable_paths
         .iter()
@@ -193,7 +203,7 @@ fn route<'p>(
     {
         return Err(OpError::new(ErrorKind::SystemError));
     }
-    Ok((route, params, parse_body(request.body)?))
+    Ok((route, params, body, timezone))
 }
 
 fn answer(

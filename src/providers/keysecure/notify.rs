@@ -12,7 +12,7 @@
 
 use serde_json::{Map, Number, Value, json};
 
-use super::ops::{ISSUER, consumption_item, millis, status_name};
+use super::ops::{ISSUER, consumption_item, merchant_info, millis, status_name};
 use super::sensitive::sign;
 use super::settings::{AuthFallback, Settings};
 use crate::credentials::{IntegrationMode, KeySecureKey};
@@ -40,6 +40,10 @@ pub fn render(
     let (action, data) = match &notice.notification {
         Notification::CardStatusChanged { card_id, from, to } => {
             let card = keysecure_card(card_id)?;
+            // Lost and Frozen read the same here: no visible change, no callback.
+            if status_name(*from) == status_name(*to) {
+                return None;
+            }
             let data = json!({
                 "card_no": card.id,
                 "card_unique_no": card.merchant_ref.clone().unwrap_or_else(|| card.id.clone()),
@@ -102,12 +106,7 @@ pub fn authorization_call(
         "amount": number(&posting.amount),
         "local_amount": number(local),
         "local_currency": local.currency().code(),
-        "merchant_info": {
-            "merchant_name": posting.merchant_name,
-            "merchant_mcc": posting.mcc,
-            "city": null,
-            "country": null,
-        },
+        "merchant_info": merchant_info(posting.merchant_name.as_deref(), posting.mcc.as_deref()),
         "status": "Pending",
         "time": millis(now),
     });

@@ -41,7 +41,7 @@ pub fn signing_string(app_id: &str, timestamp: &str, data: &Map<String, Value>) 
                 fields.insert(key, text.clone());
             }
             other => {
-                fields.insert(key, other.to_string());
+                fields.insert(key, without_nulls(other).to_string());
             }
         }
     }
@@ -50,6 +50,20 @@ pub fn signing_string(app_id: &str, timestamp: &str, data: &Map<String, Value>) 
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join("&")
+}
+
+/// `value` without null members at any depth, as fastjson writes objects by default.
+fn without_nulls(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), without_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_nulls).collect()),
+        other => other.clone(),
+    }
 }
 
 /// The V1 signature of a callback.
@@ -70,7 +84,7 @@ mod tests {
 
     #[test]
     fn the_signing_string_sorts_keys_skips_nulls_and_writes_json_for_the_rest() {
-        let data = json!({ "status": "Pending", "amount": 12.5, "merchant_info": { "b": 1, "a": "x" }, "reason": null, "card_no": "C1" });
+        let data = json!({ "status": "Pending", "amount": 12.5, "merchant_info": { "b": 1, "a": "x", "c": null }, "reason": null, "card_no": "C1" });
         assert_eq!(
             signing_string("key", "1716307200000", data.as_object().unwrap()),
             r#"amount=12.5&appId=key&card_no=C1&merchant_info={"b":1,"a":"x"}&status=Pending&timestamp=1716307200000"#

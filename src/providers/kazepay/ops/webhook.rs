@@ -8,18 +8,11 @@ use crate::world::World;
 
 const PROVIDER: &str = "kazepay";
 
-/// `{url}` → `{url}`; the URL must be absolute http(s).
+/// `{url}` → `{url}`; the URL must be one the sandbox can deliver to (plain http).
 pub fn set(_: &Context<'_>, world: &mut World, body: &Body) -> Result<Fields, OpError> {
     let url = body.text("url", 512)?;
-    let valid = url.parse::<http::Uri>().is_ok_and(|uri| {
-        matches!(uri.scheme_str(), Some("http" | "https"))
-            && uri.host().is_some_and(|h| !h.is_empty())
-    });
-    if !valid {
-        return Err(OpError::field(
-            "url",
-            "must be an absolute http or https URL",
-        ));
+    if !crate::webhooks::deliverable_url(url) {
+        return Err(OpError::field("url", crate::webhooks::URL_RULE));
     }
     world
         .webhook_urls

@@ -481,7 +481,7 @@ pub fn update_status(
     let card_no = body.text("card_no", 1, 64)?;
     let (to, from): (CardStatus, &[CardStatus]) = match body.text("status", 1, 16)? {
         "Frozen" => (CardStatus::Frozen, &[CardStatus::Active]),
-        "Activated" => (CardStatus::Active, &[CardStatus::Frozen]),
+        "Activated" => (CardStatus::Active, &[CardStatus::Frozen, CardStatus::Lost]),
         "Delete" => (
             CardStatus::Closed,
             &[

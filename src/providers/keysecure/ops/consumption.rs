@@ -11,31 +11,64 @@ use crate::providers::keysecure::wire::{Input, OpError, page_of, paging};
 use crate::world::ledger::{Transaction, TransactionKind, TransactionStatus};
 use crate::world::{Money, World};
 
-/// A card transaction as the API shows it, if it is a consumption of a KeySecure card.
+/// `merchant_info` with what is known (unknown members are left out, not null).
+pub fn merchant_info(name: Option<&str>, mcc: Option<&str>) -> Value {
+    let mut info = serde_json::Map::new();
+    if let Some(name) = name {
+        info.insert("merchant_name".to_owned(), json!(name));
+    }
+    if let Some(mcc) = mcc {
+        info.insert("merchant_mcc".to_owned(), json!(mcc));
+    }
+    Value::Object(info)
+}
+
+/// Whether a transaction is a consumption of its own: a clearing of an authorization is that
+/// authorization's consumption, settled (it keeps the authorization's consume_no).
+fn listed(t: &Transaction) -> bool {
+    !(t.kind == TransactionKind::Clearing && t.authorization_id.is_some())
+}
+
+/// A card transaction as the API shows it, if it is (part of) a consumption of a KeySecure
+/// card: an authorization with its clearing if any, a direct purchase, a reversal, a refund.
 pub fn item(world: &World, t: &Transaction) -> Option<Value> {
+    let find = |id: &str| world.transactions().iter().find(|x| x.id == id);
+    let (record, settled) = match (t.kind, t.authorization_id.as_deref()) {
+        (TransactionKind::Clearing, Some(authorization)) => (find(authorization)?, Some(t)),
+        (TransactionKind::Authorization, _) => {
+            let clearing = world.transactions().iter().find(|x| {
+                x.kind == TransactionKind::Clearing
+                    && x.authorization_id.as_deref() == Some(t.id.as_str())
+            });
+            (t, clearing)
+        }
+        _ => (t, None),
+    };
     let card = world
         .cards()
-        .get(&t.card_id)
+        .get(&record.card_id)
         .filter(|c| c.issuer.as_deref() == Some(ISSUER))?;
-    let kind = match t.kind {
+    let kind = match record.kind {
         TransactionKind::Authorization | TransactionKind::Clearing => "Consumption",
         TransactionKind::Reversal => "Reversal",
         TransactionKind::Refund => "Refund",
         _ => return None,
     };
-    let status = match t.status {
-        TransactionStatus::Pending => "Pending",
-        TransactionStatus::Success | TransactionStatus::Reversed => "Success",
-        TransactionStatus::Failed => "Fail",
+    let status = match (settled, record.status) {
+        (Some(_), _) => "Success",
+        (None, TransactionStatus::Pending) => "Pending",
+        (None, TransactionStatus::Success | TransactionStatus::Reversed) => "Success",
+        (None, TransactionStatus::Failed) => "Fail",
     };
+    let money = settled.unwrap_or(record);
     let positive = |m: &Money| Money::from_minor(m.minor().abs(), m.currency().clone());
-    let amount = positive(&t.amount);
-    let local = t
+    let amount = positive(&money.amount);
+    let local = money
         .original_amount
         .as_ref()
         .map_or_else(|| amount.clone(), positive);
     Some(json!({
-        "consume_no": t.id,
+        "consume_no": record.id,
         "card_no": card.id,
         "cardholder_no": card.cardholder_id,
         "type": kind,
@@ -43,17 +76,12 @@ pub fn item(world: &World, t: &Transaction) -> Option<Value> {
         "currency": amount.currency().code(),
         "local_amount": local.to_string(),
         "local_currency": local.currency().code(),
-        "fee": positive(&t.fee).to_string(),
-        "merchant_info": {
-            "merchant_name": t.merchant_name,
-            "merchant_mcc": t.mcc,
-            "city": null,
-            "country": null,
-        },
-        "auth_consume_no": t.authorization_id,
+        "fee": positive(&money.fee).to_string(),
+        "merchant_info": merchant_info(record.merchant_name.as_deref(), record.mcc.as_deref()),
+        "auth_consume_no": if record.kind == TransactionKind::Reversal { record.authorization_id.clone() } else { None },
         "status": status,
-        "fail_reason": t.decline_reason,
-        "time": millis(t.created_at),
+        "fail_reason": record.decline_reason,
+        "time": millis(record.created_at),
     }))
 }
 
@@ -70,7 +98,7 @@ pub fn list(context: &Context<'_>, world: &mut World, input: &Input<'_>) -> Resu
     let items: Vec<Value> = world
         .transactions()
         .iter()
-        .filter(|t| t.created_at >= start && t.created_at <= end)
+        .filter(|t| listed(t) && t.created_at >= start && t.created_at <= end)
         .filter_map(|t| item(world, t))
         .filter(|i| card_no.is_none_or(|n| i["card_no"] == n))
         .filter(|i| holder.is_none_or(|h| i["cardholder_no"] == h))

@@ -17,7 +17,7 @@ use crate::credentials::{IntegrationMode, KeySecureKey};
 use crate::world::{Card, CardStatus, Cardholder, KycStatus, World};
 
 pub use cards::status_name;
-pub use consumption::item as consumption_item;
+pub use consumption::{item as consumption_item, merchant_info};
 
 /// The issuer name on KeySecure's cardholders and cards.
 pub const ISSUER: &str = "keysecure";
@@ -296,12 +296,14 @@ pub fn time_window(
     };
     let start = read("start_time", false)?;
     let end = read("end_time", true)?;
+    // The 90 days count between the dates as written (a date-only end takes its whole day).
+    let end_written = read("end_time", false)?;
     if end < start {
         return Err(OpError::new(ErrorKind::InvalidTimeRange)
             .with_field("end_time")
             .with_reason("is before start_time"));
     }
-    if end.duration_since(start) > jiff::SignedDuration::from_hours(24 * 90) {
+    if end_written.duration_since(start) > jiff::SignedDuration::from_hours(24 * 90) {
         return Err(OpError::new(ErrorKind::InvalidTimeRange)
             .with_field("end_time")
             .with_reason("is more than 90 days after start_time"));
