@@ -182,6 +182,10 @@ pub(super) fn build(
         review_default_approve: over.review_default.or(base.review_default)
             != Some(ReviewDecision::Fail),
         review_rules,
+        failing_cards: over
+            .failing_cards
+            .or(base.failing_cards)
+            .unwrap_or_default(),
         auth_timeout,
         auth_fallback,
         callback_retries,

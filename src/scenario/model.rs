@@ -492,6 +492,8 @@ pub struct KeySecureProfileSection {
     pub review_default: Option<ReviewDecision>,
     #[serde(default)]
     pub review_rules: Vec<Spanned<ReviewRuleSection>>,
+    /// Globs on card_unique_no: those cards' production fails.
+    pub failing_cards: Option<Vec<String>>,
     pub auth: Option<AuthSection>,
     pub callback_retries: Option<Vec<Spanned<String>>>,
     pub card_bins: Option<Vec<CardBinSection>>,

@@ -910,7 +910,7 @@ fn the_credit_extension_journey_with_transfers() {
 fn cardholder_and_card_codes_over_http() {
     let sandbox = sandbox(&FROZEN_DEFAULT.replace(
         "name: frozen\n",
-        "name: frozen\nkeysecure: { review_rules: [ { unique_no: \"BAD-*\", decision: fail, reason: \"document expired\", after: 1m } ] }\n",
+        "name: frozen\nkeysecure: { failing_cards: [\"FAIL-*\"], review_rules: [ { unique_no: \"BAD-*\", decision: fail, reason: \"document expired\", after: 1m } ] }\n",
     ));
     let ks = Ks::login(&sandbox, KEY);
     let apply = |unique: &str| json!({ "cardholder_unique_no": unique, "sumsub_share_token": "share-token-0001" });
@@ -1099,6 +1099,26 @@ fn cardholder_and_card_codes_over_http() {
         "/open-api/v1/card/list",
         Some(json!({ "status": "Lost" })),
         1004,
+    );
+    // A production the scenario makes fail.
+    let failed = ks.ok(
+        "POST",
+        "/open-api/v1/card/apply",
+        Some(card(&good, "BIN202405210001", "Virtual", "FAIL-1")),
+    )["card_no"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    advance(&sandbox, "demo", "10s");
+    assert_eq!(
+        ks.ok("GET", &format!("/open-api/v1/card/{failed}/detail"), None)["status"],
+        "Fail"
+    );
+    ks.fails(
+        "POST",
+        "/open-api/v1/card/status/update",
+        Some(json!({ "card_no": failed, "status": "Delete" })),
+        4006,
     );
 }
 

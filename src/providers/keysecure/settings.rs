@@ -190,6 +190,8 @@ pub struct Settings {
     pub card_production: SignedDuration,
     pub review_default_approve: bool,
     pub review_rules: Vec<ReviewRule>,
+    /// Globs on card_unique_no whose production ends in Fail.
+    pub failing_cards: Vec<String>,
     pub auth_timeout: SignedDuration,
     pub auth_fallback: AuthFallback,
     pub callback_retries: Vec<SignedDuration>,

@@ -152,7 +152,13 @@ pub fn apply(
             funding: product.funding,
         })
         .map_err(|e| OpError::new(ErrorKind::SystemError).with_reason(format!("{e:?}")))?;
+    let fails = context
+        .settings
+        .failing_cards
+        .iter()
+        .any(|pattern| crate::providers::glob::matches(pattern, unique_no));
     let produced = match form {
+        _ if fails => CardStatus::Failed,
         CardForm::Virtual => CardStatus::Active,
         CardForm::Physical => CardStatus::Inactive,
     };
