@@ -98,15 +98,7 @@ pub(super) fn build(
         .unwrap_or_default()
         .into_iter()
         .map(|b| {
-            if !valid_range(&b.card_bin.value, b.length) {
-                problems.at(
-                    b.card_bin.referenced,
-                    format!(
-                        "card BIN `{}` with length {} is not usable",
-                        b.card_bin.value, b.length
-                    ),
-                );
-            }
+            check_bin(&b.card_bin, b.length, problems);
             CardBin {
                 card_bin_no: b.card_bin_no,
                 card_bin: b.card_bin.value,
@@ -125,15 +117,7 @@ pub(super) fn build(
         .unwrap_or_default()
         .into_iter()
         .map(|p| {
-            if !valid_range(&p.card_bin.value, p.length) {
-                problems.at(
-                    p.card_bin.referenced,
-                    format!(
-                        "card BIN `{}` with length {} is not usable",
-                        p.card_bin.value, p.length
-                    ),
-                );
-            }
+            check_bin(&p.card_bin, p.length, problems);
             if crate::world::Currency::new(&p.currency.value).is_err() {
                 problems.at(
                     p.currency.referenced,
@@ -194,4 +178,17 @@ pub(super) fn build(
         unavailable_paths: over.unavailable_paths,
         merchants,
     }))
+}
+
+/// A BIN the card numbers can be drawn on, or a located problem.
+fn check_bin(bin: &Spanned<String>, length: usize, problems: &mut Problems<'_>) {
+    if !valid_range(&bin.value, length) {
+        problems.at(
+            bin.referenced,
+            format!(
+                "card BIN `{}` with length {length} is not usable",
+                bin.value
+            ),
+        );
+    }
 }
