@@ -102,6 +102,8 @@ pub struct Running {
     sessions: DashMap<(&'static str, String), Session>,
     /// Random values not tied to a tenant (trace ids of requests no tenant could be found for).
     shared_rng: Mutex<SandboxRng>,
+    /// Failure injection: the scenario's rules and those added at run time.
+    pub faults: crate::faults::FaultBook,
 }
 
 /// A session token's owner and end (on that tenant's sandbox clock).
@@ -162,7 +164,9 @@ impl Running {
             });
         }
         let shared_rng = Mutex::new(rng::stream(scenario.seed, "shared"));
+        let faults = crate::faults::FaultBook::new(&scenario.faults, scenario.seed);
         Running {
+            faults,
             scenario,
             tenants,
             by_id,
@@ -245,6 +249,7 @@ impl Running {
             self.reset_tenant(tenant);
         }
         *lock(&self.shared_rng) = rng::stream(self.scenario.seed, "shared");
+        self.faults.reset(&self.scenario.faults);
     }
 
     /// Runs `f` with the random stream shared by requests that have no tenant.

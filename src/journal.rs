@@ -29,8 +29,11 @@ pub struct Entry {
     pub latency_ms: f64,
     pub request: Body,
     pub response: Body,
-    /// Why the server, not the provider, produced the answer (a panic, an oversized body).
+    /// Why the server, not the provider, produced the answer (a panic, an oversized body, a
+    /// fault rule).
     pub note: Option<String>,
+    /// Fault rules that fired for this request.
+    pub faults: Vec<String>,
 }
 
 /// Bodies are kept up to this many bytes; longer ones are cut (and marked `truncated`), so a
@@ -252,6 +255,7 @@ mod tests {
             request: Body::new(Bytes::from_static(b"{}"), None),
             response: Body::new(Bytes::from_static(b"not json"), None),
             note: None,
+            faults: Vec::new(),
         }
     }
 

@@ -10,6 +10,7 @@ pub mod app;
 pub mod cli;
 pub mod credentials;
 pub mod crypto;
+pub mod faults;
 pub mod headers;
 pub mod journal;
 pub mod providers;

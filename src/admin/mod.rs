@@ -6,6 +6,7 @@
 //! Errors are `{"error": code, "message": text}` with a fitting HTTP status.
 
 mod clock;
+mod faults;
 mod inspect;
 mod scenario;
 mod simulate;
@@ -41,6 +42,9 @@ const ENDPOINTS: &[&str] = &[
     "POST /__admin/simulate/transaction {\"card\", \"kind\", \"amount\", \"fee\"?, ...}",
     "POST /__admin/simulate/card-status {\"card\", \"status\", \"tenant\"?}",
     "GET /__admin/activation-code?card=ID[&tenant=ID]",
+    "GET /__admin/faults",
+    "POST /__admin/faults {\"match\"?, \"action\", \"after\"?, \"when\"?}",
+    "DELETE /__admin/faults[/ID]",
 ];
 
 /// A control-API error.
@@ -66,7 +70,7 @@ impl AdminError {
         }
     }
 
-    fn bad_request(message: impl Into<String>) -> AdminError {
+    pub(crate) fn bad_request(message: impl Into<String>) -> AdminError {
         AdminError::new(StatusCode::BAD_REQUEST, "bad_request", message)
     }
 
@@ -193,6 +197,12 @@ fn route_request(app: &App, request: &AdminRequest) -> AdminResult {
         (&Method::POST, "/simulate/kyc") => simulate::kyc(&running, request),
         (&Method::POST, "/simulate/card-status") => simulate::card_status(&running, request),
         (&Method::GET, "/activation-code") => simulate::activation_code(&running, request),
+        (&Method::GET, "/faults") => faults::list(&running),
+        (&Method::POST, "/faults") => faults::add(&running, request),
+        (&Method::DELETE, "/faults") => faults::remove(&running, None),
+        (&Method::DELETE, route) if route.starts_with("/faults/") => {
+            faults::remove(&running, route.strip_prefix("/faults/"))
+        }
         (_, route) => {
             let known = ENDPOINTS
                 .iter()

@@ -26,6 +26,9 @@ use crate::world::World;
 use crate::world::deliveries::Outbound;
 use crate::world::timeline::Notice;
 
+/// Every emulated provider's name (`Provider::name`).
+pub const NAMES: &[&str] = &["acedata", "keysecure", "pagsmile", "kazepay"];
+
 /// Providers whose cards live in the world and can be named as a card's `issuer`.
 pub const ISSUERS: &[&str] = &["kazepay", "pagsmile", "keysecure"];
 
@@ -50,8 +53,9 @@ pub struct Request<'a> {
     pub peer: SocketAddr,
 }
 
-/// What went wrong outside the provider's own handling.
+/// What went wrong outside the provider's own handling (more may come: match with a `_` arm).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum Failure {
     /// The body exceeded the configured limit (bytes).
     #[error("request body larger than the {limit}-byte limit")]
@@ -62,6 +66,9 @@ pub enum Failure {
     /// The handler panicked; the message is for logs and the journal, not the client.
     #[error("handler panicked: {message}")]
     Panic { message: String },
+    /// A fault rule asked for this HTTP status (answered in the provider's gateway shape).
+    #[error("injected HTTP {status}")]
+    Injected { status: StatusCode },
 }
 
 /// A provider's answer plus what the journal should record about it.
@@ -71,10 +78,12 @@ pub struct Reply {
     pub content_type: HeaderValue,
     pub body: Bytes,
     pub trace: Trace,
+    /// Fault rules that fired for the request: what the server must do to the answer.
+    pub fault: Option<crate::faults::Fired>,
 }
 
 /// Journal annotations a provider can add to its reply.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Trace {
     /// Operation name (an endpoint, an apiCode).
     pub operation: Option<String>,
@@ -91,6 +100,12 @@ pub struct Trace {
 }
 
 impl Reply {
+    /// Attaches the faults that fired (the server applies them).
+    pub fn with_fault(mut self, fault: Option<crate::faults::Fired>) -> Reply {
+        self.fault = fault;
+        self
+    }
+
     /// A JSON reply.
     pub fn json(status: StatusCode, body: &impl serde::Serialize, trace: Trace) -> Reply {
         // Serialising our own wire structs cannot fail (no maps with non-string keys).
@@ -100,6 +115,7 @@ impl Reply {
             content_type: HeaderValue::from_static("application/json; charset=utf-8"),
             body: Bytes::from(body),
             trace,
+            fault: None,
         }
     }
 }
@@ -112,8 +128,25 @@ impl Reply {
             content_type: HeaderValue::from_static("text/html; charset=utf-8"),
             body: Bytes::from(page),
             trace,
+            fault: None,
         }
     }
+}
+
+/// `text` with its first character changed (within Base64 and hex alphabets): still well
+/// formed, no longer what was signed or wrapped.
+pub fn corrupt(text: &str) -> String {
+    let mut chars: Vec<char> = text.chars().collect();
+    if let Some(first) = chars.first_mut() {
+        *first = if *first == 'A' { 'B' } else { 'A' };
+    }
+    chars.into_iter().collect()
+}
+
+/// The answer of a request a fault keeps from being processed; the server replaces or drops
+/// it.
+pub fn placeholder(trace: Trace) -> Reply {
+    Reply::json(StatusCode::OK, &serde_json::json!({}), trace)
 }
 
 /// One emulated provider API.
@@ -159,6 +192,10 @@ pub trait Provider: Send + Sync + 'static {
     ) -> Option<crate::webhooks::DecisionCall> {
         None
     }
+
+    /// Breaks the signature or encryption of an answer (a fault rule's `break_crypto`), so a
+    /// client proves it verifies. Providers without crypto leave it as it is.
+    fn break_crypto(&self, _reply: &mut Reply) {}
 
     /// Lines for the start-up banner: where to send requests and with which credentials.
     fn banner(&self, running: &Running, base_url: &str) -> String {

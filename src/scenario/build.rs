@@ -106,6 +106,7 @@ pub(super) fn build(
         &mut problems,
     )?;
     let keysecure = super::keysecure::build(file.keysecure, &tenants, &mut problems)?;
+    let faults = build_faults(file.faults, &mut problems);
     let (Some(kazepay), Some(pagsmile), Some(keysecure), true) =
         (kazepay, pagsmile, keysecure, problems.is_empty())
     else {
@@ -123,9 +124,32 @@ pub(super) fn build(
         kazepay: Arc::new(kazepay),
         pagsmile: Arc::new(pagsmile),
         keysecure: Arc::new(keysecure),
+        faults,
         platform_keys,
         tenants,
     })
+}
+
+/// Checks the fault rules, numbering those without an id `f1`, `f2`, ...
+fn build_faults(
+    specs: Vec<Spanned<crate::faults::spec::FaultSpec>>,
+    problems: &mut Problems<'_>,
+) -> Vec<crate::faults::spec::Rule> {
+    let mut rules: Vec<crate::faults::spec::Rule> = Vec::new();
+    for (index, spec) in specs.into_iter().enumerate() {
+        let at = spec.referenced;
+        match spec
+            .value
+            .compile(format!("f{}", index + 1), crate::faults::error_exists)
+        {
+            Ok(rule) if rules.iter().any(|r| r.id == rule.id) => {
+                problems.at(at, format!("duplicate fault id `{}`", rule.id));
+            }
+            Ok(rule) => rules.push(rule),
+            Err(message) => problems.at(at, format!("fault: {message}")),
+        }
+    }
+    rules
 }
 
 fn build_bins(

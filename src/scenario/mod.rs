@@ -51,6 +51,8 @@ pub struct Scenario {
     pub kazepay: Arc<KazePaySettings>,
     pub pagsmile: Arc<PagsmileSettings>,
     pub keysecure: Arc<KeySecureSettings>,
+    /// Failure injection rules, in order.
+    pub faults: Vec<crate::faults::spec::Rule>,
     pub platform_keys: PlatformKeys,
     pub tenants: Vec<TenantSetup>,
 }

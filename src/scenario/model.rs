@@ -52,6 +52,9 @@ pub struct ScenarioFile {
     pub kazepay: Option<Spanned<KazePayProfileSection>>,
     pub pagsmile: Option<Spanned<PagsmileProfileSection>>,
     pub keysecure: Option<Spanned<KeySecureProfileSection>>,
+    /// Failure injection rules (docs/scenarios.md).
+    #[serde(default)]
+    pub faults: Vec<Spanned<crate::faults::spec::FaultSpec>>,
     pub merchants: Spanned<Vec<MerchantSection>>,
 }
 

@@ -1,7 +1,6 @@
 //! The per-request pipeline: route, read the body within the limit, call the provider with
 //! panics caught, journal and log the exchange.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -13,6 +12,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use jiff::Timestamp;
 
+use super::faults;
 use super::respond::{self, HttpResponse};
 use crate::admin;
 use crate::app::{App, Running};
@@ -22,12 +22,17 @@ use crate::providers::{self, Failure, Provider, Reply};
 /// How long a client may take to send a whole body once its headers are in.
 const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Handles one request; never fails (every failure becomes a response).
+/// A fault rule dropped the answer: the connection closes without one.
+#[derive(Debug, thiserror::Error)]
+#[error("the answer was dropped by a fault rule")]
+pub(super) struct Dropped;
+
+/// Handles one request; every failure becomes a response, except a fault rule's reset.
 pub(super) async fn handle(
     app: Arc<App>,
     peer: SocketAddr,
     request: Request<Incoming>,
-) -> Result<HttpResponse, Infallible> {
+) -> Result<HttpResponse, Dropped> {
     let started = Instant::now();
     let path = request.uri().path().to_owned();
     let method = request.method().clone();
@@ -85,6 +90,7 @@ pub(super) async fn handle(
             }
         }
     };
+    let (reply, delivery) = faults::apply(&running, provider.as_ref(), &path, reply);
     let latency = started.elapsed();
     log_exchange(
         provider.name(),
@@ -95,10 +101,12 @@ pub(super) async fn handle(
         reply.trace.operation.as_deref(),
         reply.trace.tenant.as_deref(),
     );
-    let response = respond::reply(&reply);
     if provider.notifies() {
         app.webhook_wake.notify_one();
     }
+    let note = note.or_else(|| delivery.note());
+    let response = delivery.response(&reply);
+    let delay = delivery.delay();
     let exchange = Exchange {
         method: &parts.method,
         path,
@@ -108,7 +116,11 @@ pub(super) async fn handle(
         note,
     };
     journal(&app, provider.as_ref(), exchange, reply);
-    Ok(response)
+    // Delays and hangs run with every lock released (the state is already what it will be).
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    delivery.deliver(response).await
 }
 
 /// One log line per exchange, providers, control API and 404s alike.
@@ -199,6 +211,7 @@ fn journal(app: &App, provider: &dyn Provider, exchange: Exchange<'_>, reply: Re
         request: Body::new(exchange.request_body, trace.request_plain),
         response: Body::new(reply.body, trace.response_plain),
         note: exchange.note.or(trace.note),
+        faults: reply.fault.map(|f| f.rules).unwrap_or_default(),
     });
 }
 

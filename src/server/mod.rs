@@ -2,6 +2,7 @@
 //! shutdown. [`run`] takes an already-bound listener so callers (and tests) can bind port 0.
 
 mod dispatch;
+mod faults;
 pub mod respond;
 
 pub(crate) use dispatch::panic_message;

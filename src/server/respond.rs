@@ -2,15 +2,19 @@
 
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
-use http_body_util::Full;
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full};
 use serde::Serialize;
 use serde_json::json;
 
 use crate::app::{App, Running};
 use crate::providers::Reply;
 
+/// The body of every response: whole, or streamed (a fault's slow answer).
+pub type ResponseBody = UnsyncBoxBody<Bytes, std::convert::Infallible>;
+
 /// The response type of every handler.
-pub type HttpResponse = Response<Full<Bytes>>;
+pub type HttpResponse = Response<ResponseBody>;
 
 /// A JSON response.
 pub fn json(status: StatusCode, body: &impl Serialize) -> HttpResponse {
@@ -18,17 +22,31 @@ pub fn json(status: StatusCode, body: &impl Serialize) -> HttpResponse {
     with_body(
         status,
         HeaderValue::from_static("application/json; charset=utf-8"),
-        Bytes::from(bytes),
+        whole(Bytes::from(bytes)),
     )
 }
 
 /// A response carrying a provider's reply.
 pub fn reply(reply: &Reply) -> HttpResponse {
-    with_body(reply.status, reply.content_type.clone(), reply.body.clone())
+    with_body(
+        reply.status,
+        reply.content_type.clone(),
+        whole(reply.body.clone()),
+    )
 }
 
-fn with_body(status: StatusCode, content_type: HeaderValue, body: Bytes) -> HttpResponse {
-    let mut response = Response::new(Full::new(body));
+/// A body sent whole.
+pub fn whole(bytes: Bytes) -> ResponseBody {
+    Full::new(bytes).boxed_unsync()
+}
+
+/// A response with this status, type and (whole or streamed) body.
+pub fn with_body(
+    status: StatusCode,
+    content_type: HeaderValue,
+    body: ResponseBody,
+) -> HttpResponse {
+    let mut response = Response::new(body);
     *response.status_mut() = status;
     response
         .headers_mut()

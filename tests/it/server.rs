@@ -38,6 +38,7 @@ impl Provider for Explosive {
             Failure::Panic { .. } => "panic",
             Failure::BodyTooLarge { .. } => "too_large",
             Failure::BodyUnreadable => "unreadable",
+            _ => "other",
         };
         Reply::json(
             http::StatusCode::BAD_GATEWAY,

@@ -20,6 +20,7 @@ use self::wire::{Answer, FieldError, Fields, GatewayErrorBody, GatewayErrorDetai
 use super::{Failure, Provider, Reply, Request, Trace};
 use crate::app::{Running, Tenant};
 use crate::credentials::AceDataToken;
+use crate::faults::Probe;
 use crate::headers::bearer_token;
 use crate::world::ids;
 
@@ -91,6 +92,23 @@ impl Provider for AceData {
         if !allowed {
             return refuse(GatewayError::TooManyRequests, None, trace);
         }
+        let fields: serde_json::Value =
+            serde_json::from_slice(request.body).unwrap_or(serde_json::Value::Null);
+        let probe = Probe {
+            provider: self.name(),
+            operation: endpoint.name(),
+            tenant: Some(&tenant.id),
+            fields: &fields,
+            now: Some(now),
+        };
+        let decision = running.faults.decide(&probe, GatewayError::ApiError);
+        if let Some(error) = decision.error {
+            return gateway_error(running, Some(tenant), error, None, trace)
+                .with_fault(decision.fired);
+        }
+        if decision.skip {
+            return super::placeholder(trace).with_fault(decision.fired);
+        }
         let settings = &running.scenario.acedata;
         let bins = &running.scenario.bins;
         let answer = match query {
@@ -99,7 +117,7 @@ impl Provider for AceData {
                 Answer::Verify(verify::answer(endpoint, settings, bins, tenant, &claim))
             }
         };
-        Reply::json(StatusCode::OK, &answer, trace)
+        Reply::json(StatusCode::OK, &answer, trace).with_fault(decision.fired)
     }
 
     fn failure(&self, running: &Running, path: &str, failure: &Failure) -> Reply {
@@ -115,6 +133,10 @@ impl Provider for AceData {
                 Some("The request body could not be read.".to_owned()),
             ),
             Failure::Panic { .. } => (GatewayError::ApiError, None),
+            Failure::Injected { status } if status.as_u16() == 429 => {
+                (GatewayError::TooManyRequests, None)
+            }
+            Failure::Injected { .. } => (GatewayError::ApiError, None),
         };
         let trace = Trace {
             operation: Endpoint::from_path(path).map(|e| e.name().to_owned()),

@@ -23,6 +23,7 @@ use self::settings::{ErrorKind, Merchant, Settings};
 use self::wire::{Body, Head, OpError, RequestHead, Response, parse_envelope};
 use super::{Failure, Provider, Reply, Request, Trace};
 use crate::app::Running;
+use crate::faults::Probe;
 use crate::world::World;
 use crate::world::deliveries::Outbound;
 use crate::world::rng;
@@ -105,10 +106,30 @@ impl Provider for KazePay {
         // The operation and the replay check are one critical section; the answer's random
         // seed is drawn inside it (from the stream for non-business values, so answers never
         // shift later ids and PANs) and sealing (two RSA operations) happens after the lock.
-        let (now, outcome, seal_seed, note) = tenant.with_world(|world| {
+        let fields: Value = serde_json::from_slice(&plaintext).unwrap_or(Value::Null);
+        let (now, outcome, seal_seed, note, decision) = tenant.with_world(|world| {
             world.catch_up();
+            let probe = Probe {
+                provider: "kazepay",
+                operation: &head.api_code,
+                tenant: Some(&tenant.id),
+                fields: &fields,
+                now: Some(world.now()),
+            };
+            let decision = running.faults.decide(&probe, ErrorKind::SystemBusy);
+            if decision.skip {
+                return (
+                    world.now(),
+                    Ok(ops::Answer::List(Vec::new())),
+                    0,
+                    None,
+                    decision,
+                );
+            }
             let replay_key = format!("kazepay:{}", head.request_no);
-            let outcome = if settings.busy_api_codes.contains(&head.api_code) {
+            let outcome = if let Some(kind) = decision.error {
+                Err(OpError::new(kind))
+            } else if settings.busy_api_codes.contains(&head.api_code) {
                 Err(OpError::new(ErrorKind::SystemBusy))
             } else if world.key_used(&replay_key) {
                 Err(OpError::new(ErrorKind::DuplicateRequest))
@@ -125,10 +146,15 @@ impl Provider for KazePay {
                 outcome,
                 rand::RngExt::random::<u64>(world.aux_rng()),
                 note,
+                decision,
             )
         });
         trace.sandbox_time = Some(now);
         trace.note = note;
+        if decision.skip {
+            return super::placeholder(trace).with_fault(decision.fired);
+        }
+        let fired = decision.fired;
         let (code, detail, body) = match outcome {
             Ok(answer) => {
                 let body = match answer {
@@ -145,12 +171,14 @@ impl Provider for KazePay {
         sealed_reply(
             settings, merchant, &head, code, detail, &body, seal_seed, trace,
         )
+        .with_fault(fired)
     }
 
     fn failure(&self, running: &Running, _path: &str, failure: &Failure) -> Reply {
         let settings = &running.scenario.kazepay;
         let (kind, reason, status) = match failure {
             Failure::Panic { .. } => (ErrorKind::SystemBusy, String::new(), StatusCode::OK),
+            Failure::Injected { status } => (ErrorKind::SystemBusy, String::new(), *status),
             Failure::BodyTooLarge { .. } => (
                 ErrorKind::MalformedEnvelope,
                 failure.to_string(),
@@ -175,6 +203,16 @@ impl Provider for KazePay {
 
     fn notifies(&self) -> bool {
         true
+    }
+
+    fn break_crypto(&self, reply: &mut Reply) {
+        // A signature that does not verify (the body still decrypts).
+        if let Ok(mut body) = serde_json::from_slice::<Value>(&reply.body)
+            && let Some(sign) = body["head"].get("sign").and_then(Value::as_str)
+        {
+            body["head"]["sign"] = Value::String(super::corrupt(sign));
+            reply.body = bytes::Bytes::from(body.to_string());
+        }
     }
 
     fn webhook(

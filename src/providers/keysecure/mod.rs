@@ -25,6 +25,7 @@ use self::wire::{Failure as WireFailure, Input, OpError, Success, parse_body};
 use super::fields::Fields;
 use super::{Failure, Provider, Reply, Request, Trace};
 use crate::app::Running;
+use crate::faults::Probe;
 use crate::world::World;
 use crate::world::deliveries::Outbound;
 use crate::world::timeline::Notice;
@@ -68,6 +69,7 @@ impl Provider for KeySecure {
                 trace,
             );
         }
+        let (mut fired, mut skipped) = (None, false);
         let outcome =
             route(settings, request, &caller).and_then(|(route, params, body, timezone)| {
                 let context = ops::Context {
@@ -75,22 +77,40 @@ impl Provider for KeySecure {
                     key: &caller.merchant.key,
                     timezone,
                 };
+                let fields = Value::Object(body.clone());
                 let input = Input {
                     params,
                     body: Fields::new(&body),
                 };
                 caller.tenant.with_world(|world| {
                     world.catch_up();
-                    (route.operation)(&context, world, &input)
+                    let probe = Probe {
+                        provider: "keysecure",
+                        operation: request.path,
+                        tenant: Some(&caller.tenant.id),
+                        fields: &fields,
+                        now: Some(world.now()),
+                    };
+                    let decision = running.faults.decide(&probe, ErrorKind::SystemError);
+                    (fired, skipped) = (decision.fired, decision.skip);
+                    match decision.error {
+                        Some(kind) => Err(OpError::new(kind)),
+                        None if skipped => Ok(Value::Null),
+                        None => (route.operation)(&context, world, &input),
+                    }
                 })
             });
-        answer(settings, language, outcome, trace)
+        if skipped {
+            return super::placeholder(trace).with_fault(fired);
+        }
+        answer(settings, language, outcome, trace).with_fault(fired)
     }
 
     fn failure(&self, running: &Running, _path: &str, failure: &Failure) -> Reply {
         let settings = &running.scenario.keysecure;
         let (error, status) = match failure {
             Failure::Panic { .. } => (OpError::new(ErrorKind::SystemError), StatusCode::OK),
+            Failure::Injected { status } => (OpError::new(ErrorKind::SystemError), *status),
             Failure::BodyTooLarge { .. } => (
                 OpError::field("body", failure.to_string()),
                 StatusCode::PAYLOAD_TOO_LARGE,

@@ -23,7 +23,9 @@ use self::wire::{Answer, BareSuccess, OpError, SealedSuccess, parse_envelope};
 use super::fields::Fields;
 use super::{Failure, Provider, Reply, Request, Trace};
 use crate::app::Running;
+use crate::faults::Probe;
 use crate::headers::basic_credentials;
+use crate::providers::corrupt;
 use crate::world::World;
 use crate::world::deliveries::Outbound;
 use crate::world::rng;
@@ -85,10 +87,24 @@ impl Provider for Pagsmile {
         let context = ops::Context { settings, app };
         // The operation and the replay check are one critical section; the answer's seed is
         // drawn inside it (from the stream for non-business values) and sealing happens after.
-        let (now, outcome, seal_seed) = tenant.with_world(|world| {
+        let fields = Value::Object(biz.clone());
+        let (now, outcome, seal_seed, decision) = tenant.with_world(|world| {
             world.catch_up();
+            let probe = Probe {
+                provider: "pagsmile",
+                operation: request.path,
+                tenant: Some(&tenant.id),
+                fields: &fields,
+                now: Some(world.now()),
+            };
+            let decision = running.faults.decide(&probe, ErrorKind::Unavailable);
+            if decision.skip {
+                return (world.now(), Ok(Answer::Nothing), 0, decision);
+            }
             let replay_key = format!("pagsmile:{}:{}", envelope.app_id, envelope.request_id);
-            let outcome = if world.key_used(&replay_key) {
+            let outcome = if let Some(kind) = decision.error {
+                Err(OpError::new(kind))
+            } else if world.key_used(&replay_key) {
                 Err(OpError::new(ErrorKind::DuplicateRequest).with_field(&envelope.request_id))
             } else {
                 operation.perform(&context, world, &Fields::new(&biz))
@@ -100,12 +116,27 @@ impl Provider for Pagsmile {
                 world.now(),
                 outcome,
                 rand::RngExt::random::<u64>(world.aux_rng()),
+                decision,
             )
         });
         trace.sandbox_time = Some(now);
+        if decision.skip {
+            return super::placeholder(trace).with_fault(decision.fired);
+        }
         match outcome {
             Ok(answer) => success(settings, &envelope.app_id, app, answer, seal_seed, trace),
             Err(error) => in_clear(settings, &error, trace),
+        }
+        .with_fault(decision.fired)
+    }
+
+    fn break_crypto(&self, reply: &mut Reply) {
+        // A random_key the merchant's key cannot unwrap.
+        if let Ok(mut body) = serde_json::from_slice::<Value>(&reply.body)
+            && let Some(key) = body.get("random_key").and_then(Value::as_str)
+        {
+            body["random_key"] = Value::String(corrupt(key));
+            reply.body = bytes::Bytes::from(body.to_string());
         }
     }
 
@@ -113,6 +144,7 @@ impl Provider for Pagsmile {
         let settings = &running.scenario.pagsmile;
         let (error, status) = match failure {
             Failure::Panic { .. } => (OpError::new(ErrorKind::Unavailable), StatusCode::OK),
+            Failure::Injected { status } => (OpError::new(ErrorKind::Unavailable), *status),
             Failure::BodyTooLarge { .. } => (
                 OpError::field("body", failure.to_string()),
                 StatusCode::PAYLOAD_TOO_LARGE,

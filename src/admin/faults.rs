@@ -1,0 +1,45 @@
+//! `/__admin/faults`: the running fault rules — list them with their counters, add one (the
+//! scenario file's rule format, as JSON), remove one or all.
+
+use http::StatusCode;
+use serde_json::json;
+
+use super::{AdminError, AdminRequest, AdminResult};
+use crate::app::Running;
+use crate::faults::spec::FaultSpec;
+use crate::server::respond;
+
+/// `GET /__admin/faults` → `{faults: [{rule, matches, fired}]}`.
+pub(super) fn list(running: &Running) -> AdminResult {
+    Ok(respond::json(
+        StatusCode::OK,
+        &json!({ "faults": running.faults.list() }),
+    ))
+}
+
+/// `POST /__admin/faults` with a rule → `{id}` (201).
+pub(super) fn add(running: &Running, request: &AdminRequest) -> AdminResult {
+    let spec: FaultSpec = request.json()?;
+    let id = running.faults.add(spec).map_err(AdminError::bad_request)?;
+    Ok(respond::json(StatusCode::CREATED, &json!({ "id": id })))
+}
+
+/// `DELETE /__admin/faults` → `{removed: n}`; `DELETE /__admin/faults/ID` → `{removed: 1}` or
+/// 404.
+pub(super) fn remove(running: &Running, id: Option<&str>) -> AdminResult {
+    let removed = match id {
+        None => running.faults.clear(),
+        Some(id) if running.faults.remove(id) => 1,
+        Some(id) => {
+            return Err(AdminError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("no fault rule {id}"),
+            ));
+        }
+    };
+    Ok(respond::json(
+        StatusCode::OK,
+        &json!({ "removed": removed }),
+    ))
+}

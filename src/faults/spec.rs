@@ -1,0 +1,253 @@
+//! The written form of a fault rule, the same in scenario files (YAML) and in
+//! `POST /__admin/faults` (JSON), and its compilation into a checked [`Rule`].
+
+use std::collections::BTreeMap;
+
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+
+/// A fault rule as written.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    /// Default `f1`, `f2`, ... in order.
+    pub id: Option<String>,
+    #[serde(rename = "match", default)]
+    pub matcher: MatchSpec,
+    pub action: ActionSpec,
+    /// Process the request first, then act (the card was issued but the answer was lost).
+    #[serde(default)]
+    pub after: bool,
+    #[serde(default)]
+    pub when: WhenSpec,
+}
+
+/// Which requests a rule looks at; every given part must match.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchSpec {
+    /// `acedata`, `kazepay`, `pagsmile`, `keysecure`.
+    pub provider: Option<String>,
+    /// Glob on the operation: AceData endpoint (`check-1e`), KazePay apiCode, Pagsmile and
+    /// KeySecure path.
+    pub operation: Option<String>,
+    /// Merchant id.
+    pub tenant: Option<String>,
+    /// Dotted path in the (decrypted) request body → glob on its value as text.
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+}
+
+/// What a rule does.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionSpec {
+    /// A business error from the provider's catalog, by its name there (`system_busy`).
+    Error(String),
+    /// This HTTP status with the provider's gateway error shape.
+    Status(u16),
+    /// Answer after a delay (wall-clock).
+    Delay(DelaySpec),
+    /// Send the answer slowly: `chunk_bytes` every `interval`.
+    Slow(SlowSpec),
+    /// Close the connection without answering.
+    Reset,
+    /// Answer 200 with an empty body.
+    Empty,
+    /// Answer 200 with random bytes.
+    Garbage,
+    /// Never answer (until the client gives up or the server stops).
+    Hang,
+    /// Answer normally with the signature or encryption broken (KazePay, Pagsmile).
+    BreakCrypto,
+}
+
+/// A delay: `2s`, `{uniform: [100ms, 2s]}`, `{lognormal: {median: 200ms, sigma: 0.5}}`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum DelaySpec {
+    Fixed(String),
+    Uniform { uniform: [String; 2] },
+    LogNormal { lognormal: LogNormalSpec },
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogNormalSpec {
+    pub median: String,
+    pub sigma: f64,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlowSpec {
+    #[serde(default = "default_chunk")]
+    pub chunk_bytes: usize,
+    pub interval: String,
+}
+
+fn default_chunk() -> usize {
+    16
+}
+
+/// When a matching request makes the rule fire; every given condition must hold.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WhenSpec {
+    /// The first N matches.
+    pub first: Option<u64>,
+    /// Every Nth match (the Nth, 2Nth, ...).
+    pub every: Option<u64>,
+    /// Matches after the first N.
+    pub after: Option<u64>,
+    /// With this probability, drawn from the scenario's seed.
+    pub probability: Option<f64>,
+    /// From this instant of the tenant's sandbox clock.
+    pub from: Option<Timestamp>,
+    /// Until (before) this instant.
+    pub until: Option<Timestamp>,
+}
+
+/// A delay, ready to draw.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Delay {
+    Fixed(SignedDuration),
+    Uniform(SignedDuration, SignedDuration),
+    LogNormal { median: SignedDuration, sigma: f64 },
+}
+
+/// A checked action.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    Error(String),
+    Status(u16),
+    Delay(Delay),
+    Slow {
+        chunk_bytes: usize,
+        interval: SignedDuration,
+    },
+    Reset,
+    Empty,
+    Garbage,
+    Hang,
+    BreakCrypto,
+}
+
+/// A checked rule.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub id: String,
+    pub spec: FaultSpec,
+    pub action: Action,
+}
+
+/// Providers whose answers carry crypto to break.
+const CRYPTO_PROVIDERS: &[&str] = &["kazepay", "pagsmile"];
+
+fn duration(text: &str, what: &str) -> Result<SignedDuration, String> {
+    text.parse::<SignedDuration>()
+        .ok()
+        .filter(|d| !d.is_negative())
+        .ok_or_else(|| format!("{what}: `{text}` is not a duration such as 200ms or 2s"))
+}
+
+impl FaultSpec {
+    /// Checks the rule; `id` names it when it has no id of its own. `error_exists` says
+    /// whether a provider's catalog has an entry of that name.
+    pub fn compile(
+        self,
+        id: String,
+        error_exists: impl Fn(&str, &str) -> bool,
+    ) -> Result<Rule, String> {
+        let provider = self.matcher.provider.as_deref();
+        if let Some(p) = provider
+            && !crate::providers::NAMES.contains(&p)
+        {
+            return Err(format!(
+                "match.provider `{p}` is not one of {}",
+                crate::providers::NAMES.join(", ")
+            ));
+        }
+        let action = match &self.action {
+            ActionSpec::Error(name) => {
+                let Some(p) = provider else {
+                    return Err(
+                        "an `error` action needs match.provider (each catalog is a provider's)"
+                            .to_owned(),
+                    );
+                };
+                if !error_exists(p, name) {
+                    return Err(format!("`{name}` is not an entry of {p}'s error catalog"));
+                }
+                Action::Error(name.clone())
+            }
+            ActionSpec::Status(code) => {
+                if !(100..=599).contains(code) {
+                    return Err(format!("status {code} is not an HTTP status"));
+                }
+                Action::Status(*code)
+            }
+            ActionSpec::Delay(DelaySpec::Fixed(text)) => {
+                Action::Delay(Delay::Fixed(duration(text, "delay")?))
+            }
+            ActionSpec::Delay(DelaySpec::Uniform {
+                uniform: [low, high],
+            }) => {
+                let (low, high) = (duration(low, "delay")?, duration(high, "delay")?);
+                if high < low {
+                    return Err("delay.uniform: the second bound is below the first".to_owned());
+                }
+                Action::Delay(Delay::Uniform(low, high))
+            }
+            ActionSpec::Delay(DelaySpec::LogNormal { lognormal }) => {
+                if !(lognormal.sigma.is_finite() && lognormal.sigma >= 0.0) {
+                    return Err("delay.lognormal.sigma must be 0 or more".to_owned());
+                }
+                Action::Delay(Delay::LogNormal {
+                    median: duration(&lognormal.median, "delay.lognormal.median")?,
+                    sigma: lognormal.sigma,
+                })
+            }
+            ActionSpec::Slow(slow) => {
+                let interval = duration(&slow.interval, "slow.interval")?;
+                if slow.chunk_bytes == 0 || interval.is_zero() {
+                    return Err("slow needs chunk_bytes ≥ 1 and an interval above 0".to_owned());
+                }
+                Action::Slow {
+                    chunk_bytes: slow.chunk_bytes,
+                    interval,
+                }
+            }
+            ActionSpec::Reset => Action::Reset,
+            ActionSpec::Empty => Action::Empty,
+            ActionSpec::Garbage => Action::Garbage,
+            ActionSpec::Hang => Action::Hang,
+            ActionSpec::BreakCrypto => {
+                if !provider.is_some_and(|p| CRYPTO_PROVIDERS.contains(&p)) {
+                    return Err(format!(
+                        "break_crypto needs match.provider, one of {}",
+                        CRYPTO_PROVIDERS.join(", ")
+                    ));
+                }
+                Action::BreakCrypto
+            }
+        };
+        let when = &self.when;
+        if when.every == Some(0) {
+            return Err("when.every must be 1 or more".to_owned());
+        }
+        if when.probability.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
+            return Err("when.probability must be between 0 and 1".to_owned());
+        }
+        if self.after && matches!(action, Action::Error(_)) {
+            return Err(
+                "an `error` answers instead of processing: `after` does not apply".to_owned(),
+            );
+        }
+        Ok(Rule {
+            id: self.id.clone().unwrap_or(id),
+            spec: self,
+            action,
+        })
+    }
+}
