@@ -7,6 +7,7 @@
 mod acedata;
 mod admin;
 mod cli;
+mod faults;
 mod kazepay;
 mod keysecure;
 mod pagsmile;

@@ -386,3 +386,14 @@ pub static FROZEN_DEFAULT: std::sync::LazyLock<String> = std::sync::LazyLock::ne
         "name: frozen\nclock: { start: 2026-11-21T00:00:00Z, frozen: true }\n",
     )
 });
+
+/// Moves every tenant's sandbox clock forward.
+pub fn advance_clock(sandbox: &Sandbox, by: &str) {
+    let (status, body) = admin_send(
+        sandbox,
+        "POST",
+        "/clock/advance",
+        &serde_json::json!({ "by": by }).to_string(),
+    );
+    assert_eq!(status, 200, "{body}");
+}
