@@ -83,8 +83,10 @@ struct CardTransaction {
     tenant: Option<String>,
     card: String,
     kind: TransactionKind,
-    /// Decimal text in the card's currency, e.g. "12.30".
+    /// Decimal text in the card's currency, e.g. "12.30" — or in `currency`, converted with the
+    /// scenario's FX table.
     amount: String,
+    currency: Option<String>,
     /// Decimal text, default 0.
     fee: Option<String>,
     /// What the shop charged in its own currency, when it differs.
@@ -173,10 +175,35 @@ fn posting(world: &World, body: &CardTransaction) -> Result<Posting, AdminError>
             ));
         }
     };
+    let (amount, original_amount) = match &body.currency {
+        None => (
+            money(&body.amount, &card.currency, "amount")?,
+            original_amount,
+        ),
+        Some(_) if original_amount.is_some() => {
+            return Err(AdminError::bad_request(
+                "give `currency` (converted with the FX table) or `original_amount`, not both",
+            ));
+        }
+        Some(code) => {
+            let currency = Currency::new(code)
+                .map_err(|e| AdminError::bad_request(format!("`currency`: {e}")))?;
+            let given = money(&body.amount, &currency, "amount")?;
+            crate::world::script::foreign_amount(world, &given, &card.currency).ok_or_else(
+                || {
+                    AdminError::bad_request(format!(
+                        "no FX rate between {} and {} in the scenario's `fx`",
+                        currency.code(),
+                        card.currency.code()
+                    ))
+                },
+            )?
+        }
+    };
     Ok(Posting {
         card_id: card.id.clone(),
         kind: body.kind,
-        amount: money(&body.amount, &card.currency, "amount")?,
+        amount,
         original_amount,
         fee: money(body.fee.as_deref().unwrap_or("0"), &card.currency, "fee")?,
         merchant_name: body.merchant_name.clone(),
@@ -246,6 +273,50 @@ pub(super) fn card_status(running: &Running, request: &AdminRequest) -> AdminRes
             StatusCode::OK,
             &json!({ "card": body.card, "status": body.status }),
         ))
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CardAction {
+    tenant: Option<String>,
+    card: String,
+}
+
+/// `POST /__admin/simulate/production`: a card's production ends now (its order finishes, or
+/// its pending status settles) — Pagsmile, KeySecure and KazePay cards alike.
+pub(super) fn production(running: &Running, request: &AdminRequest) -> AdminResult {
+    card_action(running, request, |world, card, at| {
+        world.complete_production(card, at)?;
+        Ok(json!({ "card": card, "status": world.cards().get(card).map(|c| c.status) }))
+    })
+}
+
+/// `POST /__admin/simulate/recharge`: every recharge on its way to a card arrives now.
+pub(super) fn recharge(running: &Running, request: &AdminRequest) -> AdminResult {
+    card_action(running, request, |world, card, at| {
+        let settled = world.settle_recharges(card, at);
+        Ok(json!({ "card": card, "settled": settled }))
+    })
+}
+
+/// Runs `act` on a known card of the tenant; its error is a 409.
+fn card_action(
+    running: &Running,
+    request: &AdminRequest,
+    act: impl FnOnce(&mut World, &str, jiff::Timestamp) -> Result<serde_json::Value, String>,
+) -> AdminResult {
+    let body: CardAction = request.json()?;
+    let tenant = one_tenant(running, body.tenant.as_deref())?;
+    tenant.with_world(|world| {
+        world.catch_up();
+        if !world.cards().contains_key(&body.card) {
+            return Err(not_found(format!("no card {}", body.card)));
+        }
+        let now = world.now();
+        let answer = act(world, &body.card, now)
+            .map_err(|why| AdminError::new(StatusCode::CONFLICT, "refused", why))?;
+        Ok(respond::json(StatusCode::OK, &answer))
     })
 }
 

@@ -47,6 +47,8 @@ struct Context<'a> {
     base_dir: Option<&'a Path>,
     /// What a KeySecure key without its own `rate_limit` gets.
     keysecure_rate_limit: Option<RateLimit>,
+    /// The FX table and magic declines every world follows.
+    rules: Arc<crate::world::rules::Rules>,
 }
 
 /// Validates and resolves `file`; all problems found are reported together.
@@ -65,7 +67,9 @@ pub(super) fn build(
     let acedata = build_acedata(file.acedata, &mut problems)?;
     let platform_keys = build_platform_keys(file.platform_keys, base_dir, &mut problems);
     let keysecure_rate_limit = super::keysecure::default_rate_limit(file.keysecure.as_ref())?;
+    let rules = Arc::new(super::timeline::rules(&file.fx, &file.magic, &mut problems));
     let context = Context {
+        rules,
         keysecure_rate_limit,
         seed: file.seed,
         start: clock.start.unwrap_or_else(Timestamp::now),
@@ -106,6 +110,13 @@ pub(super) fn build(
         &mut problems,
     )?;
     let keysecure = super::keysecure::build(file.keysecure, &tenants, &mut problems)?;
+    let (mut kazepay, mut pagsmile, mut keysecure) = (kazepay, pagsmile, keysecure);
+    super::timeline::apply_magic_kyc(
+        &file.magic,
+        kazepay.as_mut(),
+        pagsmile.as_mut(),
+        keysecure.as_mut(),
+    );
     let faults = build_faults(file.faults, &mut problems);
     let (Some(kazepay), Some(pagsmile), Some(keysecure), true) =
         (kazepay, pagsmile, keysecure, problems.is_empty())
@@ -547,6 +558,10 @@ fn build_tenant(
             &mut setup_rng,
             problems,
         );
+    }
+    world.rules = context.rules.clone();
+    for event in section.timeline {
+        super::timeline::schedule(event, &mut world, context.start, problems);
     }
     TenantSetup {
         credentials,

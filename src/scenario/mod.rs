@@ -15,6 +15,7 @@ mod keysecure;
 pub mod model;
 mod pagsmile;
 mod profiles;
+mod timeline;
 mod units;
 
 use std::path::Path;

@@ -55,6 +55,12 @@ pub struct ScenarioFile {
     /// Failure injection rules (docs/scenarios.md).
     #[serde(default)]
     pub faults: Vec<Spanned<crate::faults::spec::FaultSpec>>,
+    /// Fixed exchange rates, `"EUR/USD": "1.0850"` (units of USD per EUR).
+    #[serde(default)]
+    pub fx: BTreeMap<String, Spanned<String>>,
+    /// Magic values: amounts that decline, names that fail KYC.
+    #[serde(default)]
+    pub magic: MagicSection,
     pub merchants: Spanned<Vec<MerchantSection>>,
 }
 
@@ -162,6 +168,9 @@ pub struct MerchantSection {
     #[serde(default)]
     pub cards: Vec<CardSection>,
     pub generate: Option<Spanned<GenerateSection>>,
+    /// Issuer-side events on the sandbox clock.
+    #[serde(default)]
+    pub timeline: Vec<Spanned<TimelineEventSection>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -564,4 +573,88 @@ pub struct PackageSection {
     pub currency: Spanned<String>,
     pub length: usize,
     pub fee_detail: serde_json::Value,
+}
+
+/// Magic values, the Stripe test-card idea for these providers.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MagicSection {
+    /// Purchases whose amount (text in the card's currency) matches decline.
+    #[serde(default)]
+    pub declines: Vec<MagicDeclineSection>,
+    /// Cardholders whose name matches get this KYC / audit / review outcome, in every provider.
+    #[serde(default)]
+    pub kyc: Vec<MagicKycSection>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MagicDeclineSection {
+    /// Glob, e.g. `*.51`.
+    pub amount: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MagicKycSection {
+    /// Glob on "first_name last_name" (KeySecure, which knows no names: on
+    /// cardholder_unique_no).
+    pub name: String,
+    pub decision: KycStatus,
+    pub reason: Option<String>,
+}
+
+/// One issuer-side event: when (`at`, or `after` the clock start) and exactly one action.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimelineEventSection {
+    pub at: Option<Timestamp>,
+    pub after: Option<Spanned<String>>,
+    /// A label for a transaction, so a later clearing or reversal can name it.
+    pub id: Option<String>,
+    pub transaction: Option<TimelineTransactionSection>,
+    pub card_status: Option<TimelineCardStatusSection>,
+    pub kyc: Option<TimelineKycSection>,
+    pub settle_recharges: Option<TimelineCardSection>,
+    pub complete_production: Option<TimelineCardSection>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimelineTransactionSection {
+    pub card: Spanned<String>,
+    pub kind: crate::world::ledger::TransactionKind,
+    /// Decimal text in `currency` (default the card's; others convert with `fx`).
+    pub amount: Spanned<String>,
+    pub currency: Option<Spanned<String>>,
+    /// In the card's currency; default 0.
+    pub fee: Option<Spanned<String>>,
+    pub merchant_name: Option<String>,
+    pub mcc: Option<String>,
+    /// The label (`id`) of an earlier authorization, for a clearing or reversal.
+    pub authorization: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimelineCardStatusSection {
+    pub card: String,
+    pub status: CardStatus,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimelineKycSection {
+    pub cardholder: String,
+    pub decision: KycStatus,
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub codes: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimelineCardSection {
+    pub card: String,
 }

@@ -169,7 +169,7 @@ pub enum LedgerError {
 }
 
 /// A card transaction posted from outside (the issuer's side), before it is applied.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Posting {
     pub card_id: String,
     pub kind: TransactionKind,
@@ -393,6 +393,8 @@ impl World {
             {
                 if card.status != CardStatus::Active {
                     Some(format!("card {:?}", card.status).to_lowercase())
+                } else if let Some(reason) = self.rules.magic_decline(&posting.amount) {
+                    Some(reason)
                 } else if self.spendable(card).minor() < debit.minor() {
                     Some("insufficient funds".to_owned())
                 } else {

@@ -18,6 +18,8 @@ pub mod money;
 pub mod orders;
 pub mod ratelimit;
 pub mod rng;
+pub mod rules;
+pub mod script;
 pub mod timeline;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -100,6 +102,13 @@ pub struct World {
     /// Counters behind generated ids and event order.
     #[serde(skip)]
     sequence: u64,
+    /// The scenario's FX table and magic values.
+    #[serde(skip)]
+    pub rules: std::sync::Arc<rules::Rules>,
+    /// Labels of transactions a scenario's timeline posted (`auth1` → its id).
+    pub labels: BTreeMap<String, String>,
+    /// What the scenario's timeline events did, oldest first (for people reading the state).
+    pub events_log: Vec<script::EventRecord>,
 }
 
 /// An uploaded file: its type and size (the bytes themselves are not kept).
@@ -138,6 +147,9 @@ impl World {
             outbox: Vec::new(),
             deliveries: Vec::new(),
             sequence: 0,
+            rules: std::sync::Arc::default(),
+            labels: BTreeMap::new(),
+            events_log: Vec::new(),
         }
     }
 

@@ -31,6 +31,12 @@ pub enum Event {
     SettleTransfer { transaction_id: String },
     /// A card order's production ends.
     FinishOrder { order_no: String },
+    /// Something a scenario's timeline makes the issuer do.
+    Scripted {
+        label: Option<String>,
+        #[serde(flatten)]
+        action: Box<super::script::Scripted>,
+    },
 }
 
 /// An event and when it is due; `seq` keeps events due at the same instant in order.
@@ -147,6 +153,10 @@ impl World {
                 }
             }
             Event::FinishOrder { order_no } => self.finish_order(&order_no, at),
+            Event::Scripted { label, action } => {
+                // The outcome, failures included, is in the events log.
+                let _ = self.run_scripted(at, label, *action);
+            }
             Event::SettleTransfer { transaction_id } => {
                 if self.settle_transfer(&transaction_id, at).is_ok() {
                     self.notify(at, Notification::TransferSettled { transaction_id });

@@ -14,3 +14,4 @@ mod pagsmile;
 mod scenario;
 mod server;
 mod support;
+mod timeline;

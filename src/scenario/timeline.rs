@@ -1,0 +1,221 @@
+//! The scenario's behaviours over time: the FX table and magic values every world follows,
+//! magic names folded into each provider's KYC rules, and each merchant's timeline of
+//! issuer-side events scheduled on its sandbox clock.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde_saphyr::Spanned;
+
+use super::error::Problems;
+use super::model::{MagicSection, TimelineEventSection};
+use super::units::duration;
+use crate::providers::kazepay::settings::{KycRule, Settings as KazePaySettings};
+use crate::providers::keysecure::settings::{ReviewRule, Settings as KeySecureSettings};
+use crate::providers::pagsmile::settings::{AuditRule, Settings as PagsmileSettings};
+use crate::world::ledger::Posting;
+use crate::world::rules::{MagicDecline, Rate, Rules};
+use crate::world::script::Scripted;
+use crate::world::timeline::Event;
+use crate::world::{Currency, KycStatus, Money, World};
+
+/// The FX table (`"EUR/USD": "1.0850"`) and the magic declines.
+pub(super) fn rules(
+    fx: &BTreeMap<String, Spanned<String>>,
+    magic: &MagicSection,
+    problems: &mut Problems<'_>,
+) -> Rules {
+    let mut rules = Rules::default();
+    for (pair, rate) in fx {
+        let codes = pair
+            .split_once('/')
+            .filter(|(a, b)| Currency::new(a).is_ok() && Currency::new(b).is_ok() && a != b);
+        match (codes, Rate::parse(&rate.value)) {
+            (Some((from, to)), Some(parsed)) => {
+                rules.fx.insert((from.to_owned(), to.to_owned()), parsed);
+            }
+            (None, _) => problems.at(
+                rate.referenced,
+                format!("fx key `{pair}` must be two currency codes, FROM/TO"),
+            ),
+            (_, None) => problems.at(
+                rate.referenced,
+                format!("`{}` is not a positive decimal rate", rate.value),
+            ),
+        }
+    }
+    rules.declines = magic
+        .declines
+        .iter()
+        .map(|d| MagicDecline {
+            amount: d.amount.clone(),
+            reason: d.reason.clone(),
+        })
+        .collect();
+    rules
+}
+
+/// Puts the magic names first in every provider's KYC / audit / review rules.
+pub(super) fn apply_magic_kyc(
+    magic: &MagicSection,
+    kazepay: Option<&mut KazePaySettings>,
+    pagsmile: Option<&mut PagsmileSettings>,
+    keysecure: Option<&mut KeySecureSettings>,
+) {
+    let rejects = |m: &super::model::MagicKycSection| m.decision != KycStatus::Passed;
+    if let Some(kazepay) = kazepay {
+        let magic_rules = magic.kyc.iter().map(|m| KycRule {
+            email: None,
+            name: Some(m.name.clone()),
+            document: None,
+            decision: m.decision,
+            reason: m.reason.clone(),
+            after: None,
+        });
+        kazepay.kyc_rules.splice(0..0, magic_rules);
+    }
+    if let Some(pagsmile) = pagsmile {
+        let magic_rules = magic.kyc.iter().map(|m| AuditRule {
+            email: None,
+            name: Some(m.name.clone()),
+            id_no: None,
+            approve: !rejects(m),
+            codes: Vec::new(),
+            remark: m.reason.clone(),
+            after: None,
+        });
+        pagsmile.audit_rules.splice(0..0, magic_rules);
+    }
+    if let Some(keysecure) = keysecure {
+        let magic_rules = magic.kyc.iter().map(|m| ReviewRule {
+            unique_no: Some(m.name.clone()),
+            token: None,
+            approve: !rejects(m),
+            reason: m.reason.clone(),
+            after: None,
+        });
+        keysecure.review_rules.splice(0..0, magic_rules);
+    }
+}
+
+/// Schedules one timeline event in `world` (a located problem when it cannot be).
+pub(super) fn schedule(
+    event: Spanned<TimelineEventSection>,
+    world: &mut World,
+    start: Timestamp,
+    problems: &mut Problems<'_>,
+) {
+    let at = event.referenced;
+    let e = event.value;
+    let due = match (e.at, &e.after) {
+        (Some(instant), None) => instant,
+        (None, Some(offset)) => match duration(offset, problems) {
+            Some(offset) => start.saturating_add(offset).unwrap_or(start),
+            None => return,
+        },
+        _ => {
+            problems.at(at, "a timeline event needs exactly one of `at` or `after`");
+            return;
+        }
+    };
+    let given = usize::from(e.transaction.is_some())
+        + usize::from(e.card_status.is_some())
+        + usize::from(e.kyc.is_some())
+        + usize::from(e.settle_recharges.is_some())
+        + usize::from(e.complete_production.is_some());
+    if given != 1 {
+        problems.at(
+            at,
+            "a timeline event needs exactly one of transaction, card_status, kyc, settle_recharges, complete_production",
+        );
+        return;
+    }
+    let action = if let Some(t) = e.transaction {
+        let Some(card) = world.cards().get(&t.card.value) else {
+            problems.at(
+                t.card.referenced,
+                format!(
+                    "no card `{}` in this merchant (a timeline transaction needs its currency)",
+                    t.card.value
+                ),
+            );
+            return;
+        };
+        let card_currency = card.currency.clone();
+        let currency = match &t.currency {
+            Some(code) => match Currency::new(&code.value) {
+                Ok(currency) => currency,
+                Err(error) => return problems.at(code.referenced, error.to_string()),
+            },
+            None => card_currency.clone(),
+        };
+        let money = |text: &Spanned<String>, currency: &Currency, problems: &mut Problems<'_>| {
+            Money::parse(&text.value, currency.clone())
+                .map_err(|error| problems.at(text.referenced, error.to_string()))
+                .ok()
+        };
+        let Some(given_amount) = money(&t.amount, &currency, problems) else {
+            return;
+        };
+        let Some((amount, original)) =
+            crate::world::script::foreign_amount(world, &given_amount, &card_currency)
+        else {
+            problems.at(
+                t.amount.referenced,
+                format!(
+                    "no fx rate between {} and {}",
+                    currency.code(),
+                    card_currency.code()
+                ),
+            );
+            return;
+        };
+        let fee = match &t.fee {
+            Some(text) => match money(text, &card_currency, problems) {
+                Some(fee) => fee,
+                None => return,
+            },
+            None => Money::zero(card_currency),
+        };
+        Scripted::Transaction {
+            posting: Posting {
+                card_id: t.card.value,
+                kind: t.kind,
+                amount,
+                original_amount: original,
+                fee,
+                merchant_name: t.merchant_name,
+                mcc: t.mcc,
+                authorization_id: None,
+                id: None,
+                declined_by_merchant: None,
+            },
+            authorization: t.authorization,
+        }
+    } else if let Some(c) = e.card_status {
+        Scripted::CardStatus {
+            card: c.card,
+            status: c.status,
+        }
+    } else if let Some(k) = e.kyc {
+        Scripted::Kyc {
+            cardholder: k.cardholder,
+            decision: k.decision,
+            reason: k.reason,
+            codes: k.codes,
+        }
+    } else if let Some(s) = e.settle_recharges {
+        Scripted::SettleRecharges { card: s.card }
+    } else if let Some(p) = e.complete_production {
+        Scripted::CompleteProduction { card: p.card }
+    } else {
+        return;
+    };
+    world.schedule(
+        due,
+        Event::Scripted {
+            label: e.id,
+            action: Box::new(action),
+        },
+    );
+}
