@@ -14,6 +14,7 @@ pub mod faults;
 pub mod headers;
 pub mod journal;
 pub mod providers;
+pub mod runner;
 mod sandbox;
 pub mod scenario;
 pub mod server;

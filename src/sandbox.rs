@@ -42,6 +42,7 @@ enum Source {
     Default,
     Yaml(String),
     File(PathBuf),
+    Built(Box<Scenario>),
 }
 
 /// Configures a [`Sandbox`].
@@ -57,6 +58,12 @@ impl SandboxBuilder {
     /// Use this YAML text as the scenario (key paths cannot be relative).
     pub fn scenario_yaml(mut self, yaml: impl Into<String>) -> Self {
         self.source = Source::Yaml(yaml.into());
+        self
+    }
+
+    /// Use a scenario already loaded (and checked).
+    pub fn scenario(mut self, scenario: Scenario) -> Self {
+        self.source = Source::Built(Box::new(scenario));
         self
     }
 
@@ -98,10 +105,11 @@ impl SandboxBuilder {
 
     /// Loads the scenario, binds, and starts serving on a background thread.
     pub fn start(self) -> Result<Sandbox, StartError> {
-        let scenario = match &self.source {
+        let scenario = match self.source {
             Source::Default => Scenario::builtin_default()?,
-            Source::Yaml(yaml) => Scenario::from_source(yaml, "<embedded scenario>", None)?,
-            Source::File(path) => Scenario::from_file(path)?,
+            Source::Yaml(yaml) => Scenario::from_source(&yaml, "<embedded scenario>", None)?,
+            Source::File(path) => Scenario::from_file(&path)?,
+            Source::Built(scenario) => *scenario,
         };
         let mut providers = providers::builtin();
         providers.extend(self.extra_providers);

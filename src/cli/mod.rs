@@ -1,4 +1,5 @@
-//! The command line: `serve`, `check`, `healthcheck`, `kazepay seal|open`, `pagsmile seal|open`. Arguments become a
+//! The command line: `serve`, `check`, `test`, `healthcheck`, `kazepay seal|open`,
+//! `pagsmile seal|open`. Arguments become a
 //! validated configuration before anything is opened or bound.
 
 mod inputs;
@@ -23,6 +24,7 @@ Examples:
   issuer-sandbox serve                                  # default scenario on 127.0.0.1:8080
   issuer-sandbox serve --scenario my.yaml --bind 0.0.0.0:8080 --admin-token s3cret
   issuer-sandbox check scenarios/*.yaml                 # validate scenario files, exit 0/1
+  issuer-sandbox test scenarios/*.yaml --junit results.xml   # run their steps, exit 0/1
   issuer-sandbox healthcheck --url http://127.0.0.1:8080
   echo '{\"cardID\":\"3377\"}' | issuer-sandbox kazepay seal --api-code queryCard > request.json
   curl -s http://127.0.0.1:8080/kazepay -d @request.json | issuer-sandbox kazepay open
@@ -59,6 +61,8 @@ enum Command {
     Check(CheckArgs),
     /// Exit 0 if a sandbox answers its health endpoint (for container HEALTHCHECKs).
     Healthcheck(HealthcheckArgs),
+    /// Run scenario files' steps against in-process sandboxes; exit 0 when all pass.
+    Test(TestArgs),
     /// Seal a KazePay request or open a response with given keys (default: the demo keys).
     #[command(subcommand)]
     Kazepay(kazepay::Command),
@@ -97,6 +101,16 @@ struct CheckArgs {
 }
 
 #[derive(Debug, Args)]
+struct TestArgs {
+    /// Scenario files with `steps`.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Also write the results as JUnit XML here.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 struct HealthcheckArgs {
     /// Base URL of the sandbox.
     #[arg(
@@ -128,9 +142,30 @@ pub fn run() -> anyhow::Result<ExitCode> {
         }
         Command::Check(args) => Ok(check(&args.files)),
         Command::Healthcheck(args) => healthcheck(&args),
+        Command::Test(args) => test(&args),
         Command::Kazepay(command) => kazepay::run(command),
         Command::Pagsmile(command) => pagsmile::run(command),
     }
+}
+
+/// Runs every file's steps, prints the report, writes JUnit XML if asked; 1 on any failure.
+fn test(args: &TestArgs) -> anyhow::Result<ExitCode> {
+    let outcomes: Vec<crate::runner::Outcome> = args
+        .files
+        .iter()
+        .map(|file| crate::runner::run_file(file))
+        .collect();
+    print!("{}", crate::runner::report(&outcomes));
+    if let Some(path) = &args.junit {
+        std::fs::write(path, crate::runner::junit(&outcomes))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let failed = outcomes.iter().any(|o| o.failed() > 0);
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn init_logging(format: LogFormat) {

@@ -118,6 +118,7 @@ pub(super) fn build(
         keysecure.as_mut(),
     );
     let faults = build_faults(file.faults, &mut problems);
+    let steps = build_steps(file.steps, &mut problems);
     let (Some(kazepay), Some(pagsmile), Some(keysecure), true) =
         (kazepay, pagsmile, keysecure, problems.is_empty())
     else {
@@ -136,9 +137,46 @@ pub(super) fn build(
         pagsmile: Arc::new(pagsmile),
         keysecure: Arc::new(keysecure),
         faults,
+        steps,
         platform_keys,
         tenants,
     })
+}
+
+/// Checks that each step does at most one thing and names a known provider.
+fn build_steps(
+    specs: Vec<Spanned<crate::runner::step::Step>>,
+    problems: &mut Problems<'_>,
+) -> Vec<crate::runner::step::Step> {
+    specs
+        .into_iter()
+        .map(|spec| {
+            let step = spec.value;
+            let actions = usize::from(step.request.is_some())
+                + usize::from(step.advance.is_some())
+                + usize::from(step.simulate.is_some())
+                + usize::from(step.admin.is_some());
+            if actions > 1 {
+                problems.at(
+                    spec.referenced,
+                    "a step does one of request, advance, simulate, admin",
+                );
+            }
+            if let Some(request) = &step.request
+                && !providers::NAMES.contains(&request.provider.as_str())
+            {
+                problems.at(
+                    spec.referenced,
+                    format!(
+                        "unknown provider `{}`; one of {}",
+                        request.provider,
+                        providers::NAMES.join(", ")
+                    ),
+                );
+            }
+            step
+        })
+        .collect()
 }
 
 /// Checks the fault rules, numbering those without an id `f1`, `f2`, ...

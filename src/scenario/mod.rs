@@ -54,6 +54,8 @@ pub struct Scenario {
     pub keysecure: Arc<KeySecureSettings>,
     /// Failure injection rules, in order.
     pub faults: Vec<crate::faults::spec::Rule>,
+    /// What `issuer-sandbox test` runs.
+    pub steps: Vec<crate::runner::step::Step>,
     pub platform_keys: PlatformKeys,
     pub tenants: Vec<TenantSetup>,
 }

@@ -61,6 +61,9 @@ pub struct ScenarioFile {
     /// Magic values: amounts that decline, names that fail KYC.
     #[serde(default)]
     pub magic: MagicSection,
+    /// Steps for `issuer-sandbox test` (docs/scenarios.md).
+    #[serde(default)]
+    pub steps: Vec<Spanned<crate::runner::step::Step>>,
     pub merchants: Spanned<Vec<MerchantSection>>,
 }
 
