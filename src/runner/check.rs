@@ -129,6 +129,7 @@ mod tests {
             status: Some(200),
             code: Some("10000".into()),
             sub_code: None,
+            no_answer: false,
             fields: BTreeMap::from([
                 ("body.list.0.card_no".to_owned(), json!({ "like": "KC*" })),
                 ("body.n".to_owned(), json!({ "exists": false })),

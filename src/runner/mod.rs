@@ -305,10 +305,9 @@ fn substitute(text: &str, captures: &BTreeMap<String, String>) -> Result<String,
 
 fn pretty(value: &Value) -> String {
     let text = serde_json::to_string_pretty(value).unwrap_or_default();
-    if text.len() > 4000 {
-        format!("{}\n  …", &text[..text.floor_char_boundary(4000)])
-    } else {
-        text
+    match text.char_indices().nth(4000) {
+        Some((cut, _)) => format!("{}\n  …", &text[..cut]),
+        None => text,
     }
 }
 

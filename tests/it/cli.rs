@@ -462,3 +462,60 @@ fn pagsmile_seal_and_open_round_trip_through_a_sandbox() {
         "a body that is not JSON is an error"
     );
 }
+
+#[test]
+fn test_runs_scenario_steps_reports_and_writes_junit() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let good = root.join("scenarios/rate-limiting.yaml");
+    let broken = temp_file(
+        "runner",
+        std::fs::read_to_string(&good)
+            .unwrap()
+            .replace(
+                "name: third in the same second\n    expect: { status: 429",
+                "name: third in the same second\n    expect: { status: 200",
+            )
+            .as_bytes(),
+    );
+    let junit = broken.with_file_name("results.xml");
+    let passing = Command::new(BIN)
+        .args(["test"])
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert_eq!(
+        passing.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&passing.stdout)
+    );
+    assert!(String::from_utf8_lossy(&passing.stdout).ends_with("5 passed, 0 failed\n"));
+    let failing = Command::new(BIN)
+        .args(["test"])
+        .arg(&good)
+        .arg(&broken)
+        .arg("--junit")
+        .arg(&junit)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&failing.stdout);
+    assert_eq!(failing.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains("status: expected 200") && report.contains("but got  429"),
+        "{report}"
+    );
+    assert!(report.contains("7 passed, 1 failed, 2 skipped"), "{report}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("<testsuites name=\"issuer-sandbox\" tests=\"10\" failures=\"1\">"),
+        "{xml}"
+    );
+    assert!(xml.contains("<skipped/>"));
+    std::fs::remove_dir_all(broken.parent().unwrap()).unwrap();
+    let missing = Command::new(BIN)
+        .args(["test", "no-such-file.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stdout).contains("cannot run"));
+}

@@ -7,6 +7,7 @@
 mod acedata;
 mod admin;
 mod cli;
+mod examples;
 mod faults;
 mod kazepay;
 mod keysecure;
