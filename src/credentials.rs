@@ -50,7 +50,9 @@ pub struct KeySecureKey {
 }
 
 /// How a KeySecure merchant funds its cards.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum IntegrationMode {
     /// The merchant approves each authorization through its Auth callback.

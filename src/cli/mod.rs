@@ -63,6 +63,8 @@ enum Command {
     Healthcheck(HealthcheckArgs),
     /// Run scenario files' steps against in-process sandboxes; exit 0 when all pass.
     Test(TestArgs),
+    /// Print the JSON Schema of scenario files (for editor completion and validation).
+    Schema,
     /// Seal a KazePay request or open a response with given keys (default: the demo keys).
     #[command(subcommand)]
     Kazepay(kazepay::Command),
@@ -143,6 +145,10 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Check(args) => Ok(check(&args.files)),
         Command::Healthcheck(args) => healthcheck(&args),
         Command::Test(args) => test(&args),
+        Command::Schema => {
+            print!("{}", crate::scenario::json_schema());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Kazepay(command) => kazepay::run(command),
         Command::Pagsmile(command) => pagsmile::run(command),
     }

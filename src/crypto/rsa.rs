@@ -16,7 +16,9 @@ use super::CryptoError;
 use crate::world::rng::SandboxRng;
 
 /// The hash under a PKCS#1 v1.5 signature.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub enum SignatureHash {
     #[default]
     #[serde(rename = "SHA-256", alias = "sha256", alias = "SHA256")]

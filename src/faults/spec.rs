@@ -7,7 +7,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// A fault rule as written.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FaultSpec {
     /// Default `f1`, `f2`, ... in order.
@@ -23,7 +23,7 @@ pub struct FaultSpec {
 }
 
 /// Which requests a rule looks at; every given part must match.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MatchSpec {
     /// `acedata`, `kazepay`, `pagsmile`, `keysecure`.
@@ -39,7 +39,7 @@ pub struct MatchSpec {
 }
 
 /// What a rule does.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ActionSpec {
     /// A business error from the provider's catalog, by its name there (`system_busy`).
@@ -63,7 +63,7 @@ pub enum ActionSpec {
 }
 
 /// A delay: `2s`, `{uniform: [100ms, 2s]}`, `{lognormal: {median: 200ms, sigma: 0.5}}`.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum DelaySpec {
     Fixed(String),
@@ -71,14 +71,14 @@ pub enum DelaySpec {
     LogNormal { lognormal: LogNormalSpec },
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogNormalSpec {
     pub median: String,
     pub sigma: f64,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SlowSpec {
     #[serde(default = "default_chunk")]
@@ -91,7 +91,7 @@ fn default_chunk() -> usize {
 }
 
 /// When a matching request makes the rule fire; every given condition must hold.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WhenSpec {
     /// The first N matches.

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// One step: exactly one thing to do, then what to check and keep.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
     /// Shown in the report; default `step N`.
@@ -33,7 +33,7 @@ pub struct Step {
 }
 
 /// A provider request, in plaintext: the runner seals and opens envelopes itself.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestStep {
     /// `acedata`, `kazepay`, `pagsmile`, `keysecure`.
@@ -53,7 +53,7 @@ pub struct RequestStep {
 }
 
 /// A control-API call.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdminStep {
     pub method: String,
@@ -64,7 +64,7 @@ pub struct AdminStep {
 }
 
 /// Expectations on an answer, seen as `{status, code, sub_code, body}`.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
     /// HTTP status.

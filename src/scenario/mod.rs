@@ -107,6 +107,17 @@ impl Scenario {
     }
 }
 
+/// The JSON Schema of scenario files, for editors (`issuer-sandbox schema`).
+///
+/// Generated from the same serde model the loader uses, so it cannot drift; checks that need
+/// more than a type (references, formats, duplicates) stay with `issuer-sandbox check`.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(model::ScenarioFile);
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema serializes");
+    text.push('\n');
+    text
+}
+
 /// Parses YAML into the file model, turning a parse error into a located problem.
 fn parse(source: &str, origin: &str) -> Result<model::ScenarioFile, ScenarioError> {
     serde_saphyr::from_str::<model::ScenarioFile>(source)

@@ -13,7 +13,7 @@ const BUILTIN_BANKS: &str = include_str!("../../fixtures/banks.csv");
 const BUILTIN_BINS: &str = include_str!("../../fixtures/bins.csv");
 
 /// Card nature, as bank-card lookups report it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CardKind {
     Debit,
@@ -23,7 +23,7 @@ pub enum CardKind {
 }
 
 /// Card network.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Scheme {
     Unionpay,

@@ -104,7 +104,7 @@ impl Expiry {
 }
 
 /// Virtual or physical.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CardForm {
     Virtual,
@@ -112,7 +112,19 @@ pub enum CardForm {
 }
 
 /// The issuer-neutral card lifecycle. Each provider maps these to its own names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum CardStatus {
     /// A physical card in the merchant's stock, assigned to nobody yet.

@@ -47,7 +47,7 @@ pub struct IdDocument {
 }
 
 /// Kinds of identity document.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum IdKind {
     IdCard,
@@ -57,7 +57,7 @@ pub enum IdKind {
 }
 
 /// Gender as issuers record it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Gender {
     Male,
@@ -121,7 +121,7 @@ impl Kyc {
 }
 
 /// KYC outcome states.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum KycStatus {
     /// Submitted (or never submitted) and not decided.

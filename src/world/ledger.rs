@@ -15,7 +15,7 @@ use super::money::{Currency, Money, MoneyError};
 use super::{CardStatus, Funding, World};
 
 /// What a transaction is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TransactionKind {
     /// Merchant account → card.

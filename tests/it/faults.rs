@@ -259,13 +259,17 @@ fn rules_compose_and_the_control_api_manages_them() {
     let bad = scenario(
         "faults:\n  - { match: { provider: kazepay }, action: { error: no_such_code } }\n",
     );
+    let line = 1 + bad
+        .lines()
+        .position(|l| l.contains("no_such_code"))
+        .unwrap();
     let error = Sandbox::builder()
         .scenario_yaml(bad)
         .start()
         .unwrap_err()
         .to_string();
     assert!(
-        error.contains("no_such_code") && error.contains(":10:5"),
+        error.contains("no_such_code") && error.contains(&format!(":{line}:5")),
         "{error}"
     );
 }

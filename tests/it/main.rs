@@ -13,6 +13,7 @@ mod kazepay;
 mod keysecure;
 mod pagsmile;
 mod scenario;
+mod schema;
 mod server;
 mod support;
 mod timeline;

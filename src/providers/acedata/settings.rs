@@ -11,7 +11,19 @@ use serde::{Deserialize, Serialize};
 use crate::world::ratelimit::RateLimit;
 
 /// The four bank-card endpoints.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub enum Endpoint {
     #[serde(rename = "check-1e")]
     Check1e,
@@ -80,7 +92,7 @@ impl Endpoint {
 }
 
 /// The language of `description` and `account_bank`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Language {
     /// Chinese, like the real service.
@@ -90,7 +102,19 @@ pub enum Language {
 }
 
 /// What the sandbox found about a request; each endpoint maps these to a result code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Situation {
     /// check-1e: the BIN is known.
@@ -123,7 +147,7 @@ pub enum Situation {
 }
 
 /// One result code's description in both languages, and whether the real service bills it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResultText {
     pub zh: String,
@@ -149,7 +173,19 @@ pub struct EndpointTable {
 }
 
 /// The gateway errors AceData documents, plus the sandbox's own for bad requests.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum GatewayError {
     BadRequest,
@@ -190,7 +226,7 @@ impl GatewayError {
 }
 
 /// HTTP status and default message of a gateway error.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GatewayErrorText {
     pub status: u16,

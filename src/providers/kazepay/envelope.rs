@@ -18,7 +18,9 @@ use crate::crypto::{CryptoError, aes};
 use crate::world::rng::SandboxRng;
 
 /// How the AES key travels inside `keyEnc`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyWrap {
     /// The 16 key bytes themselves.

@@ -14,7 +14,19 @@ use super::envelope::Profile;
 use crate::world::{CardStatus, KycStatus};
 
 /// Every failure the sandbox can answer, by meaning; the catalog gives each its wire code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     MalformedEnvelope,
@@ -74,7 +86,7 @@ impl ErrorKind {
 }
 
 /// `head.code` and the `head.detail` template of one failure.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ErrorText {
     pub code: String,

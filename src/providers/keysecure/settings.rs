@@ -9,7 +9,19 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Every failure, by meaning; the catalog gives each its code and messages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     SystemError,
@@ -84,7 +96,7 @@ impl ErrorKind {
 }
 
 /// A message in the two languages of the `Language` header.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Message {
     #[serde(rename = "en_US")]
@@ -94,7 +106,7 @@ pub struct Message {
 }
 
 /// A catalog entry: the code and its messages (`{field}`, `{reason}` filled in).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ErrorText {
     pub code: i64,
@@ -123,7 +135,7 @@ impl Language {
 }
 
 /// What an Auth callback that is missing, late or not `{"code":0}` means.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthFallback {
     Decline,

@@ -10,7 +10,19 @@ use serde::{Deserialize, Serialize};
 use crate::world::{CardForm, CardStatus, Gender, IdKind};
 
 /// Every failure, by meaning; the catalog gives each its codes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     MissingArgument,
@@ -61,7 +73,7 @@ impl ErrorKind {
 }
 
 /// `code`/`msg` of a success.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SuccessText {
     pub code: String,
@@ -69,7 +81,7 @@ pub struct SuccessText {
 }
 
 /// `code`/`msg`/`sub_code`/`sub_msg` of a failure; `sub_msg` may hold `{field}` and `{reason}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ErrorText {
     pub code: String,
@@ -79,7 +91,7 @@ pub struct ErrorText {
 }
 
 /// The dictionaries' numbers for the states the sandbox models.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderStatus {
     pub processing: i64,
@@ -87,7 +99,7 @@ pub struct OrderStatus {
     pub failed: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuditStatus {
     pub reviewing: i64,
@@ -95,7 +107,7 @@ pub struct AuditStatus {
     pub rejected: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CardStatusCodes {
     pub pending: i64,
@@ -138,7 +150,7 @@ impl CardStatusCodes {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HolderStatus {
     pub initial: i64,
@@ -146,7 +158,7 @@ pub struct HolderStatus {
     pub disabled: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NotifyType {
     pub apply_result: i64,
