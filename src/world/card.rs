@@ -39,6 +39,41 @@ pub struct Card {
     pub funding: Funding,
 }
 
+impl Card {
+    /// A card an issuer has just made: pending, empty, valid for the usual three years, with no
+    /// holder, PIN, limits or references yet (set those with struct update syntax).
+    pub fn ordered(
+        id: String,
+        issuer: &str,
+        pan: String,
+        cvv: String,
+        currency: Currency,
+        created_at: Timestamp,
+    ) -> Card {
+        Card {
+            id,
+            token: None,
+            issuer: Some(issuer.to_owned()),
+            cardholder_id: None,
+            pan,
+            cvv,
+            expiry: Expiry::for_new_card(created_at),
+            form: CardForm::Virtual,
+            status: CardStatus::Pending,
+            available: Money::zero(currency.clone()),
+            blocked: Money::zero(currency.clone()),
+            currency,
+            created_at,
+            pin: None,
+            activation: None,
+            limits: None,
+            merchant_ref: None,
+            product: None,
+            funding: Funding::Own,
+        }
+    }
+}
+
 /// Where a card's spendable money sits.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -88,7 +123,6 @@ impl Expiry {
         (today.year(), today.month()) > (self.year, self.month)
     }
 
-    /// `YYMM`, as many issuers print it.
     /// The usual validity of a new card: the issue month, three years on (UTC).
     pub fn for_new_card(issued: jiff::Timestamp) -> Expiry {
         let date = issued.to_zoned(jiff::tz::TimeZone::UTC).date();
@@ -98,6 +132,7 @@ impl Expiry {
         }
     }
 
+    /// `YYMM`, as many issuers print it.
     pub fn yymm(&self) -> String {
         format!("{:02}{:02}", self.year.rem_euclid(100), self.month)
     }

@@ -677,7 +677,7 @@ fn neg(money: &Money) -> Money {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::world::{Card, CardForm, Expiry};
+    use crate::world::Card;
 
     fn usd(text: &str) -> Money {
         Money::parse(text, Currency::new("USD").unwrap()).unwrap()
@@ -690,28 +690,15 @@ mod tests {
             .accounts
             .insert(Currency::new("USD").unwrap(), usd("100.00"));
         let card = Card {
-            id: "c".into(),
-            token: None,
-            issuer: Some("kazepay".into()),
-            cardholder_id: None,
-            pan: "4111111111111111".into(),
-            cvv: "123".into(),
-            expiry: Expiry {
-                year: 2030,
-                month: 1,
-            },
-            form: CardForm::Virtual,
             status: CardStatus::Active,
-            currency: Currency::new("USD").unwrap(),
-            available: usd("0"),
-            blocked: usd("0"),
-            created_at: at,
-            pin: None,
-            activation: None,
-            limits: None,
-            merchant_ref: None,
-            product: None,
-            funding: crate::world::Funding::Own,
+            ..Card::ordered(
+                "c".into(),
+                "kazepay",
+                "4111111111111111".into(),
+                "123".into(),
+                Currency::new("USD").unwrap(),
+                at,
+            )
         };
         world.insert_card(card).unwrap();
         world

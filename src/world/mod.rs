@@ -45,6 +45,9 @@ pub enum CardClash {
     Pan,
 }
 
+/// Why a card could not be numbered: its BIN has (almost) no unused numbers left.
+pub const NO_FREE_NUMBER: &str = "no unused card number is left on this BIN";
+
 /// Who a tenant is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Merchant {
@@ -186,6 +189,16 @@ impl World {
         Ok(())
     }
 
+    /// A new Luhn-valid number on `bin` that none of the tenant's cards has. `None` when every
+    /// draw collides (a long BIN whose few numbers are nearly all taken): callers answer an
+    /// error rather than loop.
+    pub fn unused_pan(&mut self, bin: &str, length: usize) -> Option<String> {
+        const ATTEMPTS: usize = 64;
+        (0..ATTEMPTS)
+            .map(|_| ids::pan(&mut self.rng, bin, length))
+            .find(|pan| !self.cards_by_pan.contains_key(pan))
+    }
+
     /// The card with this PAN, if the tenant has one.
     pub fn card_by_pan(&self, pan: &str) -> Option<&Card> {
         self.cards.get(self.cards_by_pan.get(pan)?)
@@ -312,4 +325,50 @@ pub(crate) fn test_world(at: &str) -> World {
         Clock::starting_at(at, true),
         1,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unused_pans_avoid_taken_numbers_and_give_up_when_none_is_left() {
+        // An 8-digit BIN on 12-digit cards has exactly 1,000 numbers.
+        let (bin, length) = ("45678901", 12);
+        let mut world = test_world("2026-01-01T00:00:00Z");
+        let usd = Currency::new("USD").unwrap();
+        let now = world.now();
+        for n in 0..999 {
+            let partial = format!("{bin}{n:03}");
+            let pan = format!("{partial}{}", ids::luhn_check_digit(&partial));
+            let card = Card::ordered(
+                n.to_string(),
+                "kazepay",
+                pan,
+                "123".into(),
+                usd.clone(),
+                now,
+            );
+            world.insert_card(card).unwrap();
+        }
+        // One number is left; 64 draws find it with probability 1 - (999/1000)^64 ≈ 6 %, so
+        // the answer is either that number or None; after taking it, always None.
+        let last = format!("{bin}999{}", ids::luhn_check_digit(&format!("{bin}999")));
+        if let Some(pan) = world.unused_pan(bin, length) {
+            assert_eq!(pan, last);
+        }
+        let card = Card::ordered("last".into(), "kazepay", last, "123".into(), usd, now);
+        world.insert_card(card).unwrap();
+        assert_eq!(world.unused_pan(bin, length), None);
+        assert_eq!(world.cards().len(), 1000);
+    }
+
+    #[test]
+    fn unused_pans_are_valid_numbers_on_the_bin() {
+        let mut world = test_world("2026-01-01T00:00:00Z");
+        let pan = world.unused_pan("622202", 19).unwrap();
+        assert_eq!(pan.len(), 19);
+        assert!(pan.starts_with("622202"));
+        assert!(ids::luhn_valid(&pan));
+    }
 }

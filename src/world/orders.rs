@@ -146,7 +146,7 @@ mod tests {
     use jiff::SignedDuration;
 
     use super::*;
-    use crate::world::{Card, CardForm, Cardholder, Currency, Expiry, Kyc, Money};
+    use crate::world::{Card, Cardholder, Currency, Kyc, Money};
 
     fn usd(text: &str) -> Money {
         Money::parse(text, Currency::new("USD").unwrap()).unwrap()
@@ -181,28 +181,16 @@ mod tests {
         );
         world
             .insert_card(Card {
-                id: "c".into(),
                 token: Some("t".into()),
-                issuer: Some("pagsmile".into()),
                 cardholder_id: Some("h".into()),
-                pan: "6587040000000000".into(),
-                cvv: "123".into(),
-                expiry: Expiry {
-                    year: 2030,
-                    month: 1,
-                },
-                form: CardForm::Virtual,
-                status: CardStatus::Pending,
-                currency: Currency::new("USD").unwrap(),
-                available: usd("0"),
-                blocked: usd("0"),
-                created_at: now,
-                pin: None,
-                activation: None,
-                limits: None,
-                merchant_ref: None,
-                product: None,
-                funding: crate::world::Funding::Own,
+                ..Card::ordered(
+                    "c".into(),
+                    "pagsmile",
+                    "6587040000000000".into(),
+                    "123".into(),
+                    Currency::new("USD").unwrap(),
+                    now,
+                )
             })
             .unwrap();
         let funding = world.start_recharge("c", &usd("30.00")).unwrap();

@@ -198,7 +198,7 @@ pub fn foreign_amount(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::world::{Card, CardForm, Currency, Expiry, Funding};
+    use crate::world::{Card, Currency};
 
     fn world_with_pending_card() -> World {
         let mut world = crate::world::test_world("2026-01-01T00:00:00Z");
@@ -208,30 +208,14 @@ mod tests {
             .insert(usd.clone(), Money::parse("100.00", usd.clone()).unwrap());
         let now = world.now();
         world
-            .insert_card(Card {
-                id: "c".into(),
-                token: None,
-                issuer: Some("keysecure".into()),
-                cardholder_id: None,
-                pan: "4111111111111111".into(),
-                cvv: "123".into(),
-                expiry: Expiry {
-                    year: 2030,
-                    month: 1,
-                },
-                form: CardForm::Virtual,
-                status: CardStatus::Pending,
-                currency: usd.clone(),
-                available: Money::zero(usd.clone()),
-                blocked: Money::zero(usd),
-                created_at: now,
-                pin: None,
-                activation: None,
-                limits: None,
-                merchant_ref: None,
-                product: None,
-                funding: Funding::Own,
-            })
+            .insert_card(Card::ordered(
+                "c".into(),
+                "keysecure",
+                "4111111111111111".into(),
+                "123".into(),
+                usd,
+                now,
+            ))
             .unwrap();
         let later = now + jiff::SignedDuration::from_hours(1);
         world.schedule(

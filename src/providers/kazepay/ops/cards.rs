@@ -11,7 +11,7 @@ use crate::providers::kazepay::settings::ErrorKind;
 use crate::providers::kazepay::wire::{Body, OpError};
 use crate::world::timeline::Event;
 use crate::world::{
-    Activation, Card, CardForm, CardStatus, Cardholder, Currency, Kyc, KycStatus, Money, World, ids,
+    Activation, Card, CardForm, CardStatus, Cardholder, Currency, Kyc, KycStatus, World, ids,
 };
 
 /// The provider name cards carry as their `issuer`.
@@ -291,6 +291,9 @@ pub fn create_virtual(
     })?;
     // cardLevel (default "01") is checked but has no effect in the sandbox.
     body.optional_text("cardLevel", 8)?;
+    let pan = world.unused_pan(bin, length).ok_or_else(|| {
+        OpError::new(ErrorKind::SystemBusy).with_reason(crate::world::NO_FREE_NUMBER)
+    })?;
     let now = world.now();
     let holder_id = match world.cardholder_by_email(email, Some(ISSUER)) {
         Some(holder) => holder.id.clone(),
@@ -315,32 +318,16 @@ pub fn create_virtual(
             break candidate;
         }
     };
-    let pan = loop {
-        let pan = ids::pan(world.rng(), bin, length);
-        if world.card_by_pan(&pan).is_none() {
-            break pan;
-        }
-    };
     let card = Card {
-        id: card_id.clone(),
-        token: None,
-        issuer: Some(ISSUER.to_owned()),
         cardholder_id: Some(holder_id),
-        cvv: ids::cvv(world.rng()),
-        pan,
-        expiry: crate::world::Expiry::for_new_card(now),
-        form: CardForm::Virtual,
-        status: CardStatus::Pending,
-        currency: usd.clone(),
-        available: Money::zero(usd.clone()),
-        blocked: Money::zero(usd),
-        created_at: now,
-        pin: None,
-        activation: None,
-        limits: None,
-        merchant_ref: None,
-        product: None,
-        funding: crate::world::Funding::Own,
+        ..Card::ordered(
+            card_id.clone(),
+            ISSUER,
+            pan,
+            ids::cvv(world.rng()),
+            usd,
+            now,
+        )
     };
     world
         .insert_card(card)

@@ -16,9 +16,7 @@ use crate::providers::keysecure::sensitive;
 use crate::providers::keysecure::settings::ErrorKind;
 use crate::providers::keysecure::wire::{Input, OpError, page_of, paging};
 use crate::world::timeline::Event;
-use crate::world::{
-    Card, CardForm, CardStatus, Currency, Expiry, Funding, KycStatus, Money, World, ids,
-};
+use crate::world::{Card, CardForm, CardStatus, Currency, Funding, KycStatus, World, ids};
 
 /// Appendix 8.2's name for a status.
 pub fn status_name(status: CardStatus) -> &'static str {
@@ -122,34 +120,20 @@ pub fn apply(
             break candidate;
         }
     };
-    let pan = loop {
-        let pan = ids::pan(world.rng(), &product.bin, product.length);
-        if world.card_by_pan(&pan).is_none() {
-            break pan;
-        }
-    };
+    let pan = world
+        .unused_pan(&product.bin, product.length)
+        .ok_or_else(|| {
+            OpError::new(ErrorKind::SystemError).with_reason(crate::world::NO_FREE_NUMBER)
+        })?;
     let cvv = ids::cvv(world.rng());
     world
         .insert_card(Card {
-            id: card_no.clone(),
-            token: None,
-            issuer: Some(ISSUER.to_owned()),
             cardholder_id: Some(holder_id),
-            pan,
-            cvv,
-            expiry: Expiry::for_new_card(now),
             form,
-            status: CardStatus::Pending,
-            available: Money::zero(product.currency.clone()),
-            blocked: Money::zero(product.currency.clone()),
-            currency: product.currency,
-            created_at: now,
-            pin: None,
-            activation: None,
-            limits: None,
             merchant_ref: Some(unique_no.to_owned()),
             product: Some(product.id),
             funding: product.funding,
+            ..Card::ordered(card_no.clone(), ISSUER, pan, cvv, product.currency, now)
         })
         .map_err(|e| OpError::new(ErrorKind::SystemError).with_reason(format!("{e:?}")))?;
     let fails = context

@@ -17,7 +17,7 @@ use crate::world::card::Limits;
 use crate::world::ledger::{Posting, TransactionKind, TransactionStatus};
 use crate::world::orders::{Order, OrderState};
 use crate::world::timeline::{Event, Notification};
-use crate::world::{Card, CardStatus, Currency, Expiry, KycStatus, Money, World, ids};
+use crate::world::{Card, CardStatus, Currency, KycStatus, Money, World, ids};
 
 /// The only card scheme the API accepts ("Fix Value: 3").
 const CARD_SCHEME: i64 = 3;
@@ -62,6 +62,11 @@ pub fn apply(
             );
         }
     }
+    let pan = world
+        .unused_pan(&application.bin, application.length)
+        .ok_or_else(|| {
+            OpError::new(ErrorKind::Unavailable).with_reason(crate::world::NO_FREE_NUMBER)
+        })?;
     // Everything is checked: from here on the application succeeds.
     let holder_id = match application.holder {
         Holder::Existing(id) => id,
@@ -74,12 +79,6 @@ pub fn apply(
             break candidate;
         }
     };
-    let pan = loop {
-        let pan = ids::pan(world.rng(), &application.bin, application.length);
-        if world.card_by_pan(&pan).is_none() {
-            break pan;
-        }
-    };
     let token = format!("CT{}", ids::digits(world.rng(), 18));
     let cvv = ids::cvv(world.rng());
     let acs_password = ids::digits(world.rng(), 6);
@@ -89,25 +88,11 @@ pub fn apply(
         .unwrap_or_else(|| account_num_for(&card_id));
     world
         .insert_card(Card {
-            id: card_id.clone(),
             token: Some(token),
-            issuer: Some(ISSUER.to_owned()),
             cardholder_id: Some(holder_id.clone()),
-            pan,
-            cvv,
-            expiry: Expiry::for_new_card(now),
             form: application.form,
-            status: CardStatus::Pending,
-            currency: usd.clone(),
-            available: Money::zero(usd.clone()),
-            blocked: Money::zero(usd),
-            created_at: now,
-            pin: None,
-            activation: None,
             limits: application.limits,
-            merchant_ref: None,
-            product: None,
-            funding: crate::world::Funding::Own,
+            ..Card::ordered(card_id.clone(), ISSUER, pan, cvv, usd, now)
         })
         .map_err(|e| OpError::new(ErrorKind::Unavailable).with_reason(format!("{e:?}")))?;
     let funding = match &application.initial_balance {
