@@ -3,6 +3,9 @@
 # (KeySecure: the whole header gate, token lookup and a JSON list) against a baseline measured
 # in the same run: the control API's health endpoint (routing + JSON, no provider work).
 #
+# Last, check-1e again with 20 fault rules installed that match the endpoint but not the card
+# (every request is checked against all of them; none fires): the cost of rule matching.
+#
 # Usage: benches/load.sh [DURATION]   (default 10s; needs wrk: apt-get install wrk)
 # The server is pinned to CPU 0 with one worker thread; wrk runs on CPU 1.
 set -euo pipefail
@@ -49,7 +52,12 @@ health=$(taskset -c 1 wrk -t1 -c16 -d"$duration" "http://127.0.0.1:$port/__admin
 lookup=$(post check1e /identity/bankcard/check-1e '{"bank_card":"6222020200112233446"}')
 verify=$(post check2e /identity/bankcard/check-2e '{"bank_card":"6222020200112233446","name":"张伟"}')
 bins=$(keysecure /open-api/v1/card/support/bins '{"page":0,"size":10}')
+for n in $(seq 20); do
+  curl -sf -o /dev/null http://127.0.0.1:$port/__admin/faults -d "{\"id\":\"f$n\",\"match\":{\"provider\":\"acedata\",\"operation\":\"check-1e\",\"fields\":{\"bank_card\":\"4$n*\"}},\"action\":\"reset\"}"
+done
+faulted=$(post check1e /identity/bankcard/check-1e '{"bank_card":"6222020200112233446"}')
 echo "baseline GET /__admin/health: $health req/s"
 echo "check-1e:                     $lookup req/s ($(echo "$lookup / $health" | bc -l | cut -c1-4)x baseline)"
 echo "check-2e:                     $verify req/s ($(echo "$verify / $health" | bc -l | cut -c1-4)x baseline)"
 echo "KeySecure support/bins:       $bins req/s ($(echo "$bins / $health" | bc -l | cut -c1-4)x baseline)"
+echo "check-1e, 20 fault rules:     $faulted req/s ($(echo "$faulted / $lookup" | bc -l | cut -c1-4)x check-1e without)"

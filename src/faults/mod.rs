@@ -279,9 +279,9 @@ fn matches(spec: &FaultSpec, probe: &Probe<'_>) -> bool {
         && m.fields.iter().all(|(path, pattern)| {
             let value = path.split('.').try_fold(probe.fields, |v, key| v.get(key));
             let text = match value {
-                Some(Value::String(s)) => Some(s.clone()),
+                Some(Value::String(s)) => Some(std::borrow::Cow::Borrowed(s.as_str())),
                 Some(Value::Null) | None => None,
-                Some(other) => Some(other.to_string()),
+                Some(other) => Some(std::borrow::Cow::Owned(other.to_string())),
             };
             text.is_some_and(|t| crate::providers::glob::matches(pattern, &t))
         })
