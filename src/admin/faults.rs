@@ -20,7 +20,11 @@ pub(super) fn list(running: &Running) -> AdminResult {
 /// `POST /__admin/faults` with a rule → `{id}` (201).
 pub(super) fn add(running: &Running, request: &AdminRequest) -> AdminResult {
     let spec: FaultSpec = request.json()?;
-    let id = running.faults.add(spec).map_err(AdminError::bad_request)?;
+    let merchants = running.tenants().iter().map(|t| t.id.as_str());
+    let id = running
+        .faults
+        .add(spec, merchants)
+        .map_err(AdminError::bad_request)?;
     Ok(respond::json(StatusCode::CREATED, &json!({ "id": id })))
 }
 

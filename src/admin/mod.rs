@@ -92,6 +92,9 @@ struct AdminRequest {
     method: Method,
     /// The path after `/__admin`, e.g. `/clock/advance`.
     route: String,
+    /// Whether the path ended in `/` (trimmed from `route`): `DELETE /faults/` names an empty
+    /// id, not every rule.
+    trailing_slash: bool,
     query: HashMap<String, String>,
     body: Bytes,
 }
@@ -160,6 +163,7 @@ pub(crate) async fn handle(
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
     let request = AdminRequest {
+        trailing_slash: parts.uri.path().ends_with('/'),
         method: parts.method,
         route,
         query,
@@ -203,6 +207,9 @@ fn route_request(app: &App, request: &AdminRequest) -> AdminResult {
         (&Method::GET, "/activation-code") => simulate::activation_code(&running, request),
         (&Method::GET, "/faults") => faults::list(&running),
         (&Method::POST, "/faults") => faults::add(&running, request),
+        (&Method::DELETE, "/faults") if request.trailing_slash => {
+            faults::remove(&running, Some(""))
+        }
         (&Method::DELETE, "/faults") => faults::remove(&running, None),
         (&Method::DELETE, route) if route.starts_with("/faults/") => {
             faults::remove(&running, route.strip_prefix("/faults/"))

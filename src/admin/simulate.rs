@@ -154,6 +154,9 @@ fn refused(error: LedgerError) -> AdminError {
 }
 
 fn posting(world: &World, body: &CardTransaction) -> Result<Posting, AdminError> {
+    if let Some(problem) = body.kind.network_problem(body.authorization_id.is_some()) {
+        return Err(AdminError::bad_request(format!("`kind`: {problem}")));
+    }
     let card = world
         .cards()
         .get(&body.card)
@@ -200,12 +203,19 @@ fn posting(world: &World, body: &CardTransaction) -> Result<Posting, AdminError>
             )?
         }
     };
+    let fee = money(body.fee.as_deref().unwrap_or("0"), &card.currency, "fee")?;
+    if !amount.is_positive() {
+        return Err(AdminError::bad_request("`amount` must be above 0"));
+    }
+    if fee.is_negative() {
+        return Err(AdminError::bad_request("`fee` cannot be negative"));
+    }
     Ok(Posting {
         card_id: card.id.clone(),
         kind: body.kind,
         amount,
         original_amount,
-        fee: money(body.fee.as_deref().unwrap_or("0"), &card.currency, "fee")?,
+        fee,
         merchant_name: body.merchant_name.clone(),
         mcc: body.mcc.clone(),
         authorization_id: body.authorization_id.clone(),
@@ -227,14 +237,7 @@ struct CardStatusChange {
 pub(super) fn card_status(running: &Running, request: &AdminRequest) -> AdminResult {
     let body: CardStatusChange = request.json()?;
     let tenant = one_tenant(running, body.tenant.as_deref())?;
-    if !matches!(
-        body.status,
-        CardStatus::Active
-            | CardStatus::Inactive
-            | CardStatus::Frozen
-            | CardStatus::Lost
-            | CardStatus::Failed
-    ) {
+    if !body.status.issuer_settable() {
         return Err(AdminError::bad_request(
             "the issuer may set active, inactive, frozen, lost or failed; closing goes through the provider's close call",
         ));

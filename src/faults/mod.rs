@@ -99,10 +99,8 @@ impl Fired {
     pub fn skips_processing(&self) -> bool {
         match &self.action {
             Some(Action::Error(_)) => true,
-            Some(
-                Action::Status(_) | Action::Reset | Action::Empty | Action::Garbage | Action::Hang,
-            ) => !self.after,
-            _ => false,
+            Some(action) => action.answers_instead() && !self.after,
+            None => false,
         }
     }
 
@@ -169,15 +167,24 @@ impl FaultBook {
         book.next = rules.len() as u64 + 1;
     }
 
-    /// Adds a rule at run time; its id (given, or the next `fN`).
-    pub fn add(&self, spec: FaultSpec) -> Result<String, String> {
+    /// Adds a rule at run time, if it names only `merchants`; its id (given, or the next free
+    /// `fN`).
+    pub fn add<'a>(
+        &self,
+        spec: FaultSpec,
+        merchants: impl IntoIterator<Item = &'a str>,
+    ) -> Result<String, String> {
         let mut book = lock(&self.book);
-        let id = format!("f{}", book.next);
+        let mut next = book.next;
+        let id = spec::unnamed_id(&mut next, |id| book.armed.iter().any(|a| a.rule.id == id));
         let rule = spec.compile(id, error_exists)?;
+        rule.check_tenant(merchants)?;
         if book.armed.iter().any(|a| a.rule.id == rule.id) {
             return Err(format!("a rule `{}` exists already", rule.id));
         }
-        book.next += 1;
+        if rule.spec.id.is_none() {
+            book.next = next;
+        }
         let id = rule.id.clone();
         let seed = book.seed;
         book.armed.push(arm(rule, seed));
@@ -287,6 +294,9 @@ fn matches(spec: &FaultSpec, probe: &Probe<'_>) -> bool {
         })
 }
 
+/// The longest delay a rule adds (documented in docs/scenarios.md).
+const MAX_DELAY: Duration = Duration::from_secs(600);
+
 fn sample(delay: &Delay, rng: &mut SandboxRng) -> Duration {
     let chosen = match delay {
         Delay::Fixed(d) => *d,
@@ -298,10 +308,17 @@ fn sample(delay: &Delay, rng: &mut SandboxRng) -> Duration {
             // Box–Muller: a standard normal from two uniforms.
             let (u1, u2): (f64, f64) = (rng.random::<f64>().max(f64::MIN_POSITIVE), rng.random());
             let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
-            SignedDuration::from_secs_f64(median.as_secs_f64() * (sigma * z).exp())
+            // Capped before converting: a wide sigma overflows any duration.
+            let secs = median.as_secs_f64() * (sigma * z).exp();
+            let secs = if secs.is_nan() {
+                0.0
+            } else {
+                secs.clamp(0.0, MAX_DELAY.as_secs_f64())
+            };
+            SignedDuration::from_secs_f64(secs)
         }
     };
-    chosen.unsigned_abs().min(Duration::from_secs(600))
+    chosen.unsigned_abs().min(MAX_DELAY)
 }
 
 /// Whether `provider`'s catalog has an entry named `name` (its snake_case name).
@@ -412,6 +429,26 @@ mod tests {
         assert!(
             fired.delay >= Duration::from_millis(110) && fired.delay <= Duration::from_millis(120)
         );
+    }
+
+    #[test]
+    fn the_widest_lognormal_draws_stay_within_the_cap() {
+        let mut rng = rng::stream(7, "test");
+        for median in [
+            SignedDuration::ZERO,
+            SignedDuration::from_nanos(1),
+            SignedDuration::from_secs(600),
+        ] {
+            let delay = Delay::LogNormal {
+                median,
+                sigma: 10.0,
+            };
+            let draws: Vec<Duration> = (0..10_000).map(|_| sample(&delay, &mut rng)).collect();
+            assert!(draws.iter().all(|d| *d <= MAX_DELAY));
+            if median == SignedDuration::from_secs(600) {
+                assert!(draws.contains(&MAX_DELAY) && draws.iter().any(|d| *d < MAX_DELAY));
+            }
+        }
     }
 
     #[test]

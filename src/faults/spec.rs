@@ -133,12 +133,74 @@ pub enum Action {
     BreakCrypto,
 }
 
+impl Action {
+    /// Whether the action replaces the provider's answer (so it may come before processing or,
+    /// with `after`, once the request was processed); the others shape the provider's answer.
+    pub fn answers_instead(&self) -> bool {
+        matches!(
+            self,
+            Action::Status(_) | Action::Reset | Action::Empty | Action::Garbage | Action::Hang
+        )
+    }
+}
+
 /// A checked rule.
 #[derive(Clone, Debug)]
 pub struct Rule {
     pub id: String,
     pub spec: FaultSpec,
     pub action: Action,
+}
+
+impl Rule {
+    /// Refuses a `match.tenant` glob that no merchant of the scenario matches (a typo would
+    /// otherwise leave the rule silently idle).
+    pub fn check_tenant<'a>(
+        &self,
+        merchants: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), String> {
+        let Some(pattern) = &self.spec.matcher.tenant else {
+            return Ok(());
+        };
+        let mut merchants: Vec<&str> = merchants.into_iter().collect();
+        merchants.sort_unstable();
+        if merchants
+            .iter()
+            .any(|m| crate::providers::glob::matches(pattern, m))
+        {
+            return Ok(());
+        }
+        Err(format!(
+            "match.tenant `{pattern}` matches no merchant (there are: {})",
+            merchants.join(", ")
+        ))
+    }
+}
+
+/// The id of a rule written without one: the first `fN` from `next` on that is not taken.
+pub fn unnamed_id(next: &mut u64, taken: impl Fn(&str) -> bool) -> String {
+    loop {
+        let id = format!("f{next}");
+        *next += 1;
+        if !taken(&id) {
+            return id;
+        }
+    }
+}
+
+/// Beyond this a log-normal delay is all cap (see `MAX_DELAY` in the fault book).
+const MAX_SIGMA: f64 = 10.0;
+
+/// A dribbling answer slower than this is a hang; `hang` says so more plainly.
+const MAX_SLOW_INTERVAL: SignedDuration = SignedDuration::from_secs(60);
+
+/// Rule ids travel in URL paths unescaped.
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 /// Providers whose answers carry crypto to break.
@@ -182,8 +244,9 @@ impl FaultSpec {
                 Action::Error(name.clone())
             }
             ActionSpec::Status(code) => {
-                if !(100..=599).contains(code) {
-                    return Err(format!("status {code} is not an HTTP status"));
+                // 1xx, 204, 205 and 304 cannot carry the gateway error body.
+                if !(400..=599).contains(code) {
+                    return Err(format!("status {code}: give an error status, 400 to 599"));
                 }
                 Action::Status(*code)
             }
@@ -200,8 +263,10 @@ impl FaultSpec {
                 Action::Delay(Delay::Uniform(low, high))
             }
             ActionSpec::Delay(DelaySpec::LogNormal { lognormal }) => {
-                if !(lognormal.sigma.is_finite() && lognormal.sigma >= 0.0) {
-                    return Err("delay.lognormal.sigma must be 0 or more".to_owned());
+                if !(0.0..=MAX_SIGMA).contains(&lognormal.sigma) {
+                    return Err(format!(
+                        "delay.lognormal.sigma must be between 0 and {MAX_SIGMA}"
+                    ));
                 }
                 Action::Delay(Delay::LogNormal {
                     median: duration(&lognormal.median, "delay.lognormal.median")?,
@@ -210,8 +275,10 @@ impl FaultSpec {
             }
             ActionSpec::Slow(slow) => {
                 let interval = duration(&slow.interval, "slow.interval")?;
-                if slow.chunk_bytes == 0 || interval.is_zero() {
-                    return Err("slow needs chunk_bytes ≥ 1 and an interval above 0".to_owned());
+                if slow.chunk_bytes == 0 || interval.is_zero() || interval > MAX_SLOW_INTERVAL {
+                    return Err(format!(
+                        "slow needs chunk_bytes ≥ 1 and an interval above 0, at most {MAX_SLOW_INTERVAL:#}"
+                    ));
                 }
                 Action::Slow {
                     chunk_bytes: slow.chunk_bytes,
@@ -232,20 +299,36 @@ impl FaultSpec {
                 Action::BreakCrypto
             }
         };
+        let id = self.id.clone().unwrap_or(id);
+        if !valid_id(&id) {
+            return Err(format!(
+                "id `{id}`: use letters, digits, `-`, `_` and `.` (it goes in /__admin/faults/ID)"
+            ));
+        }
         let when = &self.when;
+        if when.first == Some(0) {
+            return Err("when.first must be 1 or more (0 would never fire)".to_owned());
+        }
+        if let (Some(from), Some(until)) = (when.from, when.until)
+            && until <= from
+        {
+            return Err("when.until must come after when.from".to_owned());
+        }
         if when.every == Some(0) {
             return Err("when.every must be 1 or more".to_owned());
         }
         if when.probability.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
             return Err("when.probability must be between 0 and 1".to_owned());
         }
-        if self.after && matches!(action, Action::Error(_)) {
+        if self.after && !action.answers_instead() {
             return Err(
-                "an `error` answers instead of processing: `after` does not apply".to_owned(),
+                "`after` applies to reset, empty, garbage, hang and status: the request is \
+                 processed, then the answer is lost or replaced"
+                    .to_owned(),
             );
         }
         Ok(Rule {
-            id: self.id.clone().unwrap_or(id),
+            id,
             spec: self,
             action,
         })

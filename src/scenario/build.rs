@@ -117,7 +117,7 @@ pub(super) fn build(
         pagsmile.as_mut(),
         keysecure.as_mut(),
     );
-    let faults = build_faults(file.faults, &mut problems);
+    let faults = build_faults(file.faults, &merchant_ids, &mut problems);
     let steps = build_steps(file.steps, &mut problems);
     let (Some(kazepay), Some(pagsmile), Some(keysecure), true) =
         (kazepay, pagsmile, keysecure, problems.is_empty())
@@ -182,15 +182,23 @@ fn build_steps(
 /// Checks the fault rules, numbering those without an id `f1`, `f2`, ...
 fn build_faults(
     specs: Vec<Spanned<crate::faults::spec::FaultSpec>>,
+    merchant_ids: &HashSet<String>,
     problems: &mut Problems<'_>,
 ) -> Vec<crate::faults::spec::Rule> {
+    let named: HashSet<String> = specs.iter().filter_map(|s| s.value.id.clone()).collect();
+    let mut next = 1;
     let mut rules: Vec<crate::faults::spec::Rule> = Vec::new();
-    for (index, spec) in specs.into_iter().enumerate() {
+    for spec in specs {
         let at = spec.referenced;
-        match spec
+        let id = crate::faults::spec::unnamed_id(&mut next, |id| named.contains(id));
+        let compiled = spec
             .value
-            .compile(format!("f{}", index + 1), crate::faults::error_exists)
-        {
+            .compile(id, crate::faults::error_exists)
+            .and_then(|rule| {
+                rule.check_tenant(merchant_ids.iter().map(String::as_str))?;
+                Ok(rule)
+            });
+        match compiled {
             Ok(rule) if rules.iter().any(|r| r.id == rule.id) => {
                 problems.at(at, format!("duplicate fault id `{}`", rule.id));
             }
@@ -598,8 +606,9 @@ fn build_tenant(
         );
     }
     world.rules = context.rules.clone();
+    let mut labels = HashSet::new();
     for event in section.timeline {
-        super::timeline::schedule(event, &mut world, context.start, problems);
+        super::timeline::schedule(event, &mut world, context.start, &mut labels, problems);
     }
     TenantSetup {
         credentials,

@@ -2,7 +2,7 @@
 //! magic names folded into each provider's KYC rules, and each merchant's timeline of
 //! issuer-side events scheduled on its sandbox clock.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use jiff::Timestamp;
 use serde_saphyr::Spanned;
@@ -98,15 +98,22 @@ pub(super) fn apply_magic_kyc(
     }
 }
 
-/// Schedules one timeline event in `world` (a located problem when it cannot be).
+/// Schedules one timeline event in `world` (a located problem when it cannot be). `labels`
+/// holds the labels of the merchant's earlier events: a transaction names only those.
 pub(super) fn schedule(
     event: Spanned<TimelineEventSection>,
     world: &mut World,
     start: Timestamp,
+    labels: &mut HashSet<String>,
     problems: &mut Problems<'_>,
 ) {
     let at = event.referenced;
     let e = event.value;
+    if let Some(label) = &e.id
+        && !labels.insert(label.clone())
+    {
+        return problems.at(at, format!("duplicate timeline label `{label}`"));
+    }
     let due = match (e.at, &e.after) {
         (Some(instant), None) => instant,
         (None, Some(offset)) => match duration(offset, problems) {
@@ -131,6 +138,17 @@ pub(super) fn schedule(
         return;
     }
     let action = if let Some(t) = e.transaction {
+        if let Some(problem) = t.kind.network_problem(t.authorization.is_some()) {
+            return problems.at(at, problem);
+        }
+        if let Some(label) = &t.authorization
+            && !labels.contains(label)
+        {
+            return problems.at(
+                at,
+                format!("no earlier timeline event labelled `{label}` in this merchant"),
+            );
+        }
         let Some(card) = world.cards().get(&t.card.value) else {
             problems.at(
                 t.card.referenced,
@@ -157,6 +175,9 @@ pub(super) fn schedule(
         let Some(given_amount) = money(&t.amount, &currency, problems) else {
             return;
         };
+        if !given_amount.is_positive() {
+            return problems.at(t.amount.referenced, "a transaction amount must be above 0");
+        }
         let Some((amount, original)) =
             crate::world::script::foreign_amount(world, &given_amount, &card_currency)
         else {
@@ -172,6 +193,9 @@ pub(super) fn schedule(
         };
         let fee = match &t.fee {
             Some(text) => match money(text, &card_currency, problems) {
+                Some(fee) if fee.is_negative() => {
+                    return problems.at(text.referenced, "a fee cannot be negative");
+                }
                 Some(fee) => fee,
                 None => return,
             },
@@ -193,11 +217,20 @@ pub(super) fn schedule(
             authorization: t.authorization,
         }
     } else if let Some(c) = e.card_status {
+        if !c.status.issuer_settable() {
+            return problems.at(
+                at,
+                "the issuer may set active, inactive, frozen, lost or failed; closing goes through the provider's close call",
+            );
+        }
         Scripted::CardStatus {
             card: c.card,
             status: c.status,
         }
     } else if let Some(k) = e.kyc {
+        if k.decision == KycStatus::Pending {
+            return problems.at(at, "a KYC decision is `passed` or `rejected`");
+        }
         Scripted::Kyc {
             cardholder: k.cardholder,
             decision: k.decision,

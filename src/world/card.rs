@@ -6,6 +6,21 @@ use serde::{Deserialize, Serialize};
 
 use super::money::{Currency, Money};
 
+impl CardStatus {
+    /// Whether an issuer may put a card in this status on its own initiative (closing goes
+    /// through the provider's close call, production through its order).
+    pub fn issuer_settable(self) -> bool {
+        matches!(
+            self,
+            CardStatus::Active
+                | CardStatus::Inactive
+                | CardStatus::Frozen
+                | CardStatus::Lost
+                | CardStatus::Failed
+        )
+    }
+}
+
 /// A payment card known to a tenant's world.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Card {

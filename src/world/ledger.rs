@@ -34,6 +34,24 @@ pub enum TransactionKind {
     Return,
 }
 
+impl TransactionKind {
+    /// Why a card network could not send a posting of this kind (that does or does not name an
+    /// earlier authorization), if it could not.
+    pub fn network_problem(self, names_authorization: bool) -> Option<&'static str> {
+        match (self, names_authorization) {
+            (Self::Recharge | Self::CloseRefund | Self::Return, _) => Some(
+                "the card network sends authorization, clearing, reversal or refund; this kind \
+                 comes from the provider's own calls",
+            ),
+            (Self::Authorization, true) => {
+                Some("an authorization is new: it names no earlier authorization")
+            }
+            (Self::Reversal, false) => Some("a reversal names the authorization it releases"),
+            _ => None,
+        }
+    }
+}
+
 /// Where a transaction stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -60,6 +60,10 @@ pub struct Merchant {
 pub struct World {
     pub merchant: Merchant,
     pub clock: Clock,
+    /// While a due event runs, the instant it was due: what it does happens then, however far
+    /// one advance jumped past it (ids, timestamps and limits do not depend on step sizes).
+    #[serde(skip)]
+    event_time: Option<Timestamp>,
     #[serde(skip)]
     rng: SandboxRng,
     /// For values that are not business data (trace ids of refused requests), so that refused
@@ -133,6 +137,7 @@ impl World {
             aux_rng: rng::stream(seed, &format!("tenant-aux:{}", merchant.id)),
             merchant,
             clock,
+            event_time: None,
             cardholders: BTreeMap::new(),
             cards: BTreeMap::new(),
             cards_by_pan: HashMap::new(),
@@ -158,7 +163,7 @@ impl World {
 
     /// The tenant's current sandbox instant.
     pub fn now(&self) -> Timestamp {
-        self.clock.now()
+        self.event_time.unwrap_or_else(|| self.clock.now())
     }
 
     /// The tenant's seeded random stream, for business values.

@@ -107,7 +107,9 @@ impl World {
         let now = self.now();
         while self.timeline.first().is_some_and(|s| s.due <= now) {
             let scheduled = self.timeline.remove(0);
+            self.event_time = Some(scheduled.due);
             self.run(scheduled.due, scheduled.event);
+            self.event_time = None;
         }
     }
 

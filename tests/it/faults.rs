@@ -430,3 +430,149 @@ fn keysecure_and_pagsmile_catalog_errors_and_status() {
     );
     assert_eq!((status, body["code"].clone()), (503, json!(1001)));
 }
+
+#[test]
+fn injected_failures_spend_no_rate_quota() {
+    // AceData: two tokens a second; the first two requests are answered by a fault.
+    let yaml = FROZEN_DEFAULT.replace(
+        "name: frozen\n",
+        "name: frozen\nacedata: { rate_limit: { per_second: 2, burst: 2 } }\nfaults:\n  - { match: { provider: acedata }, action: { status: 503 }, when: { first: 2 } }\n",
+    );
+    let acedata = sandbox(&yaml);
+    let statuses: Vec<u16> = (0..4)
+        .map(|_| lookup(&acedata, CARD).unwrap().status().as_u16())
+        .collect();
+    assert_eq!(statuses, [503, 503, 200, 200]);
+    assert_eq!(lookup(&acedata, CARD).unwrap().status().as_u16(), 429);
+
+    // KeySecure: one call allowed; a lost answer before processing leaves it for the next.
+    let yaml = FROZEN_DEFAULT.replace(
+        "name: frozen\n",
+        "name: frozen\nkeysecure: { rate_limit: { per_second: 1, burst: 1 } }\nfaults:\n  - { match: { provider: keysecure }, action: reset, when: { first: 1 } }\n",
+    );
+    let sandbox = sandbox(&yaml);
+    let token = || {
+        client()
+            .get(format!("{}/open-api/v1/merchant/token", sandbox.url()))
+            .header("Api-Key", "demo-keysecure-api-key")
+            .header(
+                "Timestamp",
+                jiff::Timestamp::now().as_millisecond().to_string(),
+            )
+            .send()
+    };
+    assert!(token().is_err(), "the first call is dropped");
+    let (_, body) = status_json(token().unwrap());
+    assert_eq!(body["code"], 0, "{body}");
+    let (_, body) = status_json(token().unwrap());
+    assert_eq!(body["code"], 1009, "{body}");
+}
+
+#[test]
+fn the_keysecure_token_request_is_subject_to_faults() {
+    let sandbox = sandbox(&scenario(
+        "faults:\n  - { match: { provider: keysecure, operation: /open-api/v1/merchant/token }, action: { status: 503 } }\n",
+    ));
+    let (status, body) = status_json(
+        client()
+            .get(format!("{}/open-api/v1/merchant/token", sandbox.url()))
+            .header("Api-Key", "demo-keysecure-api-key")
+            .header(
+                "Timestamp",
+                jiff::Timestamp::now().as_millisecond().to_string(),
+            )
+            .send()
+            .unwrap(),
+    );
+    assert_eq!((status, body["code"].clone()), (503, json!(1001)), "{body}");
+}
+
+#[test]
+fn rule_ids_never_collide_and_only_named_ids_can_be_deleted() {
+    let sandbox = sandbox(&scenario(
+        "faults:\n  - { id: f2, match: { provider: acedata, operation: check-4e }, action: empty }\n  - { match: { provider: acedata, operation: check-3e }, action: empty }\n",
+    ));
+    let ids = |sandbox: &Sandbox| -> Vec<String> {
+        admin_get(sandbox, "/faults").1["faults"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule"]["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // The unnamed scenario rule skipped the taken f2.
+    assert_eq!(ids(&sandbox), ["f2", "f3"]);
+    let rule =
+        json!({ "match": { "provider": "acedata", "operation": "check-2e" }, "action": "empty" });
+    assert_eq!(add_fault(&sandbox, rule.clone()), "f4");
+    add_fault(
+        &sandbox,
+        json!({ "id": "f5", "action": "empty", "match": { "provider": "kazepay" } }),
+    );
+    assert_eq!(add_fault(&sandbox, rule), "f6");
+    // An empty id names no rule: nothing is removed.
+    let (status, body) = admin_send(&sandbox, "DELETE", "/faults/", "");
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(ids(&sandbox).len(), 5);
+    for bad_id in ["my rule/x", "", "ü"] {
+        let (status, body) = admin_send(
+            &sandbox,
+            "POST",
+            "/faults",
+            &json!({ "id": bad_id, "action": "empty" }).to_string(),
+        );
+        assert_eq!(status, 400, "{bad_id}: {body}");
+        assert!(body["message"].as_str().unwrap().contains("id"), "{body}");
+    }
+}
+
+#[test]
+fn rules_that_could_not_work_are_refused_with_the_reason() {
+    let sandbox = sandbox(&scenario(""));
+    for (rule, reason) in [
+        (json!({ "action": { "status": 100 } }), "400 to 599"),
+        (json!({ "action": { "status": 204 } }), "400 to 599"),
+        (
+            json!({ "action": { "delay": { "lognormal": { "median": "1s", "sigma": 50 } } } }),
+            "sigma",
+        ),
+        (
+            json!({ "action": { "slow": { "chunk_bytes": 1, "interval": "2h" } } }),
+            "interval",
+        ),
+        (
+            json!({ "action": "empty", "when": { "first": 0 } }),
+            "when.first",
+        ),
+        (
+            json!({ "action": "empty", "when": { "from": "2027-01-01T00:00:00Z", "until": "2026-01-01T00:00:00Z" } }),
+            "when.until",
+        ),
+        (
+            json!({ "action": { "delay": "1s" }, "after": true }),
+            "`after`",
+        ),
+        (
+            json!({ "action": "empty", "match": { "tenant": "nosuchshop" } }),
+            "nosuchshop",
+        ),
+    ] {
+        let (status, body) = admin_send(&sandbox, "POST", "/faults", &rule.to_string());
+        assert_eq!(status, 400, "{rule}: {body}");
+        let message = body["message"].as_str().unwrap();
+        assert!(message.contains(reason), "{rule}: {message}");
+    }
+    assert_eq!(admin_get(&sandbox, "/faults").1["faults"], json!([]));
+    // The same checks hold in a scenario file, located.
+    let bad = scenario("faults:\n  - { match: { tenant: nosuchshop }, action: empty }\n");
+    let line = 1 + bad.lines().position(|l| l.contains("nosuchshop")).unwrap();
+    let error = Sandbox::builder()
+        .scenario_yaml(bad)
+        .start()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("matches no merchant") && error.contains(&format!(":{line}:5")),
+        "{error}"
+    );
+}

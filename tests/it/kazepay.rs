@@ -1143,7 +1143,22 @@ fn issuer_simulations_refuse_what_cannot_happen() {
         (
             "/simulate/transaction",
             json!({ "card": "3377", "kind": "recharge", "amount": "1" }),
-            409,
+            400,
+        ),
+        (
+            "/simulate/transaction",
+            json!({ "card": "3377", "kind": "reversal", "amount": "1" }),
+            400,
+        ),
+        (
+            "/simulate/transaction",
+            json!({ "card": "3377", "kind": "authorization", "amount": "1", "authorization_id": "TXN0" }),
+            400,
+        ),
+        (
+            "/simulate/transaction",
+            json!({ "card": "3377", "kind": "refund", "amount": "1", "fee": "-1" }),
+            400,
         ),
         (
             "/simulate/transaction",
@@ -1153,7 +1168,7 @@ fn issuer_simulations_refuse_what_cannot_happen() {
         (
             "/simulate/transaction",
             json!({ "card": "3377", "kind": "refund", "amount": "-1" }),
-            409,
+            400,
         ),
         (
             "/simulate/transaction",

@@ -1215,7 +1215,7 @@ fn only_purchases_the_issuer_accepts_are_put_to_the_merchant() {
         "/simulate/transaction",
         &json!({ "card": card_a, "kind": "authorization", "amount": "0.00" }).to_string(),
     );
-    assert_eq!(status, 409, "{reply}");
+    assert_eq!(status, 400, "{reply}");
     let buy = |s: &Sandbox, card: &str| {
         simulate(
             s,

@@ -30,7 +30,7 @@ fn a_timeline_fires_in_order_as_the_clock_moves() {
       - { after: 3m, transaction: { card: card-alice-chase, kind: authorization, amount: "1.51" } }
       - { at: 2026-11-21T00:04:00Z, card_status: { card: card-alice-chase, status: frozen } }
       - { after: 5m, kyc: { cardholder: ch-bob-chen, decision: rejected, reason: blurry, codes: ["1"] } }
-      - { after: 6m, transaction: { card: card-alice-chase, kind: clearing, amount: "1.00", authorization: nope } }
+      - { after: 6m, transaction: { card: card-alice-chase, kind: reversal, amount: "10.85", authorization: a1 } }
 "#;
     let sandbox = sandbox(&scripted(timeline));
     let initial = conserved(&state(&sandbox, "demo"), "USD");
@@ -65,7 +65,7 @@ fn a_timeline_fires_in_order_as_the_clock_moves() {
         log[5]["outcome"]
             .as_str()
             .unwrap()
-            .contains("no transaction labelled `nope`"),
+            .contains("cannot be settled or reversed in its state"),
         "{}",
         log[5]
     );
@@ -145,6 +145,71 @@ fn timeline_mistakes_are_located() {
         .unwrap_err()
         .to_string();
     assert!(bad_fx.contains("FROM/TO"), "{bad_fx}");
+    // What the control API refuses, a timeline refuses when it is loaded.
+    for (event, reason) in [
+        (
+            "card_status: { card: card-alice-chase, status: closed }",
+            "the issuer may set",
+        ),
+        (
+            "kyc: { cardholder: ch-bob-chen, decision: pending }",
+            "`passed` or `rejected`",
+        ),
+        (
+            "transaction: { card: card-alice-chase, kind: recharge, amount: \"1.00\" }",
+            "the card network sends",
+        ),
+        (
+            "transaction: { card: card-alice-chase, kind: reversal, amount: \"1.00\" }",
+            "names the authorization",
+        ),
+        (
+            "transaction: { card: card-alice-chase, kind: clearing, amount: \"1.00\", authorization: nope }",
+            "no earlier timeline event labelled `nope`",
+        ),
+        (
+            "transaction: { card: card-alice-chase, kind: refund, amount: \"0\" }",
+            "above 0",
+        ),
+        (
+            "transaction: { card: card-alice-chase, kind: refund, amount: \"1\", fee: \"-1\" }",
+            "fee cannot be negative",
+        ),
+    ] {
+        let message = problems(&format!("      - {{ after: 1m, {event} }}\n"));
+        assert!(message.contains(reason), "{event}: {message}");
+    }
+    let twice = problems(
+        "      - { after: 1m, id: a, transaction: { card: card-alice-chase, kind: authorization, amount: \"1.00\" } }\n      - { after: 2m, id: a, transaction: { card: card-alice-chase, kind: authorization, amount: \"2.00\" } }\n",
+    );
+    assert!(twice.contains("duplicate timeline label `a`"), "{twice}");
+}
+
+#[test]
+fn events_happen_when_they_were_due_however_far_the_clock_jumps() {
+    let timeline = "      - { after: 5m, transaction: { card: card-alice-chase, kind: authorization, amount: \"3.00\" } }\n";
+    let last_transaction = |steps: &[&str]| {
+        let sandbox = sandbox(&scripted(timeline));
+        for step in steps {
+            advance_clock(&sandbox, step);
+        }
+        let world = state(&sandbox, "demo");
+        let last = world["transactions"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .clone();
+        (last["id"].clone(), last["created_at"].clone())
+    };
+    let (id, created_at) = last_transaction(&["10m"]);
+    assert_eq!(created_at, "2026-11-21T00:05:00Z");
+    assert!(id.as_str().unwrap().starts_with("TXN261121000500"), "{id}");
+    assert_eq!(
+        last_transaction(&["5m", "5m"]),
+        (id.clone(), created_at.clone())
+    );
+    assert_eq!(last_transaction(&["1h"]), (id, created_at));
 }
 
 #[test]

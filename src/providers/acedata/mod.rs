@@ -80,18 +80,8 @@ impl Provider for AceData {
                 return refuse(GatewayError::BadRequest, Some(message), trace);
             }
         };
-        let (now, allowed) = tenant.with_world(|world| {
-            let allowed = token.rate_limit.is_none_or(|limit| {
-                world
-                    .take_rate_token(&format!("acedata:{}", token.token), limit)
-                    .is_ok()
-            });
-            (world.now(), allowed)
-        });
+        let now = tenant.with_world(|world| world.now());
         trace.sandbox_time = Some(now);
-        if !allowed {
-            return refuse(GatewayError::TooManyRequests, None, trace);
-        }
         let fields: serde_json::Value =
             serde_json::from_slice(request.body).unwrap_or(serde_json::Value::Null);
         let probe = Probe {
@@ -101,6 +91,8 @@ impl Provider for AceData {
             fields: &fields,
             now: Some(now),
         };
+        // Before the rate meter: an injected failure never reached the provider, so it spends
+        // none of the token's quota.
         let decision = running.faults.decide(&probe, GatewayError::ApiError);
         if let Some(error) = decision.error {
             return gateway_error(running, Some(tenant), error, None, trace)
@@ -108,6 +100,16 @@ impl Provider for AceData {
         }
         if decision.skip {
             return super::placeholder(trace).with_fault(decision.fired);
+        }
+        let allowed = token.rate_limit.is_none_or(|limit| {
+            tenant.with_world(|world| {
+                world
+                    .take_rate_token(&format!("acedata:{}", token.token), limit)
+                    .is_ok()
+            })
+        });
+        if !allowed {
+            return refuse(GatewayError::TooManyRequests, None, trace).with_fault(decision.fired);
         }
         let settings = &running.scenario.acedata;
         let bins = &running.scenario.bins;

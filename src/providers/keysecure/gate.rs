@@ -24,7 +24,7 @@ pub struct Caller<'r> {
 const SESSIONS: &str = "keysecure";
 
 /// Runs the checks: 1002, 1008, 1010, 1011, 1003, 1005; then (not for the token request)
-/// 1006, 1007; then 1009.
+/// 1006, 1007. [`meter`] does the rest once fault rules are consulted.
 pub fn admit<'r>(
     running: &'r Running,
     settings: &'r Settings,
@@ -75,10 +75,21 @@ pub fn admit<'r>(
             return Err(OpError::new(ErrorKind::InvalidAccessToken));
         }
     }
+    Ok(Caller {
+        merchant,
+        tenant,
+        now,
+    })
+}
+
+/// The checks after an admitted caller's fault rules had their say (an injected failure never
+/// reached the provider, so it spends no quota): 1009, then the token request's method.
+pub fn meter(caller: &Caller<'_>, request: &Request<'_>) -> Result<(), OpError> {
     // Token requests count too: refreshing cannot go faster than calling.
-    if let Some(limit) = merchant.key.rate_limit {
-        let key = format!("keysecure:{}", merchant.key.api_key);
-        tenant
+    if let Some(limit) = caller.merchant.key.rate_limit {
+        let key = format!("keysecure:{}", caller.merchant.key.api_key);
+        caller
+            .tenant
             .with_world(|world| world.take_rate_token(&key, limit))
             .map_err(|_| OpError::new(ErrorKind::TooFrequent))?;
     }
@@ -88,11 +99,7 @@ pub fn admit<'r>(
             format!("must be GET for {TOKEN_PATH}"),
         ));
     }
-    Ok(Caller {
-        merchant,
-        tenant,
-        now,
-    })
+    Ok(())
 }
 
 /// An IPv4-mapped IPv6 peer as IPv4 (dual-stack listeners report them so).

@@ -61,48 +61,44 @@ impl Provider for KeySecure {
         };
         trace.tenant = Some(caller.tenant.id.clone());
         trace.sandbox_time = Some(caller.now);
-        if request.path == ops::TOKEN_PATH {
-            return answer(
-                settings,
-                language,
-                gate::issue_token(running, settings, &caller),
-                trace,
-            );
+        let fields: Value = serde_json::from_slice(request.body).unwrap_or(Value::Null);
+        let probe = Probe {
+            provider: "keysecure",
+            operation: request.path,
+            tenant: Some(&caller.tenant.id),
+            fields: &fields,
+            now: Some(caller.now),
+        };
+        let decision = running.faults.decide(&probe, ErrorKind::SystemError);
+        let fired = decision.fired;
+        if let Some(kind) = decision.error {
+            return failure(settings, language, &OpError::new(kind), trace).with_fault(fired);
         }
-        let (mut fired, mut skipped) = (None, false);
-        let outcome =
+        if decision.skip {
+            return super::placeholder(trace).with_fault(fired);
+        }
+        if let Err(error) = gate::meter(&caller, request) {
+            return failure(settings, language, &error, trace).with_fault(fired);
+        }
+        let outcome = if request.path == ops::TOKEN_PATH {
+            gate::issue_token(running, settings, &caller)
+        } else {
             route(settings, request, &caller).and_then(|(route, params, body, timezone)| {
                 let context = ops::Context {
                     settings,
                     key: &caller.merchant.key,
                     timezone,
                 };
-                let fields = Value::Object(body.clone());
                 let input = Input {
                     params,
                     body: Fields::new(&body),
                 };
                 caller.tenant.with_world(|world| {
                     world.catch_up();
-                    let probe = Probe {
-                        provider: "keysecure",
-                        operation: request.path,
-                        tenant: Some(&caller.tenant.id),
-                        fields: &fields,
-                        now: Some(world.now()),
-                    };
-                    let decision = running.faults.decide(&probe, ErrorKind::SystemError);
-                    (fired, skipped) = (decision.fired, decision.skip);
-                    match decision.error {
-                        Some(kind) => Err(OpError::new(kind)),
-                        None if skipped => Ok(Value::Null),
-                        None => (route.operation)(&context, world, &input),
-                    }
+                    (route.operation)(&context, world, &input)
                 })
-            });
-        if skipped {
-            return super::placeholder(trace).with_fault(fired);
-        }
+            })
+        };
         answer(settings, language, outcome, trace).with_fault(fired)
     }
 
