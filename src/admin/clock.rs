@@ -24,6 +24,9 @@ struct Advance {
     tenant: Option<String>,
 }
 
+/// A century: a larger jump is a mistake (and runs into the year 9999).
+const MAX_ADVANCE: SignedDuration = SignedDuration::from_hours(24 * 366 * 100);
+
 pub(super) fn advance(running: &Running, request: &AdminRequest) -> AdminResult {
     let body: Advance = request.json()?;
     let by = match (&body.by, body.seconds, body.ms) {
@@ -45,7 +48,12 @@ pub(super) fn advance(running: &Running, request: &AdminRequest) -> AdminResult 
             "the clock only advances; use PUT /__admin/clock to go back",
         ));
     }
-    let tenant = body.tenant.or(request.query.get("tenant").cloned());
+    if by > MAX_ADVANCE {
+        return Err(AdminError::bad_request(
+            "advance at most 100 years at once (the clock stops at the year 9999)",
+        ));
+    }
+    let tenant = request.tenant_from(body.tenant)?;
     let tenants = selected_tenants(running, tenant.as_deref())?;
     for t in &tenants {
         // Everything that came due on the way fires, in order.
@@ -68,7 +76,7 @@ struct SetClock {
 
 pub(super) fn set(running: &Running, request: &AdminRequest) -> AdminResult {
     let body: SetClock = request.json()?;
-    let tenant = body.tenant.or(request.query.get("tenant").cloned());
+    let tenant = request.tenant_from(body.tenant)?;
     let tenants = selected_tenants(running, tenant.as_deref())?;
     for t in &tenants {
         t.with_world(|w| {

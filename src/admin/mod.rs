@@ -120,6 +120,11 @@ impl AdminRequest {
             tenant: Option<String>,
         }
         let from_body = self.json::<TenantBody>()?.tenant;
+        self.tenant_from(from_body)
+    }
+
+    /// The tenant named by the query and/or a body's `tenant` (400 when they disagree).
+    fn tenant_from(&self, from_body: Option<String>) -> Result<Option<String>, AdminError> {
         match (self.query.get("tenant"), from_body) {
             (Some(q), Some(b)) if *q != b => Err(AdminError::bad_request(format!(
                 "the query names tenant `{q}` and the body `{b}`"

@@ -284,7 +284,10 @@ fn matches(spec: &FaultSpec, probe: &Probe<'_>) -> bool {
         && glob(&m.operation, Some(probe.operation))
         && glob(&m.tenant, probe.tenant)
         && m.fields.iter().all(|(path, pattern)| {
-            let value = path.split('.').try_fold(probe.fields, |v, key| v.get(key));
+            let value = path.split('.').try_fold(probe.fields, |v, key| match v {
+                Value::Array(items) => items.get(key.parse::<usize>().ok()?),
+                _ => v.get(key),
+            });
             let text = match value {
                 Some(Value::String(s)) => Some(std::borrow::Cow::Borrowed(s.as_str())),
                 Some(Value::Null) | None => None,
@@ -410,6 +413,24 @@ mod tests {
         );
         assert!(book.check(&probe(&miss)).is_none());
         assert_eq!(book.list()[0]["matches"], 1);
+    }
+
+    #[test]
+    fn field_paths_index_into_arrays() {
+        let book = FaultBook::new(
+            &[rule(
+                json!({ "match": { "fields": { "items.1.pan": "4111*" } }, "action": "empty" }),
+            )],
+            1,
+        );
+        let hit = json!({ "items": [{ "pan": "5500" }, { "pan": "4111111111111111" }] });
+        let miss = json!({ "items": [{ "pan": "4111111111111111" }] });
+        assert!(book.check(&probe(&hit)).is_some());
+        assert!(book.check(&probe(&miss)).is_none());
+        assert!(
+            book.check(&probe(&json!({ "items": { "1": { "pan": "4111" } } })))
+                .is_some()
+        );
     }
 
     #[test]

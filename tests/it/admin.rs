@@ -96,6 +96,34 @@ fn two_tenants_cannot_see_each_others_data() {
         state(&sandbox, "beta")["clock"]["now"],
         "2026-03-01T08:00:00Z"
     );
+    // Refused, moving nothing: two different tenants, a jump beyond a century.
+    for (path, body) in [
+        (
+            "/clock/advance?tenant=beta",
+            r#"{"by": "1h", "tenant": "alpha"}"#,
+        ),
+        (
+            "/clock?tenant=beta",
+            r#"{"now": "2027-01-01T00:00:00Z", "tenant": "alpha"}"#,
+        ),
+        ("/clock/advance", r#"{"seconds": 9223372036854775807}"#),
+    ] {
+        let method = if path.starts_with("/clock?") {
+            "PUT"
+        } else {
+            "POST"
+        };
+        let (status, reply) = admin_send(&sandbox, method, path, body);
+        assert_eq!(status, 400, "{path} {body}: {reply}");
+    }
+    assert_eq!(
+        state(&sandbox, "alpha")["clock"]["now"],
+        "2026-03-01T09:00:00Z"
+    );
+    assert_eq!(
+        state(&sandbox, "beta")["clock"]["now"],
+        "2026-03-01T08:00:00Z"
+    );
 }
 
 #[test]
