@@ -26,6 +26,18 @@ fn lookup(sandbox: &Sandbox, card: &str) -> reqwest::Result<reqwest::blocking::R
         .send()
 }
 
+/// KeySecure's token request with the demo key.
+fn keysecure_token(sandbox: &Sandbox) -> reqwest::Result<reqwest::blocking::Response> {
+    client()
+        .get(format!("{}/open-api/v1/merchant/token", sandbox.url()))
+        .header("Api-Key", "demo-keysecure-api-key")
+        .header(
+            "Timestamp",
+            jiff::Timestamp::now().as_millisecond().to_string(),
+        )
+        .send()
+}
+
 fn add_fault(sandbox: &Sandbox, rule: Value) -> String {
     let (status, body) = admin_send(sandbox, "POST", "/faults", &rule.to_string());
     assert_eq!(status, 201, "{body}");
@@ -407,14 +419,7 @@ fn keysecure_and_pagsmile_catalog_errors_and_status() {
         (json!("20000"), json!("isp.service-unavailable"))
     );
     let now = jiff::Timestamp::now().as_millisecond().to_string();
-    let token: Value = client()
-        .get(format!("{}/open-api/v1/merchant/token", sandbox.url()))
-        .header("Api-Key", "demo-keysecure-api-key")
-        .header("Timestamp", &now)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let token: Value = keysecure_token(&sandbox).unwrap().json().unwrap();
     let (status, body) = status_json(
         client()
             .post(format!("{}/open-api/v1/card/support/bins", sandbox.url()))
@@ -451,16 +456,7 @@ fn injected_failures_spend_no_rate_quota() {
         "name: frozen\nkeysecure: { rate_limit: { per_second: 1, burst: 1 } }\nfaults:\n  - { match: { provider: keysecure }, action: reset, when: { first: 1 } }\n",
     );
     let sandbox = sandbox(&yaml);
-    let token = || {
-        client()
-            .get(format!("{}/open-api/v1/merchant/token", sandbox.url()))
-            .header("Api-Key", "demo-keysecure-api-key")
-            .header(
-                "Timestamp",
-                jiff::Timestamp::now().as_millisecond().to_string(),
-            )
-            .send()
-    };
+    let token = || keysecure_token(&sandbox);
     assert!(token().is_err(), "the first call is dropped");
     let (_, body) = status_json(token().unwrap());
     assert_eq!(body["code"], 0, "{body}");
@@ -473,17 +469,7 @@ fn the_keysecure_token_request_is_subject_to_faults() {
     let sandbox = sandbox(&scenario(
         "faults:\n  - { match: { provider: keysecure, operation: /open-api/v1/merchant/token }, action: { status: 503 } }\n",
     ));
-    let (status, body) = status_json(
-        client()
-            .get(format!("{}/open-api/v1/merchant/token", sandbox.url()))
-            .header("Api-Key", "demo-keysecure-api-key")
-            .header(
-                "Timestamp",
-                jiff::Timestamp::now().as_millisecond().to_string(),
-            )
-            .send()
-            .unwrap(),
-    );
+    let (status, body) = status_json(keysecure_token(&sandbox).unwrap());
     assert_eq!((status, body["code"].clone()), (503, json!(1001)), "{body}");
 }
 
