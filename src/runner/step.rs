@@ -447,6 +447,24 @@ mod tests {
     }
 
     #[test]
+    fn request_providers_are_the_served_ones() {
+        let all = [
+            Provider::Acedata,
+            Provider::Kazepay,
+            Provider::Pagsmile,
+            Provider::Keysecure,
+        ];
+        let mut names: Vec<&str> = all.iter().map(|p| p.name()).collect();
+        let mut served = crate::providers::NAMES.to_vec();
+        names.sort_unstable();
+        served.sort_unstable();
+        assert_eq!(names, served);
+        for provider in all {
+            assert_eq!(serde_json::to_value(provider).unwrap(), provider.name());
+        }
+    }
+
+    #[test]
     fn a_step_names_one_action_its_provider_needs() {
         let merchants = ["shop"];
         let ok = step(
