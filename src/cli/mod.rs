@@ -61,7 +61,10 @@ enum Command {
     Check(CheckArgs),
     /// Exit 0 if a sandbox answers its health endpoint (for container HEALTHCHECKs).
     Healthcheck(HealthcheckArgs),
-    /// Run scenario files' steps against in-process sandboxes; exit 0 when all pass.
+    /// Run scenario files' steps against in-process sandboxes (docs/scenarios.md, "Steps").
+    ///
+    /// Exit 0 when every step passes, 1 when a step fails or a file cannot be loaded, 2 when
+    /// the arguments are unusable or the --junit file cannot be written.
     Test(TestArgs),
     /// Print the JSON Schema of scenario files (for editor completion and validation).
     Schema,

@@ -47,6 +47,15 @@ fn shown(value: Option<&Value>) -> String {
     value.map_or_else(|| "(nothing)".to_owned(), Value::to_string)
 }
 
+/// The value at `path` of an answer; `Err(why)` when the path lies in a part of the answer
+/// that could not be opened (anything but `status` and the raw `body`).
+pub fn field<'v>(view: &'v View, path: &str) -> Result<Option<&'v Value>, &'v str> {
+    match &view.unopened {
+        Some(why) if path != "status" && path != "body" => Err(why),
+        _ => Ok(lookup(&view.answer, path)),
+    }
+}
+
 fn compare(path: String, expected: &Value, actual: Option<&Value>) -> Option<Mismatch> {
     (!satisfies(expected, actual)).then(|| Mismatch {
         path,
@@ -57,37 +66,37 @@ fn compare(path: String, expected: &Value, actual: Option<&Value>) -> Option<Mis
 
 /// Checks an answer's status, codes and fields.
 pub fn check_answer(expect: &Expect, view: &View) -> Vec<Mismatch> {
-    let mut out = Vec::new();
-    if let Some(status) = expect.status {
-        out.extend(compare(
-            "status".into(),
-            &Value::from(status),
-            view.get("status"),
-        ));
-    }
+    // The codes are compared as text, whatever type the provider gives them.
     let as_text = |v: Option<&Value>| match v {
         Some(Value::String(s)) => Some(Value::String(s.clone())),
         Some(Value::Null) | None => None,
         Some(other) => Some(Value::String(other.to_string())),
     };
+    let mut expected: Vec<(String, Value, bool)> = Vec::new();
+    if let Some(status) = expect.status {
+        expected.push(("status".into(), Value::from(status), false));
+    }
     if let Some(code) = &expect.code {
-        out.extend(compare(
-            "code".into(),
-            &Value::String(code.clone()),
-            as_text(view.get("code")).as_ref(),
-        ));
+        expected.push(("code".into(), Value::String(code.clone()), true));
     }
     if let Some(code) = &expect.sub_code {
-        out.extend(compare(
-            "sub_code".into(),
-            &Value::String(code.clone()),
-            as_text(view.get("sub_code")).as_ref(),
-        ));
+        expected.push(("sub_code".into(), Value::String(code.clone()), true));
     }
-    for (path, expected) in &expect.fields {
-        out.extend(compare(path.clone(), expected, lookup(view, path)));
+    for (path, value) in &expect.fields {
+        expected.push((path.clone(), value.clone(), false));
     }
-    out
+    expected
+        .into_iter()
+        .filter_map(|(path, wanted, textual)| match field(view, &path) {
+            Ok(actual) if textual => compare(path, &wanted, as_text(actual).as_ref()),
+            Ok(actual) => compare(path, &wanted, actual),
+            Err(why) => Some(Mismatch {
+                path,
+                expected: wanted.to_string(),
+                actual: format!("nothing: the answer could not be opened ({why})"),
+            }),
+        })
+        .collect()
 }
 
 /// Checks paths of the merchant's state.
@@ -111,8 +120,11 @@ pub fn report(mismatches: &[Mismatch], view: Option<&View>) -> String {
     }
     if let Some(view) = view {
         out.push_str("the answer was:\n");
-        out.push_str(&super::pretty(view));
+        out.push_str(&super::pretty(&view.answer));
         out.push('\n');
+        if let Some(why) = &view.unopened {
+            out.push_str(&format!("(it could not be opened: {why})\n"));
+        }
     }
     out
 }
@@ -124,7 +136,9 @@ mod tests {
 
     #[test]
     fn exact_like_and_exists_expectations() {
-        let view = json!({ "status": 200, "code": 10000, "body": { "list": [{ "card_no": "KC12" }], "n": null } });
+        let view = View::opened(
+            json!({ "status": 200, "code": 10000, "body": { "list": [{ "card_no": "KC12" }], "n": null } }),
+        );
         let expect = Expect {
             status: Some(200),
             code: Some("10000".into()),
@@ -152,6 +166,30 @@ mod tests {
         assert!(
             text.contains("body.missing: expected 1") && text.contains("(nothing)"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn an_unopened_answer_has_only_its_status_and_raw_body() {
+        let view = View::unopened(200, b"{\"data\":\"sealed\"}", "bad key".to_owned());
+        let expect = Expect {
+            status: Some(200),
+            fields: BTreeMap::from([("body".to_owned(), json!({ "like": "*sealed*" }))]),
+            ..Expect::default()
+        };
+        assert!(check_answer(&expect, &view).is_empty());
+        let opened_parts = Expect {
+            code: Some("0".into()),
+            fields: BTreeMap::from([("body.data".to_owned(), json!("sealed"))]),
+            ..Expect::default()
+        };
+        let mismatches = check_answer(&opened_parts, &view);
+        assert_eq!(mismatches.len(), 2);
+        assert!(
+            mismatches
+                .iter()
+                .all(|m| m.actual.contains("could not be opened (bad key)")),
+            "{mismatches:?}"
         );
     }
 }

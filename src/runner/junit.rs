@@ -2,11 +2,27 @@
 
 use super::{Outcome, Verdict};
 
+/// `text` fit for XML 1.0 character data and attribute values: the markup characters as
+/// entities, tab/newline/carriage return as character references (an attribute would fold
+/// them into spaces), and the characters XML 1.0 forbids anywhere (other C0 controls,
+/// U+FFFE, U+FFFF) as U+FFFD, so CI parsers never reject the report.
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' => out.push_str("&#9;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            '\u{0}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}' => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The XML document.
@@ -55,4 +71,17 @@ pub fn junit(outcomes: &[Outcome]) -> String {
     }
     out.push_str("</testsuites>\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaped_text_is_valid_xml_whatever_it_held() {
+        assert_eq!(
+            escape("a<b>&\"c\" 'd'\u{1b}[1m\u{7}\u{ffff}\n张"),
+            "a&lt;b&gt;&amp;&quot;c&quot; &apos;d&apos;\u{fffd}[1m\u{fffd}\u{fffd}&#10;张"
+        );
+    }
 }

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use self::check::{Mismatch, check_answer, check_state};
 use self::providers::Clients;
-use self::step::Step;
+use self::step::{Action, Step};
 use crate::sandbox::Sandbox;
 use crate::scenario::Scenario;
 
@@ -151,8 +151,51 @@ struct Runner {
 /// How the clients' errors start when a request got no answer at all.
 pub(crate) const NO_ANSWER: &str = "no answer: ";
 
-/// An answer as steps see it: `{status, code, sub_code, body}`.
-pub(crate) type View = Value;
+/// An answer as steps see it.
+#[derive(Clone, Debug)]
+pub(crate) struct View {
+    /// `{status, code, sub_code, body, ...}` for provider answers, `{status, body}` for
+    /// control calls.
+    pub answer: Value,
+    /// Why the answer could not be opened (a broken envelope, an empty or non-JSON answer):
+    /// then only `status` and `body` (the raw text, or null when empty) are known.
+    pub unopened: Option<String>,
+}
+
+impl View {
+    pub(crate) fn opened(answer: Value) -> View {
+        View {
+            answer,
+            unopened: None,
+        }
+    }
+
+    pub(crate) fn unopened(status: u16, raw: &[u8], why: String) -> View {
+        let body = if raw.is_empty() {
+            Value::Null
+        } else {
+            Value::String(String::from_utf8_lossy(raw).into_owned())
+        };
+        View {
+            answer: json!({ "status": status, "body": body }),
+            unopened: Some(why),
+        }
+    }
+
+    fn status(&self) -> Option<u64> {
+        self.answer["status"].as_u64()
+    }
+
+    /// Whether a control call did what it was asked (2xx).
+    fn succeeded(&self) -> bool {
+        self.status().is_some_and(|s| (200..300).contains(&s))
+    }
+}
+
+/// How long state expectations wait for the tenant's webhook attempts in flight to be
+/// recorded: several attempts to an endpoint that never answers, each given up after the
+/// dispatcher's own timeout.
+const SETTLE: Duration = Duration::from_secs(4 * crate::webhooks::ATTEMPT_TIMEOUT.as_secs());
 
 impl Runner {
     fn step(&mut self, step: &Step, index: usize) -> Result<(), String> {
@@ -161,52 +204,59 @@ impl Runner {
             Some(tenant) => tenant.clone(),
             None => self.clients.first_tenant().to_owned(),
         };
-        let actions = usize::from(step.request.is_some())
-            + usize::from(step.advance.is_some())
-            + usize::from(step.simulate.is_some())
-            + usize::from(step.admin.is_some());
-        if actions > 1 {
-            return Err("a step does one of request, advance, simulate, admin".to_owned());
-        }
-        let view = if let Some(request) = &step.request {
-            let expects_silence = step.expect.as_ref().is_some_and(|e| e.no_answer);
-            match self.clients.send(&self.sandbox, &tenant, request, index) {
-                Ok(view) if expects_silence => {
-                    return Err(format!("expected no answer, but got:\n{}", pretty(&view)));
+        let view = match step.action() {
+            Some(Action::Request(request)) => {
+                let expects_silence = step.expect.as_ref().is_some_and(|e| e.no_answer);
+                match self.clients.send(&self.sandbox, &tenant, request, index) {
+                    Ok(view) if expects_silence => {
+                        return Err(format!(
+                            "expected no answer, but got:\n{}",
+                            pretty(&view.answer)
+                        ));
+                    }
+                    Ok(view) => Some(view),
+                    Err(error) if expects_silence && error.starts_with(NO_ANSWER) => None,
+                    Err(error) => return Err(error),
                 }
-                Ok(view) => Some(view),
-                Err(error) if expects_silence && error.starts_with(NO_ANSWER) => None,
-                Err(error) => return Err(error),
             }
-        } else if let Some(by) = &step.advance {
-            Some(self.admin("POST", "/clock/advance", &json!({ "by": by }))?)
-        } else if let Some(simulation) = &step.simulate {
-            let (kind, body) = simulation
-                .iter()
-                .next()
-                .filter(|_| simulation.len() == 1)
-                .ok_or("simulate names exactly one of kyc, transaction, card-status, production, recharge")?;
-            let mut body = body.clone();
-            if let Some(object) = body.as_object_mut() {
-                object.entry("tenant").or_insert(json!(tenant));
+            Some(Action::Advance(by)) => {
+                // Without a tenant the control API moves every merchant's clock.
+                let mut body = json!({ "by": by });
+                if let Some(tenant) = &step.tenant {
+                    body["tenant"] = json!(tenant);
+                }
+                Some(self.control(&step, "POST", "/clock/advance", &body)?)
             }
-            Some(self.admin("POST", &format!("/simulate/{kind}"), &body)?)
-        } else if let Some(admin) = &step.admin {
-            Some(self.admin(&admin.method, &admin.path, &admin.body)?)
-        } else {
-            None
+            Some(Action::Simulate(kind, body)) => {
+                let mut body = body.clone();
+                body.entry("tenant").or_insert(json!(tenant));
+                let path = format!("/simulate/{kind}");
+                Some(self.control(&step, "POST", &path, &Value::Object(body))?)
+            }
+            Some(Action::Admin(admin)) => {
+                Some(self.control(&step, &admin.method, &admin.path, &admin.body)?)
+            }
+            None => None,
         };
         let mut mismatches: Vec<Mismatch> = Vec::new();
         if let (Some(expect), Some(view)) = (&step.expect, &view) {
             mismatches.extend(check_answer(expect, view));
         }
-        if let Some(view) = &view
-            && mismatches.is_empty()
-        {
+        if !mismatches.is_empty() {
+            return Err(check::report(&mismatches, view.as_ref()));
+        }
+        if let Some(view) = &view {
             for (name, path) in &step.capture {
-                let value = check::lookup(view, path).ok_or_else(|| {
-                    format!("capture `{name}`: nothing at `{path}` in\n{}", pretty(view))
-                })?;
+                let value = check::field(view, path)
+                    .map_err(|why| {
+                        format!("capture `{name}`: the answer could not be opened: {why}")
+                    })?
+                    .ok_or_else(|| {
+                        format!(
+                            "capture `{name}`: nothing at `{path}` in\n{}",
+                            pretty(&view.answer)
+                        )
+                    })?;
                 let text = match value {
                     Value::String(s) => s.clone(),
                     other => other.to_string(),
@@ -214,30 +264,46 @@ impl Runner {
                 self.captures.insert(name.clone(), text);
             }
         }
-        if !mismatches.is_empty() {
-            return Err(check::report(&mismatches, view.as_ref()));
-        }
         if !step.expect_state.is_empty() {
             self.expect_state(&tenant, &step.expect_state)?;
         }
         Ok(())
     }
 
-    /// State expectations, given a moment for the webhook dispatcher (it records attempts
-    /// asynchronously): checked until they hold, for up to two seconds.
+    /// A step's control call: a refusal (not 2xx) fails the step unless the step has
+    /// expectations, which then decide.
+    fn control(&self, step: &Step, method: &str, path: &str, body: &Value) -> Result<View, String> {
+        let view = self.admin(method, path, body)?;
+        if step.expect.is_none() && !view.succeeded() {
+            return Err(refused(method, path, &view));
+        }
+        Ok(view)
+    }
+
+    /// State expectations, checked once the tenant's webhook attempts are all recorded (the
+    /// dispatcher sends them asynchronously): a state read then has everything the step
+    /// caused, so an absence is as certain as a presence.
     fn expect_state(&self, tenant: &str, expected: &BTreeMap<String, Value>) -> Result<(), String> {
-        let deadline = Instant::now() + Duration::from_secs(2);
-        loop {
-            let state = self.admin("GET", &format!("/state?tenant={tenant}"), &Value::Null)?;
-            let state = &state["body"];
-            let mismatches = check_state(expected, state);
-            if mismatches.is_empty() {
-                return Ok(());
-            }
+        let deadline = Instant::now() + SETTLE;
+        while !crate::webhooks::settled(self.sandbox.app(), tenant) {
             if Instant::now() >= deadline {
-                return Err(check::report(&mismatches, None));
+                return Err(format!(
+                    "webhook attempts of `{tenant}` still in flight after {SETTLE:?}"
+                ));
             }
-            std::thread::sleep(Duration::from_millis(10));
+            // The dispatcher records attempts on its own runtime; nothing to wait on here.
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let path = state_path(tenant);
+        let state = self.admin("GET", &path, &Value::Null)?;
+        if !state.succeeded() {
+            return Err(refused("GET", &path, &state));
+        }
+        let mismatches = check_state(expected, &state.answer["body"]);
+        if mismatches.is_empty() {
+            Ok(())
+        } else {
+            Err(check::report(&mismatches, None))
         }
     }
 
@@ -254,7 +320,7 @@ impl Runner {
             body,
         )?;
         let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Ok(json!({ "status": status, "body": body }))
+        Ok(View::opened(json!({ "status": status, "body": body })))
     }
 
     /// `${name}` in every string of the step, from earlier captures.
@@ -303,6 +369,21 @@ fn substitute(text: &str, captures: &BTreeMap<String, String>) -> Result<String,
     Ok(out)
 }
 
+/// The control API's refusal of a call, for the report.
+fn refused(method: &str, path: &str, view: &View) -> String {
+    format!(
+        "the control API refused {method} /__admin{path}: HTTP {}\n{}",
+        view.status().unwrap_or_default(),
+        pretty(&view.answer["body"])
+    )
+}
+
+/// `GET /__admin/state` of one tenant; the id is encoded, as it may come from a capture.
+fn state_path(tenant: &str) -> String {
+    let tenant: String = form_urlencoded::byte_serialize(tenant.as_bytes()).collect();
+    format!("/state?tenant={tenant}")
+}
+
 fn pretty(value: &Value) -> String {
     let text = serde_json::to_string_pretty(value).unwrap_or_default();
     match text.char_indices().nth(4000) {
@@ -311,38 +392,53 @@ fn pretty(value: &Value) -> String {
     }
 }
 
+/// `text` with control characters written out (`\u{1b}`), so that names, messages and
+/// answers cannot drive the terminal the report is printed on.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// The readable report: a line per step, diffs under failures, a summary line.
 pub fn report(outcomes: &[Outcome]) -> String {
     let mut out = String::new();
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
+    // Multi-line texts are printed line by line, each indented and escaped.
+    let lines = |out: &mut String, text: &str, indent: &str| {
+        for line in text.lines() {
+            out.push_str(&format!("{indent}{}\n", printable(line)));
+        }
+    };
     for outcome in outcomes {
         out.push_str(&format!(
             "{} ({} ms)\n",
-            outcome.file,
+            printable(&outcome.file),
             outcome.elapsed.as_millis()
         ));
         if let Some(error) = &outcome.error {
-            out.push_str(&format!(
-                "  ✗ cannot run: {}\n",
-                error.replace('\n', "\n    ")
-            ));
+            out.push_str("  ✗ cannot run:\n");
+            lines(&mut out, error, "    ");
+        } else if outcome.steps.is_empty() {
+            out.push_str("  (no steps)\n");
         }
         for step in &outcome.steps {
+            let name = printable(&step.name);
             match &step.verdict {
                 Verdict::Passed => {
-                    out.push_str(&format!(
-                        "  ✓ {} ({} ms)\n",
-                        step.name,
-                        step.elapsed.as_millis()
-                    ));
+                    out.push_str(&format!("  ✓ {name} ({} ms)\n", step.elapsed.as_millis()));
                 }
                 Verdict::Failed(diff) => {
-                    out.push_str(&format!("  ✗ {}\n", step.name));
-                    for line in diff.lines() {
-                        out.push_str(&format!("      {line}\n"));
-                    }
+                    out.push_str(&format!("  ✗ {name}\n"));
+                    lines(&mut out, diff, "      ");
                 }
-                Verdict::Skipped => out.push_str(&format!("  - {} (skipped)\n", step.name)),
+                Verdict::Skipped => out.push_str(&format!("  - {name} (skipped)\n")),
             }
         }
         passed += outcome.passed();
@@ -377,6 +473,20 @@ mod tests {
         assert_eq!(
             substitute("plain $ text", &captures).unwrap(),
             "plain $ text"
+        );
+    }
+
+    #[test]
+    fn tenants_are_encoded_in_the_state_query() {
+        assert_eq!(state_path("shop"), "/state?tenant=shop");
+        assert_eq!(state_path("a&b c"), "/state?tenant=a%26b+c");
+    }
+
+    #[test]
+    fn control_characters_are_printed_escaped() {
+        assert_eq!(
+            printable("red\u{1b}[31m\u{7} 张"),
+            "red\\u{1b}[31m\\u{7} 张"
         );
     }
 }

@@ -118,7 +118,7 @@ pub(super) fn build(
         keysecure.as_mut(),
     );
     let faults = build_faults(file.faults, &merchant_ids, &mut problems);
-    let steps = build_steps(file.steps, &mut problems);
+    let steps = build_steps(file.steps, &tenants, &mut problems);
     let (Some(kazepay), Some(pagsmile), Some(keysecure), true) =
         (kazepay, pagsmile, keysecure, problems.is_empty())
     else {
@@ -143,38 +143,21 @@ pub(super) fn build(
     })
 }
 
-/// Checks that each step does at most one thing and names a known provider.
+/// Checks each step beyond its types (one action, known tenant, parsable duration, ...), each
+/// problem located at its step.
 fn build_steps(
     specs: Vec<Spanned<crate::runner::step::Step>>,
+    tenants: &[TenantSetup],
     problems: &mut Problems<'_>,
 ) -> Vec<crate::runner::step::Step> {
+    let merchants: Vec<&str> = tenants.iter().map(TenantSetup::id).collect();
     specs
         .into_iter()
         .map(|spec| {
-            let step = spec.value;
-            let actions = usize::from(step.request.is_some())
-                + usize::from(step.advance.is_some())
-                + usize::from(step.simulate.is_some())
-                + usize::from(step.admin.is_some());
-            if actions > 1 {
-                problems.at(
-                    spec.referenced,
-                    "a step does one of request, advance, simulate, admin",
-                );
+            for problem in spec.value.problems(&merchants) {
+                problems.at(spec.referenced, problem);
             }
-            if let Some(request) = &step.request
-                && !providers::NAMES.contains(&request.provider.as_str())
-            {
-                problems.at(
-                    spec.referenced,
-                    format!(
-                        "unknown provider `{}`; one of {}",
-                        request.provider,
-                        providers::NAMES.join(", ")
-                    ),
-                );
-            }
-            step
+            spec.value
         })
         .collect()
 }

@@ -14,11 +14,12 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 use crate::app::{App, Running, Tenant};
-use crate::world::deliveries::Delivery;
+use crate::world::World;
+use crate::world::deliveries::{Delivery, DeliveryState};
 use crate::world::rng;
 
 /// How long a merchant endpoint may take to answer one attempt.
-const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often running clocks are checked for due work when nothing wakes the task.
 const TICK: Duration = Duration::from_millis(100);
 
@@ -69,19 +70,49 @@ pub async fn run(app: Arc<App>, shutdown: impl Future<Output = ()>) {
 /// Renders new notifications into deliveries and takes those due, in one critical section.
 fn prepare(app: &App, running: &Running, tenant: &Tenant) -> Vec<Delivery> {
     tenant.with_world(|world| {
-        world.catch_up();
-        for notice in world.take_notices() {
-            for provider in &app.providers {
-                // A seed per notice keeps session keys reproducible whatever else happens.
-                let label = format!("webhook:{}:{}", tenant.id, world.deliveries().len());
-                let seed = rng::derive(running.scenario.seed, &label);
-                if let Some(outbound) = provider.webhook(running, world, &notice, seed) {
-                    world.enqueue_delivery(outbound);
-                }
-            }
-        }
+        render(app, running, tenant, world);
         world.take_due_deliveries()
     })
+}
+
+/// Runs what came due and turns the notifications it left into deliveries.
+fn render(app: &App, running: &Running, tenant: &Tenant, world: &mut World) {
+    world.catch_up();
+    for notice in world.take_notices() {
+        for provider in &app.providers {
+            // A seed per notice keeps session keys reproducible whatever else happens.
+            let label = format!("webhook:{}:{}", tenant.id, world.deliveries().len());
+            let seed = rng::derive(running.scenario.seed, &label);
+            if let Some(outbound) = provider.webhook(running, world, &notice, seed) {
+                world.enqueue_delivery(outbound);
+            }
+        }
+    }
+}
+
+/// Whether the tenant (by id) owes its merchant no attempt right now: every notification
+/// rendered, none being sent, none due on its clock. Then its state holds every attempt
+/// made so far, which is what a reader of the state (the test runner) waits for. Not
+/// settled wakes the dispatcher; an unknown tenant has nothing in flight.
+pub fn settled(app: &App, tenant: &str) -> bool {
+    let running = app.running();
+    let Some(tenant) = running.tenant(tenant) else {
+        return true;
+    };
+    let settled = tenant.with_world(|world| {
+        render(app, &running, tenant, world);
+        let now = world.now();
+        // Sending, or pending and due: what `take_due_deliveries` takes next.
+        world.deliveries().iter().all(|d| match d.state {
+            DeliveryState::Sending => false,
+            DeliveryState::Pending => d.next_at.is_none_or(|at| at > now),
+            DeliveryState::Delivered | DeliveryState::Abandoned => true,
+        })
+    });
+    if !settled {
+        app.webhook_wake.notify_one();
+    }
+    settled
 }
 
 /// POSTs one attempt; returns the HTTP status or why there was none.
