@@ -166,6 +166,11 @@ fn test(args: &TestArgs) -> anyhow::Result<ExitCode> {
         .collect();
     print!("{}", crate::runner::report(&outcomes));
     if let Some(path) = &args.junit {
+        // CI configurations name a report directory that a fresh checkout does not have yet.
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
         std::fs::write(path, crate::runner::junit(&outcomes))
             .with_context(|| format!("cannot write {}", path.display()))?;
     }

@@ -15,7 +15,7 @@ use hyper_util::rt::TokioExecutor;
 
 use crate::app::{App, Running, Tenant};
 use crate::world::World;
-use crate::world::deliveries::{Delivery, DeliveryState};
+use crate::world::deliveries::Delivery;
 use crate::world::rng;
 
 /// How long a merchant endpoint may take to answer one attempt.
@@ -101,13 +101,7 @@ pub fn settled(app: &App, tenant: &str) -> bool {
     };
     let settled = tenant.with_world(|world| {
         render(app, &running, tenant, world);
-        let now = world.now();
-        // Sending, or pending and due: what `take_due_deliveries` takes next.
-        world.deliveries().iter().all(|d| match d.state {
-            DeliveryState::Sending => false,
-            DeliveryState::Pending => d.next_at.is_none_or(|at| at > now),
-            DeliveryState::Delivered | DeliveryState::Abandoned => true,
-        })
+        world.deliveries_settled()
     });
     if !settled {
         app.webhook_wake.notify_one();

@@ -59,6 +59,13 @@ pub struct Delivery {
     pub attempts: Vec<Attempt>,
 }
 
+impl Delivery {
+    /// Waiting for an attempt whose time has come.
+    fn is_due(&self, now: Timestamp) -> bool {
+        self.state == DeliveryState::Pending && self.next_at.is_some_and(|at| at <= now)
+    }
+}
+
 impl World {
     /// Queues `outbound` for delivery now.
     pub fn enqueue_delivery(&mut self, outbound: Outbound) -> u64 {
@@ -86,14 +93,21 @@ impl World {
         let now = self.now();
         let mut due = Vec::new();
         for delivery in &mut self.deliveries {
-            if delivery.state == DeliveryState::Pending
-                && delivery.next_at.is_some_and(|at| at <= now)
-            {
+            if delivery.is_due(now) {
                 delivery.state = DeliveryState::Sending;
                 due.push(delivery.clone());
             }
         }
         due
+    }
+
+    /// Whether no attempt is being sent or due now: the state then holds every attempt made
+    /// so far (what the test runner waits for before reading it).
+    pub fn deliveries_settled(&self) -> bool {
+        let now = self.now();
+        self.deliveries
+            .iter()
+            .all(|d| d.state != DeliveryState::Sending && !d.is_due(now))
     }
 
     /// Records how an attempt ended and schedules the next one if it failed.

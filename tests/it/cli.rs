@@ -477,7 +477,8 @@ fn test_runs_scenario_steps_reports_and_writes_junit() {
             )
             .as_bytes(),
     );
-    let junit = broken.with_file_name("results.xml");
+    // In a directory that does not exist yet: the runner makes it.
+    let junit = broken.with_file_name("reports/results.xml");
     let passing = Command::new(BIN)
         .args(["test"])
         .arg(&good)
