@@ -38,6 +38,22 @@ fn keysecure_token(sandbox: &Sandbox) -> reqwest::Result<reqwest::blocking::Resp
         .send()
 }
 
+/// A scenario whose only fault is `rule` fails to load with `message`, located at the rule's
+/// line (the one containing `marker`), column 5.
+fn assert_located_fault_error(rule: &str, marker: &str, message: &str) {
+    let bad = scenario(&format!("faults:\n  - {rule}\n"));
+    let line = 1 + bad.lines().position(|l| l.contains(marker)).unwrap();
+    let error = Sandbox::builder()
+        .scenario_yaml(bad)
+        .start()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains(message) && error.contains(&format!(":{line}:5")),
+        "{error}"
+    );
+}
+
 fn add_fault(sandbox: &Sandbox, rule: Value) -> String {
     let (status, body) = admin_send(sandbox, "POST", "/faults", &rule.to_string());
     assert_eq!(status, 201, "{body}");
@@ -268,21 +284,10 @@ fn rules_compose_and_the_control_api_manages_them() {
     assert_eq!(listed["faults"].as_array().unwrap().len(), 1);
     assert_eq!(listed["faults"][0]["rule"]["id"], "slowly");
     // A bad rule in a scenario file is located.
-    let bad = scenario(
-        "faults:\n  - { match: { provider: kazepay }, action: { error: no_such_code } }\n",
-    );
-    let line = 1 + bad
-        .lines()
-        .position(|l| l.contains("no_such_code"))
-        .unwrap();
-    let error = Sandbox::builder()
-        .scenario_yaml(bad)
-        .start()
-        .unwrap_err()
-        .to_string();
-    assert!(
-        error.contains("no_such_code") && error.contains(&format!(":{line}:5")),
-        "{error}"
+    assert_located_fault_error(
+        "{ match: { provider: kazepay }, action: { error: no_such_code } }",
+        "no_such_code",
+        "`no_such_code` is not an entry of kazepay's error catalog",
     );
 }
 
@@ -550,15 +555,9 @@ fn rules_that_could_not_work_are_refused_with_the_reason() {
     }
     assert_eq!(admin_get(&sandbox, "/faults").1["faults"], json!([]));
     // The same checks hold in a scenario file, located.
-    let bad = scenario("faults:\n  - { match: { tenant: nosuchshop }, action: empty }\n");
-    let line = 1 + bad.lines().position(|l| l.contains("nosuchshop")).unwrap();
-    let error = Sandbox::builder()
-        .scenario_yaml(bad)
-        .start()
-        .unwrap_err()
-        .to_string();
-    assert!(
-        error.contains("matches no merchant") && error.contains(&format!(":{line}:5")),
-        "{error}"
+    assert_located_fault_error(
+        "{ match: { tenant: nosuchshop }, action: empty }",
+        "nosuchshop",
+        "matches no merchant",
     );
 }
