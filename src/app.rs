@@ -6,7 +6,7 @@
 //! Each tenant's world has its own mutex, so tenants never contend with each other.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
@@ -14,6 +14,7 @@ use dashmap::DashMap;
 use crate::journal::Journal;
 use crate::providers::Provider;
 use crate::scenario::Scenario;
+use crate::sync::lock;
 use crate::world::World;
 use crate::world::rng::{self, SandboxRng};
 
@@ -126,12 +127,6 @@ impl Tenant {
     pub fn with_world<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
         f(&mut lock(&self.world))
     }
-}
-
-/// Locks a mutex, recovering the data if a panicking handler poisoned it: the server must keep
-/// serving, and a half-applied update is still better than refusing every later request.
-pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Running {

@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::app::lock;
+use crate::sync::lock;
 
 /// One provider exchange.
 #[derive(Clone, Debug, Serialize)]

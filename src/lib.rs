@@ -14,10 +14,12 @@ pub mod faults;
 pub mod headers;
 pub mod journal;
 pub mod providers;
+pub mod respond;
 pub mod runner;
 mod sandbox;
 pub mod scenario;
 pub mod server;
+pub mod sync;
 pub mod webhooks;
 pub mod world;
 

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::{AdminError, AdminRequest, AdminResult, selected_tenants};
 use crate::app::{Running, Tenant};
-use crate::server::respond;
+use crate::respond;
 
 pub(super) fn show(running: &Running, request: &AdminRequest) -> AdminResult {
     let tenant = request.tenant_param()?;

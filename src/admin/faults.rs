@@ -7,7 +7,7 @@ use serde_json::json;
 use super::{AdminError, AdminRequest, AdminResult};
 use crate::app::Running;
 use crate::faults::spec::FaultSpec;
-use crate::server::respond;
+use crate::respond;
 
 /// `GET /__admin/faults` → `{faults: [{rule, matches, fired}]}`.
 pub(super) fn list(running: &Running) -> AdminResult {

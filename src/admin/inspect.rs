@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use super::{AdminError, AdminRequest, AdminResult, selected_tenants};
 use crate::app::{App, Running};
 use crate::journal::Filter;
-use crate::server::respond;
+use crate::respond;
 
 pub(super) fn health(app: &App, running: &Running) -> AdminResult {
     let tenants: Vec<&str> = running.tenants().iter().map(|t| t.id.as_str()).collect();

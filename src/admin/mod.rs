@@ -23,7 +23,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::app::{App, Running, Tenant};
-use crate::server::respond::{self, HttpResponse};
+use crate::respond::{self, HttpResponse};
 
 /// The endpoints, for the admin 404 listing.
 const ENDPOINTS: &[&str] = &[
@@ -184,7 +184,7 @@ pub(crate) async fn handle(
     match catch_unwind(AssertUnwindSafe(|| route_request(app, &request))) {
         Ok(result) => result.unwrap_or_else(AdminError::into_response),
         Err(payload) => {
-            let message = crate::server::panic_message(payload.as_ref());
+            let message = crate::sync::panic_message(payload.as_ref());
             tracing::error!(route = %request.route, %message, "control endpoint panicked");
             AdminError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message).into_response()
         }

@@ -5,8 +5,8 @@ use serde_json::json;
 
 use super::{AdminError, AdminRequest, AdminResult, selected_tenants};
 use crate::app::{App, Running};
+use crate::respond;
 use crate::scenario::Scenario;
-use crate::server::respond;
 
 /// How an uploaded scenario is named in error messages.
 const UPLOAD_ORIGIN: &str = "<PUT /__admin/scenario>";

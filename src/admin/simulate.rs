@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::{AdminError, AdminRequest, AdminResult, selected_tenants};
 use crate::app::{App, Running, Tenant};
-use crate::server::respond;
+use crate::respond;
 use crate::world::ledger::{LedgerError, Posting, TransactionKind};
 use crate::world::timeline::Notification;
 use crate::world::{CardStatus, Currency, KycStatus, Money, World};

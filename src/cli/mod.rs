@@ -204,7 +204,7 @@ fn log_panics() {
             .location()
             .map(|l| format!("{}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        let message = crate::server::panic_message(info.payload());
+        let message = crate::sync::panic_message(info.payload());
         tracing::error!(%location, %message, "panic");
     }));
 }

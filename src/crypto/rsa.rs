@@ -2,7 +2,7 @@
 //! PKCS#1 v1.5 encryption for wrapping session keys.
 //!
 //! Encryption padding is random; it is drawn from the caller's seeded stream (through
-//! [`SeededRng`]) so that the same seed and the same requests produce the same bytes.
+//! [`SeededRng`]: a ChaCha stream the caller seeded) so that the same seed and the same requests produce the same bytes.
 
 use rand_core_06::{CryptoRng, RngCore};
 use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
@@ -13,7 +13,7 @@ use rsa::{Pkcs1v15Encrypt, RsaPrivateKey, RsaPublicKey};
 use serde::{Deserialize, Serialize};
 
 use super::CryptoError;
-use crate::world::rng::SandboxRng;
+use chacha20::ChaCha8Rng;
 
 /// The hash under a PKCS#1 v1.5 signature.
 #[derive(
@@ -73,7 +73,7 @@ pub fn verify(
 }
 
 /// PKCS#1 v1.5 encryption of `data` (a session key) for `key`'s owner.
-pub fn wrap(key: &RsaPublicKey, data: &[u8], rng: &mut SandboxRng) -> Result<Vec<u8>, CryptoError> {
+pub fn wrap(key: &RsaPublicKey, data: &[u8], rng: &mut ChaCha8Rng) -> Result<Vec<u8>, CryptoError> {
     key.encrypt(&mut SeededRng(rng), Pkcs1v15Encrypt, data)
         .map_err(|e| CryptoError::Wrap(e.to_string()))
 }
@@ -88,19 +88,19 @@ pub fn unwrap(key: &RsaPrivateKey, ciphertext: &[u8]) -> Result<Vec<u8>, CryptoE
 ///
 /// ChaCha8 is not a vetted CSPRNG for real keys; the sandbox only pads session keys under
 /// test-only key pairs, where reproducibility matters more.
-struct SeededRng<'a>(&'a mut SandboxRng);
+struct SeededRng<'a>(&'a mut ChaCha8Rng);
 
 impl RngCore for SeededRng<'_> {
     fn next_u32(&mut self) -> u32 {
-        rand::Rng::next_u32(&mut **self.0)
+        rand::Rng::next_u32(self.0)
     }
 
     fn next_u64(&mut self) -> u64 {
-        rand::Rng::next_u64(&mut **self.0)
+        rand::Rng::next_u64(self.0)
     }
 
     fn fill_bytes(&mut self, dest: &mut [u8]) {
-        rand::Rng::fill_bytes(&mut **self.0, dest);
+        rand::Rng::fill_bytes(self.0, dest);
     }
 
     fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core_06::Error> {

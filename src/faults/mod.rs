@@ -18,7 +18,7 @@ use rand::RngExt;
 use serde_json::{Value, json};
 
 use self::spec::{Action, Delay, FaultSpec, Rule};
-use crate::app::lock;
+use crate::sync::lock;
 use crate::world::rng::{self, SandboxRng};
 
 /// What a provider must do about a request's faults.
@@ -278,7 +278,7 @@ fn matches(spec: &FaultSpec, probe: &Probe<'_>) -> bool {
     let glob = |pattern: &Option<String>, value: Option<&str>| {
         pattern
             .as_deref()
-            .is_none_or(|p| value.is_some_and(|v| crate::providers::glob::matches(p, v)))
+            .is_none_or(|p| value.is_some_and(|v| crate::world::glob::matches(p, v)))
     };
     glob(&m.provider, Some(probe.provider))
         && glob(&m.operation, Some(probe.operation))
@@ -293,7 +293,7 @@ fn matches(spec: &FaultSpec, probe: &Probe<'_>) -> bool {
                 Some(Value::Null) | None => None,
                 Some(other) => Some(std::borrow::Cow::Owned(other.to_string())),
             };
-            text.is_some_and(|t| crate::providers::glob::matches(pattern, &t))
+            text.is_some_and(|t| crate::world::glob::matches(pattern, &t))
         })
 }
 

@@ -166,7 +166,7 @@ impl Rule {
         merchants.sort_unstable();
         if merchants
             .iter()
-            .any(|m| crate::providers::glob::matches(pattern, m))
+            .any(|m| crate::world::glob::matches(pattern, m))
         {
             return Ok(());
         }

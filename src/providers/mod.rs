@@ -8,7 +8,7 @@
 pub mod acedata;
 pub mod failure;
 pub mod fields;
-pub mod glob;
+
 pub mod kazepay;
 pub mod keysecure;
 pub mod pagsmile;
@@ -189,7 +189,7 @@ pub trait Provider: Send + Sync + 'static {
         _running: &Running,
         _world: &mut World,
         _posting: &crate::world::ledger::Posting,
-    ) -> Option<crate::webhooks::DecisionCall> {
+    ) -> Option<crate::world::deliveries::DecisionCall> {
         None
     }
 

@@ -34,7 +34,7 @@ fn satisfies(expected: &Value, actual: Option<&Value>) -> bool {
                 Some(Value::Null) | None => return false,
                 Some(other) => other.to_string(),
             };
-            return crate::providers::glob::matches(pattern, &text);
+            return crate::world::glob::matches(pattern, &text);
         }
         if let Some(Value::Bool(wanted)) = object.get("exists") {
             return actual.is_some_and(|v| !v.is_null()) == *wanted;

@@ -626,11 +626,11 @@ fn build_credentials(
         .collect();
     let keysecure = section.keysecure.map(|k| {
         if let Some(url) = &k.callback_url
-            && !crate::webhooks::deliverable_url(&url.value)
+            && !crate::world::deliveries::deliverable_url(&url.value)
         {
             problems.at(
                 url.referenced,
-                format!("callback_url {}", crate::webhooks::URL_RULE),
+                format!("callback_url {}", crate::world::deliveries::URL_RULE),
             );
         }
         if ![16, 24, 32].contains(&k.api_secret.value.len()) {
@@ -679,11 +679,11 @@ fn build_credentials(
     });
     let pagsmile = section.pagsmile.map(|p| {
         if let Some(url) = &p.webhook_url
-            && !crate::webhooks::deliverable_url(&url.value)
+            && !crate::world::deliveries::deliverable_url(&url.value)
         {
             problems.at(
                 url.referenced,
-                format!("webhook_url {}", crate::webhooks::URL_RULE),
+                format!("webhook_url {}", crate::world::deliveries::URL_RULE),
             );
         }
         PagsmileApp {

@@ -13,11 +13,12 @@ use hyper::body::Incoming;
 use jiff::Timestamp;
 
 use super::faults;
-use super::respond::{self, HttpResponse};
+use super::reply;
 use crate::admin;
 use crate::app::{App, Running};
 use crate::journal::{Body, Entry};
 use crate::providers::{self, Failure, Provider, Reply};
+use crate::respond::HttpResponse;
 
 /// How long a client may take to send a whole body once its headers are in.
 const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -53,7 +54,7 @@ pub(super) async fn handle(
     }
     let running = app.running();
     let Some(provider) = route(&app, &running, &path) else {
-        let response = respond::not_found(&app, &running, method.as_str(), &path);
+        let response = reply::not_found(&app, &running, method.as_str(), &path);
         log_exchange("-", &method, &path, 404, started, None, None);
         return Ok(response);
     };
@@ -81,7 +82,7 @@ pub(super) async fn handle(
                 Ok(reply) => (reply, bytes, None),
                 Err(payload) => {
                     let failure = Failure::Panic {
-                        message: panic_message(payload.as_ref()),
+                        message: crate::sync::panic_message(payload.as_ref()),
                     };
                     tracing::error!(provider = provider.name(), %path, %failure, "handler panicked");
                     let reply = provider.failure(&running, &path, &failure);
@@ -213,13 +214,4 @@ fn journal(app: &App, provider: &dyn Provider, exchange: Exchange<'_>, reply: Re
         note: exchange.note.or(trace.note),
         faults: reply.fault.map(|f| f.rules).unwrap_or_default(),
     });
-}
-
-/// The text of a panic payload (`panic!` gives a `&str` or a `String`).
-pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "non-string panic payload".to_owned())
 }

@@ -12,10 +12,11 @@ use hyper::body::Frame;
 use rand::RngExt;
 
 use super::dispatch::Dropped;
-use super::respond::{self, HttpResponse};
+use super::reply;
 use crate::app::Running;
 use crate::faults::spec::Action;
 use crate::providers::{Failure, Provider, Reply};
+use crate::respond::{self, HttpResponse};
 use crate::world::rng;
 
 /// How an answer leaves the server.
@@ -152,7 +153,7 @@ impl Delivery {
                     StreamBody::new(frames).boxed_unsync(),
                 )
             }
-            _ => respond::reply(reply),
+            _ => reply::response(reply),
         }
     }
 

@@ -3,9 +3,7 @@
 
 mod dispatch;
 mod faults;
-pub mod respond;
-
-pub(crate) use dispatch::panic_message;
+mod reply;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -15,7 +15,7 @@ use hyper_util::rt::TokioExecutor;
 
 use crate::app::{App, Running, Tenant};
 use crate::world::World;
-use crate::world::deliveries::Delivery;
+use crate::world::deliveries::{DecisionCall, Delivery};
 use crate::world::rng;
 
 /// How long a merchant endpoint may take to answer one attempt.
@@ -24,19 +24,6 @@ pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 const TICK: Duration = Duration::from_millis(100);
 
 type HttpClient = Client<HttpConnector, Full<Bytes>>;
-
-/// Whether the dispatcher can deliver to `text`: an absolute `http://` URL with a host. The
-/// sandbox speaks plain HTTP (no TLS, like its listener); an `https://` endpoint would only
-/// ever fail, so it is refused where it is given.
-pub fn deliverable_url(text: &str) -> bool {
-    text.parse::<http::Uri>().is_ok_and(|uri| {
-        uri.scheme_str() == Some("http") && uri.host().is_some_and(|h| !h.is_empty())
-    })
-}
-
-/// What a refused webhook URL is told.
-pub const URL_RULE: &str =
-    "must be an absolute http:// URL (the sandbox sends notifications over plain HTTP)";
 
 /// Runs until `shutdown` resolves.
 pub async fn run(app: Arc<App>, shutdown: impl Future<Output = ()>) {
@@ -156,22 +143,6 @@ async fn post(
     tokio::time::timeout(timeout, exchange)
         .await
         .unwrap_or_else(|_| Err(format!("no answer within {timeout:?}")))
-}
-
-/// A question the sandbox must put to the merchant before it can go on (KeySecure's Auth
-/// callback): where, what, how long to wait, and how to read the answer.
-#[derive(Debug)]
-pub struct DecisionCall {
-    pub url: String,
-    pub body: String,
-    pub headers: Vec<(String, String)>,
-    pub timeout: Duration,
-    /// Whether an answer (status, body) says yes.
-    pub approves: fn(u16, &[u8]) -> bool,
-    /// What no answer, a late one or a refusal means: `None` to go on, else why not.
-    pub refusal: Option<String>,
-    /// The id the decided thing will carry (shown to the merchant in the question).
-    pub id: String,
 }
 
 /// Puts `call` to the merchant (no lock may be held); `Ok` to go on, `Err(reason)` if refused.

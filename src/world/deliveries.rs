@@ -1,12 +1,42 @@
 //! Webhook deliveries a tenant owes its merchant: what to POST where, the attempts so far, and
 //! when the next one is due on the sandbox clock. The bytes are rendered by the provider; the
-//! sending is done by [`crate::webhooks`].
+//! sending is done by the webhook dispatcher, which also puts [`DecisionCall`]s to the merchant.
 
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use serde_json::Value;
 
 use super::World;
+
+/// Whether the dispatcher can deliver to `text`: an absolute `http://` URL with a host. The
+/// sandbox speaks plain HTTP (no TLS, like its listener); an `https://` endpoint would only
+/// ever fail, so it is refused where it is given.
+pub fn deliverable_url(text: &str) -> bool {
+    text.parse::<http::Uri>().is_ok_and(|uri| {
+        uri.scheme_str() == Some("http") && uri.host().is_some_and(|h| !h.is_empty())
+    })
+}
+
+/// What a refused webhook URL is told.
+pub const URL_RULE: &str =
+    "must be an absolute http:// URL (the sandbox sends notifications over plain HTTP)";
+
+/// A question the sandbox must put to the merchant before it can go on (an issuer's
+/// synchronous authorization callback): where, what, how long to wait, and how to read the
+/// answer.
+#[derive(Debug)]
+pub struct DecisionCall {
+    pub url: String,
+    pub body: String,
+    pub headers: Vec<(String, String)>,
+    pub timeout: std::time::Duration,
+    /// Whether an answer (status, body) says yes.
+    pub approves: fn(u16, &[u8]) -> bool,
+    /// What no answer, a late one or a refusal means: `None` to go on, else why not.
+    pub refusal: Option<String>,
+    /// The id the decided thing will carry (shown to the merchant in the question).
+    pub id: String,
+}
 
 /// A rendered notification ready to send.
 #[derive(Clone, Debug, PartialEq, Serialize)]

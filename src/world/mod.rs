@@ -2,8 +2,8 @@
 //!
 //! A [`World`] holds a merchant's cardholders, cards, accounts, its sandbox clock and its seeded
 //! random stream. Nothing here knows a provider's field names or wire format: providers map
-//! their requests onto these types. Each tenant's world sits behind its own mutex (see
-//! [`crate::app`]), so a multi-entity update is one short critical section.
+//! their requests onto these types. Each tenant's world sits behind its own mutex, so a
+//! multi-entity update is one short critical section.
 
 pub mod bins;
 pub mod card;
@@ -11,6 +11,7 @@ pub mod cardholder;
 pub mod clock;
 pub mod countries;
 pub mod deliveries;
+pub mod glob;
 pub mod holder_accounts;
 pub mod ids;
 pub mod ledger;

@@ -85,7 +85,7 @@ impl Rules {
         let text = amount.to_string();
         self.declines
             .iter()
-            .find(|d| crate::providers::glob::matches(&d.amount, &text))
+            .find(|d| crate::world::glob::matches(&d.amount, &text))
             .map(|d| d.reason.clone())
     }
 }

@@ -142,7 +142,7 @@ impl Provider for KeySecure {
         running: &Running,
         world: &mut World,
         posting: &crate::world::ledger::Posting,
-    ) -> Option<crate::webhooks::DecisionCall> {
+    ) -> Option<crate::world::deliveries::DecisionCall> {
         let tenant = running.tenant(&world.merchant.id)?.index;
         let settings = &running.scenario.keysecure;
         let merchant = settings.merchants.values().find(|m| m.tenant == tenant)?;

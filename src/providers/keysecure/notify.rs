@@ -16,7 +16,7 @@ use super::ops::{ISSUER, consumption_item, merchant_info, millis, status_name};
 use super::sensitive::sign;
 use super::settings::{AuthFallback, Settings};
 use crate::credentials::{IntegrationMode, KeySecureKey};
-use crate::webhooks::DecisionCall;
+use crate::world::deliveries::DecisionCall;
 use crate::world::deliveries::Outbound;
 use crate::world::ledger::{Posting, TransactionKind};
 use crate::world::timeline::{Notice, Notification};

@@ -269,7 +269,7 @@ impl Settings {
         let matches = |pattern: &Option<String>, value: &str| {
             pattern
                 .as_deref()
-                .is_none_or(|p| crate::providers::glob::matches(p, value))
+                .is_none_or(|p| crate::world::glob::matches(p, value))
         };
         self.audit_rules
             .iter()

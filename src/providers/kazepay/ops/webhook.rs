@@ -11,8 +11,8 @@ const PROVIDER: &str = "kazepay";
 /// `{url}` → `{url}`; the URL must be one the sandbox can deliver to (plain http).
 pub fn set(_: &Context<'_>, world: &mut World, body: &Body) -> Result<Fields, OpError> {
     let url = body.text("url", 512)?;
-    if !crate::webhooks::deliverable_url(url) {
-        return Err(OpError::field("url", crate::webhooks::URL_RULE));
+    if !crate::world::deliveries::deliverable_url(url) {
+        return Err(OpError::field("url", crate::world::deliveries::URL_RULE));
     }
     world
         .webhook_urls

@@ -140,7 +140,7 @@ pub fn apply(
         .settings
         .failing_cards
         .iter()
-        .any(|pattern| crate::providers::glob::matches(pattern, unique_no));
+        .any(|pattern| crate::world::glob::matches(pattern, unique_no));
     let produced = match form {
         _ if fails => CardStatus::Failed,
         CardForm::Virtual => CardStatus::Active,

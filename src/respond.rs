@@ -1,14 +1,11 @@
-//! Building hyper responses: JSON bodies, provider replies, and the sandbox's own 404.
+//! Building hyper responses: JSON bodies, whole or streamed, with the sandbox's headers. Shared
+//! by the transport (provider replies) and the control API.
 
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full};
 use serde::Serialize;
-use serde_json::json;
-
-use crate::app::{App, Running};
-use crate::providers::Reply;
 
 /// The body of every response: whole, or streamed (a fault's slow answer).
 pub type ResponseBody = UnsyncBoxBody<Bytes, std::convert::Infallible>;
@@ -23,15 +20,6 @@ pub fn json(status: StatusCode, body: &impl Serialize) -> HttpResponse {
         status,
         HeaderValue::from_static("application/json; charset=utf-8"),
         whole(Bytes::from(bytes)),
-    )
-}
-
-/// A response carrying a provider's reply.
-pub fn reply(reply: &Reply) -> HttpResponse {
-    with_body(
-        reply.status,
-        reply.content_type.clone(),
-        whole(reply.body.clone()),
     )
 }
 
@@ -55,22 +43,4 @@ pub fn with_body(
         .headers_mut()
         .insert(header::SERVER, HeaderValue::from_static("issuer-sandbox"));
     response
-}
-
-/// The answer for a path no provider claims: which prefixes exist.
-pub fn not_found(app: &App, running: &Running, method: &str, path: &str) -> HttpResponse {
-    let providers: Vec<_> = app
-        .providers
-        .iter()
-        .map(|p| json!({ "provider": p.name(), "prefixes": p.prefixes(running) }))
-        .collect();
-    json(
-        StatusCode::NOT_FOUND,
-        &json!({
-            "error": "not_found",
-            "message": format!("no provider serves {method} {path}"),
-            "providers": providers,
-            "admin": "/__admin",
-        }),
-    )
 }
