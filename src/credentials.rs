@@ -18,6 +18,29 @@ pub struct Credentials {
     pub kazepay: Option<KazePaySystem>,
 }
 
+impl Credentials {
+    /// Every (provider, credential) pair that names this merchant in requests.
+    pub fn claims(&self) -> Vec<(&'static str, String)> {
+        let mut claims: Vec<(&'static str, String)> = self
+            .acedata
+            .iter()
+            .map(|t| ("acedata", t.token.clone()))
+            .collect();
+        claims.extend(
+            self.keysecure
+                .as_ref()
+                .map(|k| ("keysecure", k.api_key.clone())),
+        );
+        claims.extend(
+            self.pagsmile
+                .as_ref()
+                .map(|p| ("pagsmile", p.app_id.clone())),
+        );
+        claims.extend(self.kazepay.as_ref().map(|k| ("kazepay", k.sys_id.clone())));
+        claims
+    }
+}
+
 /// An AceData bearer token.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct AceDataToken {

@@ -16,6 +16,7 @@ pub mod journal;
 pub mod providers;
 pub mod respond;
 pub mod runner;
+pub mod running;
 mod sandbox;
 pub mod scenario;
 pub mod server;

@@ -18,7 +18,7 @@ use tokio::sync::oneshot;
 
 use crate::app::{App, Config};
 use crate::journal::{Entry, Filter};
-use crate::providers::{self, Provider};
+use crate::providers::{self, Provider, Registry};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::world::World;
 
@@ -51,7 +51,7 @@ pub struct SandboxBuilder {
     source: Source,
     config: Config,
     bind: SocketAddr,
-    extra_providers: Vec<Arc<dyn Provider>>,
+    registry: Registry,
 }
 
 impl SandboxBuilder {
@@ -97,9 +97,9 @@ impl SandboxBuilder {
         self
     }
 
-    /// Serve an extra provider next to the built-in ones (your own fake, or a test double).
-    pub fn provider(mut self, provider: Arc<dyn Provider>) -> Self {
-        self.extra_providers.push(provider);
+    /// Serve an extra provider after the built-in ones (your own fake, or a test double).
+    pub fn provider<P: Provider>(mut self, provider: P) -> Self {
+        self.registry.add(provider);
         self
     }
 
@@ -111,9 +111,7 @@ impl SandboxBuilder {
             Source::File(path) => Scenario::from_file(&path)?,
             Source::Built(scenario) => *scenario,
         };
-        let mut providers = providers::builtin();
-        providers.extend(self.extra_providers);
-        let app = Arc::new(App::new(self.config, providers, scenario));
+        let app = Arc::new(App::new(self.config, self.registry, scenario));
         let listener = TcpListener::bind(self.bind).map_err(|source| StartError::Bind {
             addr: self.bind,
             source,
@@ -176,7 +174,7 @@ impl Sandbox {
             source: Source::Default,
             config,
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
-            extra_providers: Vec::new(),
+            registry: providers::builtin(),
         }
     }
 

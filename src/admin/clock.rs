@@ -6,8 +6,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{AdminError, AdminRequest, AdminResult, selected_tenants};
-use crate::app::{Running, Tenant};
 use crate::respond;
+use crate::running::Running;
+use crate::world::tenant::Tenant;
 
 pub(super) fn show(running: &Running, request: &AdminRequest) -> AdminResult {
     let tenant = request.tenant_param()?;

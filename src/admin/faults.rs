@@ -5,9 +5,10 @@ use http::StatusCode;
 use serde_json::json;
 
 use super::{AdminError, AdminRequest, AdminResult};
-use crate::app::Running;
+use crate::app::App;
 use crate::faults::spec::FaultSpec;
 use crate::respond;
+use crate::running::Running;
 
 /// `GET /__admin/faults` → `{faults: [{rule, matches, fired}]}`.
 pub(super) fn list(running: &Running) -> AdminResult {
@@ -18,12 +19,12 @@ pub(super) fn list(running: &Running) -> AdminResult {
 }
 
 /// `POST /__admin/faults` with a rule → `{id}` (201).
-pub(super) fn add(running: &Running, request: &AdminRequest) -> AdminResult {
+pub(super) fn add(app: &App, running: &Running, request: &AdminRequest) -> AdminResult {
     let spec: FaultSpec = request.json()?;
     let merchants = running.tenants().iter().map(|t| t.id.as_str());
     let id = running
         .faults
-        .add(spec, merchants)
+        .add(spec, merchants, &app.registry)
         .map_err(AdminError::bad_request)?;
     Ok(respond::json(StatusCode::CREATED, &json!({ "id": id })))
 }

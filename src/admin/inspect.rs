@@ -4,9 +4,10 @@ use http::StatusCode;
 use serde_json::{Map, Value, json};
 
 use super::{AdminError, AdminRequest, AdminResult, selected_tenants};
-use crate::app::{App, Running};
+use crate::app::App;
 use crate::journal::Filter;
 use crate::respond;
+use crate::running::Running;
 
 pub(super) fn health(app: &App, running: &Running) -> AdminResult {
     let tenants: Vec<&str> = running.tenants().iter().map(|t| t.id.as_str()).collect();
@@ -18,7 +19,7 @@ pub(super) fn health(app: &App, running: &Running) -> AdminResult {
             "uptime_ms": app.uptime().as_millis() as u64,
             "scenario": running.scenario.name,
             "tenants": tenants,
-            "providers": app.providers.iter().map(|p| p.name()).collect::<Vec<_>>(),
+            "providers": app.registry.names(),
             "journal": {
                 "capacity": app.journal.capacity(),
                 "dropped": app.journal.dropped(),

@@ -22,8 +22,10 @@ use hyper::body::Incoming;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::app::{App, Running, Tenant};
+use crate::app::App;
 use crate::respond::{self, HttpResponse};
+use crate::running::Running;
+use crate::world::tenant::Tenant;
 
 /// The endpoints, for the admin 404 listing.
 const ENDPOINTS: &[&str] = &[
@@ -211,7 +213,7 @@ fn route_request(app: &App, request: &AdminRequest) -> AdminResult {
         (&Method::POST, "/simulate/recharge") => simulate::recharge(&running, request),
         (&Method::GET, "/activation-code") => simulate::activation_code(&running, request),
         (&Method::GET, "/faults") => faults::list(&running),
-        (&Method::POST, "/faults") => faults::add(&running, request),
+        (&Method::POST, "/faults") => faults::add(app, &running, request),
         (&Method::DELETE, "/faults") if request.trailing_slash => {
             faults::remove(&running, Some(""))
         }

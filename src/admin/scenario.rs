@@ -4,8 +4,9 @@ use http::StatusCode;
 use serde_json::json;
 
 use super::{AdminError, AdminRequest, AdminResult, selected_tenants};
-use crate::app::{App, Running};
+use crate::app::App;
 use crate::respond;
+use crate::running::Running;
 use crate::scenario::Scenario;
 
 /// How an uploaded scenario is named in error messages.

@@ -7,9 +7,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{AdminError, AdminRequest, AdminResult, selected_tenants};
-use crate::app::{App, Running, Tenant};
+use crate::app::App;
 use crate::respond;
+use crate::running::Running;
 use crate::world::ledger::{LedgerError, Posting, TransactionKind};
+use crate::world::tenant::Tenant;
 use crate::world::timeline::Notification;
 use crate::world::{CardStatus, Currency, KycStatus, Money, World};
 
@@ -114,7 +116,7 @@ pub(super) async fn transaction(app: &App, request: &AdminRequest) -> AdminResul
         let accepted = world.assess_posting(&posting).map_err(refused)?.is_none();
         let call = accepted
             .then(|| {
-                app.providers
+                app.registry
                     .iter()
                     .find_map(|p| p.authorization_call(&running, world, &posting))
             })

@@ -276,7 +276,7 @@ fn banner(app: &App, addr: SocketAddr) -> String {
         running.scenario.name,
         running.scenario.origin
     );
-    for provider in &app.providers {
+    for provider in app.registry.iter() {
         out.push_str(&provider.banner(&running, &base));
     }
     let merchants: Vec<&str> = running.tenants().iter().map(|t| t.id.as_str()).collect();

@@ -4,70 +4,25 @@
 //! when their conditions hold (first N, every Nth, after N, a seeded probability, a window on
 //! the sandbox clock).
 //!
-//! Providers ask [`FaultBook::check`] once they know what a request is; they answer catalog
-//! errors themselves and skip processing when the fault answers instead; the server applies
-//! everything about delivery (`server::dispatch`). The journal records which rules fired.
+//! The request pipeline asks [`FaultBook::check`] at one point for every provider (the request
+//! admitted and opened, inside the tenant's lock, before quotas, replays and the operation);
+//! the provider answers a catalog error, processing is skipped when the fault answers
+//! instead, and the server applies everything about delivery. The journal records which
+//! rules fired. Rules are read without a book-wide lock: tenants contend only on the counters
+//! of a rule both their requests match.
 
 pub mod spec;
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use rand::RngExt;
 use serde_json::{Value, json};
 
-use self::spec::{Action, Delay, FaultSpec, Rule};
+use self::spec::{Action, Catalogs, Delay, FaultSpec, Rule};
 use crate::sync::lock;
 use crate::world::rng::{self, SandboxRng};
-
-/// What a provider must do about a request's faults.
-#[derive(Debug)]
-pub enum Verdict {
-    /// Process as usual (and attach what fired, if anything).
-    Proceed(Option<Fired>),
-    /// Answer with this catalog error instead of processing.
-    Error(String, Fired),
-    /// Do not process: the server answers (or does not) as the rule says.
-    Skip(Fired),
-}
-
-/// A verdict in a provider's terms: skip processing, or answer with an entry of its catalog
-/// `K`, and what to attach to the answer.
-#[derive(Debug)]
-pub struct Decision<K> {
-    pub skip: bool,
-    pub error: Option<K>,
-    pub fired: Option<Fired>,
-}
-
-impl FaultBook {
-    /// The verdict for `probe`, with a catalog error as the provider's own kind (the rule was
-    /// checked against the catalog when it was loaded; `fallback` only guards the impossible).
-    pub fn decide<K: serde::de::DeserializeOwned>(
-        &self,
-        probe: &Probe<'_>,
-        fallback: K,
-    ) -> Decision<K> {
-        match self.verdict(probe) {
-            Verdict::Proceed(fired) => Decision {
-                skip: false,
-                error: None,
-                fired,
-            },
-            Verdict::Error(name, fired) => Decision {
-                skip: false,
-                error: Some(serde_json::from_value(Value::String(name)).unwrap_or(fallback)),
-                fired: Some(fired),
-            },
-            Verdict::Skip(fired) => Decision {
-                skip: true,
-                error: None,
-                fired: Some(fired),
-            },
-        }
-    }
-}
 
 /// What a provider knows about a request when it asks.
 #[derive(Debug)]
@@ -113,71 +68,92 @@ impl Fired {
     }
 }
 
+/// A rule with its counters and its own seeded stream (drawn at each match).
 struct Armed {
     rule: Rule,
+    counters: Mutex<Counters>,
+}
+
+struct Counters {
     matches: u64,
     fired: u64,
     rng: SandboxRng,
 }
 
+/// The rules in force and the number the next unnamed one gets.
 struct Book {
-    armed: Vec<Armed>,
+    armed: Arc<[Arc<Armed>]>,
     next: u64,
-    seed: u64,
 }
 
 /// The running rules and their counters.
 pub struct FaultBook {
-    book: Mutex<Book>,
+    seed: u64,
+    book: RwLock<Book>,
 }
 
 impl std::fmt::Debug for FaultBook {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "FaultBook({} rules)", lock(&self.book).armed.len())
+        write!(f, "FaultBook({} rules)", self.armed().len())
     }
 }
 
-fn arm(rule: Rule, seed: u64) -> Armed {
+fn arm(rule: Rule, seed: u64) -> Arc<Armed> {
     let rng = rng::stream(seed, &format!("fault:{}", rule.id));
-    Armed {
+    Arc::new(Armed {
         rule,
-        matches: 0,
-        fired: 0,
-        rng,
-    }
+        counters: Mutex::new(Counters {
+            matches: 0,
+            fired: 0,
+            rng,
+        }),
+    })
 }
 
 impl FaultBook {
     /// The scenario's rules, counters at zero.
     pub fn new(rules: &[Rule], seed: u64) -> FaultBook {
         FaultBook {
-            book: Mutex::new(Book {
+            seed,
+            book: RwLock::new(Book {
                 armed: rules.iter().cloned().map(|r| arm(r, seed)).collect(),
                 next: rules.len() as u64 + 1,
-                seed,
             }),
         }
     }
 
+    /// The rules in force now (a snapshot: a rule added meanwhile applies to later requests).
+    fn armed(&self) -> Arc<[Arc<Armed>]> {
+        self.book
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .armed
+            .clone()
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Book> {
+        self.book.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Back to the scenario's rules (runtime rules dropped), counters and draws restarted.
     pub fn reset(&self, rules: &[Rule]) {
-        let mut book = lock(&self.book);
-        let seed = book.seed;
-        book.armed = rules.iter().cloned().map(|r| arm(r, seed)).collect();
+        let mut book = self.write();
+        book.armed = rules.iter().cloned().map(|r| arm(r, self.seed)).collect();
         book.next = rules.len() as u64 + 1;
     }
 
-    /// Adds a rule at run time, if it names only `merchants`; its id (given, or the next free
-    /// `fN`).
+    /// Adds a rule at run time, if it names only `merchants` and what `catalogs` knows; its id
+    /// (given, or the next free `fN`).
     pub fn add<'a>(
         &self,
         spec: FaultSpec,
         merchants: impl IntoIterator<Item = &'a str>,
+        catalogs: &dyn Catalogs,
     ) -> Result<String, String> {
-        let mut book = lock(&self.book);
+        let mut book = self.write();
         let mut next = book.next;
         let id = spec::unnamed_id(&mut next, |id| book.armed.iter().any(|a| a.rule.id == id));
-        let rule = spec.compile(id, error_exists)?;
+        let rule = spec.compile(id, catalogs)?;
         rule.check_tenant(merchants)?;
         if book.armed.iter().any(|a| a.rule.id == rule.id) {
             return Err(format!("a rule `{}` exists already", rule.id));
@@ -186,65 +162,63 @@ impl FaultBook {
             book.next = next;
         }
         let id = rule.id.clone();
-        let seed = book.seed;
-        book.armed.push(arm(rule, seed));
+        let mut armed = book.armed.to_vec();
+        armed.push(arm(rule, self.seed));
+        book.armed = armed.into();
         Ok(id)
     }
 
     /// Removes a rule; whether it existed.
     pub fn remove(&self, id: &str) -> bool {
-        let mut book = lock(&self.book);
+        let mut book = self.write();
         let before = book.armed.len();
-        book.armed.retain(|a| a.rule.id != id);
+        let kept: Vec<Arc<Armed>> = book
+            .armed
+            .iter()
+            .filter(|a| a.rule.id != id)
+            .cloned()
+            .collect();
+        book.armed = kept.into();
         book.armed.len() != before
     }
 
     /// Removes every rule.
     pub fn clear(&self) -> usize {
-        let mut book = lock(&self.book);
-        std::mem::take(&mut book.armed).len()
+        let mut book = self.write();
+        let removed = book.armed.len();
+        book.armed = Arc::new([]);
+        removed
     }
 
     /// Every rule with its counters, for the control API.
     pub fn list(&self) -> Value {
-        let book = lock(&self.book);
         Value::Array(
-            book.armed
+            self.armed()
                 .iter()
                 .map(|a| {
                     let mut spec = serde_json::to_value(&a.rule.spec).unwrap_or(Value::Null);
                     spec["id"] = json!(a.rule.id);
-                    json!({ "rule": spec, "matches": a.matches, "fired": a.fired })
+                    let counters = lock(&a.counters);
+                    json!({ "rule": spec, "matches": counters.matches, "fired": counters.fired })
                 })
                 .collect(),
         )
     }
 
-    /// What the provider must do about `probe`.
-    pub fn verdict(&self, probe: &Probe<'_>) -> Verdict {
-        match self.check(probe) {
-            None => Verdict::Proceed(None),
-            Some(fired) => match fired.error().map(str::to_owned) {
-                Some(name) => Verdict::Error(name, fired),
-                None if fired.skips_processing() => Verdict::Skip(fired),
-                None => Verdict::Proceed(Some(fired)),
-            },
-        }
-    }
-
     /// The rules firing for `probe` (counting the match of every rule that matches).
     pub fn check(&self, probe: &Probe<'_>) -> Option<Fired> {
-        let mut book = lock(&self.book);
+        let armed = self.armed();
         let mut fired = Fired::default();
-        for armed in &mut book.armed {
+        for armed in armed.iter() {
             if !matches(&armed.rule.spec, probe) {
                 continue;
             }
-            armed.matches += 1;
+            let mut counters = lock(&armed.counters);
+            counters.matches += 1;
             // Drawn at every match, so the sequence of outcomes depends on the matches alone.
-            let draw: f64 = armed.rng.random();
+            let draw: f64 = counters.rng.random();
             let when = &armed.rule.spec.when;
-            let n = armed.matches;
+            let n = counters.matches;
             let due = when.first.is_none_or(|first| n <= first)
                 && when.every.is_none_or(|every| n % every == 0)
                 && when.after.is_none_or(|after| n > after)
@@ -258,10 +232,10 @@ impl FaultBook {
             if !due {
                 continue;
             }
-            armed.fired += 1;
+            counters.fired += 1;
             fired.rules.push(armed.rule.id.clone());
             match &armed.rule.action {
-                Action::Delay(delay) => fired.delay += sample(delay, &mut armed.rng),
+                Action::Delay(delay) => fired.delay += sample(delay, &mut counters.rng),
                 action if fired.action.is_none() => {
                     fired.action = Some(action.clone());
                     fired.after = armed.rule.spec.after;
@@ -324,34 +298,37 @@ fn sample(delay: &Delay, rng: &mut SandboxRng) -> Duration {
     chosen.unsigned_abs().min(MAX_DELAY)
 }
 
-/// Whether `provider`'s catalog has an entry named `name` (its snake_case name).
-pub fn error_exists(provider: &str, name: &str) -> bool {
-    fn parses<T: serde::de::DeserializeOwned>(name: &str) -> bool {
-        serde_json::from_value::<T>(Value::String(name.to_owned())).is_ok()
-    }
-    match provider {
-        "acedata" => parses::<crate::providers::acedata::settings::GatewayError>(name),
-        "kazepay" => parses::<crate::providers::kazepay::settings::ErrorKind>(name),
-        "pagsmile" => parses::<crate::providers::pagsmile::settings::ErrorKind>(name),
-        "keysecure" => parses::<crate::providers::keysecure::settings::ErrorKind>(name),
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Two providers: `bank` (a catalog with `system_busy`), `sealed` (answers with crypto).
+    struct TestCatalogs;
+
+    impl Catalogs for TestCatalogs {
+        fn providers(&self) -> Vec<&'static str> {
+            vec!["bank", "sealed"]
+        }
+
+        fn catalog_has(&self, provider: &str, error: &str) -> bool {
+            provider == "bank" && error == "system_busy"
+        }
+
+        fn has_crypto(&self, provider: &str) -> bool {
+            provider == "sealed"
+        }
+    }
+
     fn rule(yaml_json: Value) -> Rule {
         serde_json::from_value::<FaultSpec>(yaml_json)
             .unwrap()
-            .compile("f1".into(), error_exists)
+            .compile("f1".into(), &TestCatalogs)
             .unwrap()
     }
 
     fn probe(fields: &Value) -> Probe<'_> {
         Probe {
-            provider: "kazepay",
+            provider: "bank",
             operation: "cardRecharge",
             tenant: Some("demo"),
             fields,
@@ -400,7 +377,7 @@ mod tests {
     fn matching_looks_at_provider_operation_tenant_and_fields() {
         let book = FaultBook::new(
             &[rule(
-                json!({ "match": { "provider": "kazepay", "operation": "card*", "tenant": "demo", "fields": { "cardID": "3377", "amt": "1*" } }, "action": { "error": "system_busy" } }),
+                json!({ "match": { "provider": "bank", "operation": "card*", "tenant": "demo", "fields": { "cardID": "3377", "amt": "1*" } }, "action": { "error": "system_busy" } }),
             )],
             1,
         );
@@ -477,7 +454,7 @@ mod tests {
         let compile = |v: Value| {
             serde_json::from_value::<FaultSpec>(v)
                 .unwrap()
-                .compile("f".into(), error_exists)
+                .compile("f".into(), &TestCatalogs)
         };
         assert!(
             compile(json!({ "action": { "error": "system_busy" } }))
@@ -485,13 +462,12 @@ mod tests {
                 .contains("match.provider")
         );
         assert!(
-            compile(json!({ "match": { "provider": "kazepay" }, "action": { "error": "nope" } }))
+            compile(json!({ "match": { "provider": "bank" }, "action": { "error": "nope" } }))
                 .unwrap_err()
                 .contains("catalog")
         );
         assert!(
-            compile(json!({ "match": { "provider": "acedata" }, "action": "break_crypto" }))
-                .is_err()
+            compile(json!({ "match": { "provider": "bank" }, "action": "break_crypto" })).is_err()
         );
         assert!(compile(json!({ "action": { "status": 42 } })).is_err());
         assert!(compile(json!({ "action": "reset", "when": { "probability": 1.5 } })).is_err());

@@ -26,10 +26,9 @@ pub struct FaultSpec {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MatchSpec {
-    /// `acedata`, `kazepay`, `pagsmile`, `keysecure`.
+    /// A provider's name.
     pub provider: Option<String>,
-    /// Glob on the operation: AceData endpoint (`check-1e`), KazePay apiCode, Pagsmile and
-    /// KeySecure path.
+    /// Glob on the operation as the provider names it (an endpoint, an apiCode, a path).
     pub operation: Option<String>,
     /// Merchant id.
     pub tenant: Option<String>,
@@ -58,7 +57,8 @@ pub enum ActionSpec {
     Garbage,
     /// Never answer (until the client gives up or the server stops).
     Hang,
-    /// Answer normally with the signature or encryption broken (KazePay, Pagsmile).
+    /// Answer normally with the signature or encryption broken (providers whose answers
+    /// carry crypto).
     BreakCrypto,
 }
 
@@ -203,8 +203,16 @@ fn valid_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
-/// Providers whose answers carry crypto to break.
-const CRYPTO_PROVIDERS: &[&str] = &["kazepay", "pagsmile"];
+/// What fault rules may name: the providers served and their catalogs (the provider registry
+/// answers).
+pub trait Catalogs {
+    /// Every provider's name, in order.
+    fn providers(&self) -> Vec<&'static str>;
+    /// Whether `provider`'s catalog has an entry named `error`.
+    fn catalog_has(&self, provider: &str, error: &str) -> bool;
+    /// Whether `provider`'s answers carry a signature or encryption to break.
+    fn has_crypto(&self, provider: &str) -> bool;
+}
 
 fn duration(text: &str, what: &str) -> Result<SignedDuration, String> {
     text.parse::<SignedDuration>()
@@ -214,20 +222,16 @@ fn duration(text: &str, what: &str) -> Result<SignedDuration, String> {
 }
 
 impl FaultSpec {
-    /// Checks the rule; `id` names it when it has no id of its own. `error_exists` says
-    /// whether a provider's catalog has an entry of that name.
-    pub fn compile(
-        self,
-        id: String,
-        error_exists: impl Fn(&str, &str) -> bool,
-    ) -> Result<Rule, String> {
+    /// Checks the rule against what `catalogs` knows; `id` names it when it has no id of its
+    /// own.
+    pub fn compile(self, id: String, catalogs: &dyn Catalogs) -> Result<Rule, String> {
         let provider = self.matcher.provider.as_deref();
         if let Some(p) = provider
-            && !crate::providers::NAMES.contains(&p)
+            && !catalogs.providers().contains(&p)
         {
             return Err(format!(
                 "match.provider `{p}` is not one of {}",
-                crate::providers::NAMES.join(", ")
+                catalogs.providers().join(", ")
             ));
         }
         let action = match &self.action {
@@ -238,7 +242,7 @@ impl FaultSpec {
                             .to_owned(),
                     );
                 };
-                if !error_exists(p, name) {
+                if !catalogs.catalog_has(p, name) {
                     return Err(format!("`{name}` is not an entry of {p}'s error catalog"));
                 }
                 Action::Error(name.clone())
@@ -290,10 +294,15 @@ impl FaultSpec {
             ActionSpec::Garbage => Action::Garbage,
             ActionSpec::Hang => Action::Hang,
             ActionSpec::BreakCrypto => {
-                if !provider.is_some_and(|p| CRYPTO_PROVIDERS.contains(&p)) {
+                if !provider.is_some_and(|p| catalogs.has_crypto(p)) {
+                    let with_crypto: Vec<&str> = catalogs
+                        .providers()
+                        .into_iter()
+                        .filter(|p| catalogs.has_crypto(p))
+                        .collect();
                     return Err(format!(
                         "break_crypto needs match.provider, one of {}",
-                        CRYPTO_PROVIDERS.join(", ")
+                        with_crypto.join(", ")
                     ));
                 }
                 Action::BreakCrypto

@@ -455,7 +455,7 @@ mod tests {
             Provider::Keysecure,
         ];
         let mut names: Vec<&str> = all.iter().map(|p| p.name()).collect();
-        let mut served = crate::providers::NAMES.to_vec();
+        let mut served = crate::providers::builtin().names();
         names.sort_unstable();
         served.sort_unstable();
         assert_eq!(names, served);

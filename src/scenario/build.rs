@@ -24,7 +24,7 @@ use crate::credentials::{
 };
 use crate::providers;
 use crate::providers::acedata::settings::{
-    Answer, Endpoint, EndpointTable, GatewayError, Language, Settings,
+    Answer, Endpoint, EndpointTable, GatewayError, Language, Settings, Token,
 };
 use crate::world::Funding;
 use crate::world::bins::{Bank, BinTable};
@@ -63,8 +63,8 @@ pub(super) fn build(
         start: file.clock.as_ref().and_then(|c| c.start),
         frozen: file.clock.as_ref().is_some_and(|c| c.frozen),
     };
-    let bins = build_bins(&file, &mut problems, origin)?;
-    let acedata = build_acedata(file.acedata, &mut problems)?;
+    let bins = Arc::new(build_bins(&file, &mut problems, origin)?);
+    let mut acedata = build_acedata(file.acedata, bins.clone(), &mut problems)?;
     let platform_keys = build_platform_keys(file.platform_keys, base_dir, &mut problems);
     let keysecure_rate_limit = super::keysecure::default_rate_limit(file.keysecure.as_ref())?;
     let rules = Arc::new(super::timeline::rules(&file.fx, &file.magic, &mut problems));
@@ -96,6 +96,20 @@ pub(super) fn build(
         check_unique_credentials(&merchant.credentials, &mut credential_owners, &mut problems);
         tenants.push(build_tenant(merchant, &context, &acedata, &mut problems));
     }
+    acedata.tokens = tenants
+        .iter()
+        .enumerate()
+        .flat_map(|(tenant, setup)| {
+            setup
+                .credentials
+                .acedata
+                .iter()
+                .map(move |credential| Token {
+                    tenant,
+                    credential: credential.clone(),
+                })
+        })
+        .collect();
 
     let kazepay = super::kazepay::build(
         file.kazepay,
@@ -131,7 +145,7 @@ pub(super) fn build(
         source: source.to_owned(),
         seed: file.seed,
         clock,
-        bins: Arc::new(bins),
+        bins,
         acedata: Arc::new(acedata),
         kazepay: Arc::new(kazepay),
         pagsmile: Arc::new(pagsmile),
@@ -176,7 +190,7 @@ fn build_faults(
         let id = crate::faults::spec::unnamed_id(&mut next, |id| named.contains(id));
         let compiled = spec
             .value
-            .compile(id, crate::faults::error_exists)
+            .compile(id, &crate::providers::builtin())
             .and_then(|rule| {
                 rule.check_tenant(merchant_ids.iter().map(String::as_str))?;
                 Ok(rule)
@@ -244,6 +258,7 @@ fn build_bins(
 /// Merges the scenario's `acedata:` over the built-in profile and checks the result is complete.
 fn build_acedata(
     section: Option<Spanned<AceDataSection>>,
+    bins: Arc<BinTable>,
     problems: &mut Problems<'_>,
 ) -> Result<Settings, ScenarioError> {
     let mut merged = profiles::acedata()?;
@@ -290,6 +305,8 @@ fn build_acedata(
         endpoints,
         gateway_errors: merged.gateway_errors,
         answers,
+        bins,
+        tokens: Vec::new(),
     })
 }
 
@@ -852,14 +869,16 @@ fn build_card(
         );
     }
     if let Some(issuer) = &section.issuer
-        && !providers::ISSUERS.contains(&issuer.value.as_str())
+        && !providers::builtin()
+            .issuers()
+            .contains(&issuer.value.as_str())
     {
         problems.at(
             issuer.referenced,
             format!(
                 "unknown issuer `{}`; one of {}",
                 issuer.value,
-                providers::ISSUERS.join(", ")
+                providers::builtin().issuers().join(", ")
             ),
         );
     }

@@ -81,7 +81,9 @@ pub(super) fn run(
         return;
     }
     if let Some(issuer) = &section.issuer
-        && !providers::ISSUERS.contains(&issuer.value.as_str())
+        && !providers::builtin()
+            .issuers()
+            .contains(&issuer.value.as_str())
     {
         problems.at(
             issuer.referenced,

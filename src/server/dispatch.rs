@@ -15,9 +15,9 @@ use jiff::Timestamp;
 use super::faults;
 use super::reply;
 use crate::admin;
-use crate::app::{App, Running};
+use crate::app::App;
 use crate::journal::{Body, Entry};
-use crate::providers::{self, Failure, Provider, Reply};
+use crate::providers::{self, Failure, Reply, Served};
 use crate::respond::HttpResponse;
 
 /// How long a client may take to send a whole body once its headers are in.
@@ -53,7 +53,7 @@ pub(super) async fn handle(
         return Ok(response);
     }
     let running = app.running();
-    let Some(provider) = route(&app, &running, &path) else {
+    let Some(provider) = app.registry.route(&running, &path) else {
         let response = reply::not_found(&app, &running, method.as_str(), &path);
         log_exchange("-", &method, &path, 404, started, None, None);
         return Ok(response);
@@ -91,7 +91,7 @@ pub(super) async fn handle(
             }
         }
     };
-    let (reply, delivery) = faults::apply(&running, provider.as_ref(), &path, reply);
+    let (reply, delivery) = faults::apply(&running, provider, &path, reply);
     let latency = started.elapsed();
     log_exchange(
         provider.name(),
@@ -116,7 +116,7 @@ pub(super) async fn handle(
         request_body: body_bytes,
         note,
     };
-    journal(&app, provider.as_ref(), exchange, reply);
+    journal(&app, provider, exchange, reply);
     // Delays and hangs run with every lock released (the state is already what it will be).
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
@@ -144,23 +144,6 @@ fn log_exchange(
         latency_us = started.elapsed().as_micros() as u64,
         "request"
     );
-}
-
-/// The provider claiming the longest prefix of `path`.
-fn route(app: &App, running: &Running, path: &str) -> Option<Arc<dyn Provider>> {
-    app.providers
-        .iter()
-        .filter_map(|p| {
-            let longest = p
-                .prefixes(running)
-                .into_iter()
-                .filter(|prefix| path.starts_with(prefix.as_str()))
-                .map(|prefix| prefix.len())
-                .max()?;
-            Some((longest, p))
-        })
-        .max_by_key(|(len, _)| *len)
-        .map(|(_, p)| p.clone())
 }
 
 /// Reads the whole body, refusing more than `limit` bytes (early, when Content-Length says so)
@@ -196,7 +179,7 @@ struct Exchange<'a> {
     note: Option<String>,
 }
 
-fn journal(app: &App, provider: &dyn Provider, exchange: Exchange<'_>, reply: Reply) {
+fn journal(app: &App, provider: &dyn Served, exchange: Exchange<'_>, reply: Reply) {
     let trace = reply.trace;
     app.journal.record(Entry {
         id: 0,

@@ -13,10 +13,10 @@ use rand::RngExt;
 
 use super::dispatch::Dropped;
 use super::reply;
-use crate::app::Running;
 use crate::faults::spec::Action;
-use crate::providers::{Failure, Provider, Reply};
+use crate::providers::{Failure, Reply, Served};
 use crate::respond::{self, HttpResponse};
+use crate::running::Running;
 use crate::world::rng;
 
 /// How an answer leaves the server.
@@ -44,7 +44,7 @@ const HANG: Duration = Duration::from_secs(3600);
 /// Applies the fired rules of `reply` (if any) to it; the delivery says the rest.
 pub(super) fn apply(
     running: &Running,
-    provider: &dyn Provider,
+    provider: &dyn Served,
     path: &str,
     mut reply: Reply,
 ) -> (Reply, Delivery) {

@@ -3,9 +3,10 @@
 use http::StatusCode;
 use serde_json::json;
 
-use crate::app::{App, Running};
+use crate::app::App;
 use crate::providers::Reply;
 use crate::respond::{HttpResponse, json, whole, with_body};
+use crate::running::Running;
 
 /// A response carrying a provider's reply.
 pub fn response(reply: &Reply) -> HttpResponse {
@@ -19,7 +20,7 @@ pub fn response(reply: &Reply) -> HttpResponse {
 /// The answer for a path no provider claims: which prefixes exist.
 pub fn not_found(app: &App, running: &Running, method: &str, path: &str) -> HttpResponse {
     let providers: Vec<_> = app
-        .providers
+        .registry
         .iter()
         .map(|p| json!({ "provider": p.name(), "prefixes": p.prefixes(running) }))
         .collect();

@@ -13,10 +13,13 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
-use crate::app::{App, Running, Tenant};
+use crate::app::App;
+use crate::providers::Draft;
+use crate::running::Running;
 use crate::world::World;
 use crate::world::deliveries::{DecisionCall, Delivery};
 use crate::world::rng;
+use crate::world::tenant::Tenant;
 
 /// How long a merchant endpoint may take to answer one attempt.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -54,27 +57,54 @@ pub async fn run(app: Arc<App>, shutdown: impl Future<Output = ()>) {
     }
 }
 
-/// Renders new notifications into deliveries and takes those due, in one critical section.
+/// Renders new notifications into deliveries and takes those due.
 fn prepare(app: &App, running: &Running, tenant: &Tenant) -> Vec<Delivery> {
-    tenant.with_world(|world| {
-        render(app, running, tenant, world);
-        world.take_due_deliveries()
-    })
+    render(app, running, tenant, World::take_due_deliveries)
 }
 
-/// Runs what came due and turns the notifications it left into deliveries.
-fn render(app: &App, running: &Running, tenant: &Tenant, world: &mut World) {
-    world.catch_up();
-    for notice in world.take_notices() {
-        for provider in &app.providers {
-            // A seed per notice keeps session keys reproducible whatever else happens.
-            let label = format!("webhook:{}:{}", tenant.id, world.deliveries().len());
-            let seed = rng::derive(running.scenario.seed, &label);
-            if let Some(outbound) = provider.webhook(running, world, &notice, seed) {
-                world.enqueue_delivery(outbound);
+/// Runs what came due and turns the notifications it left into deliveries: composed by the
+/// providers inside the tenant's lock, sealed with no lock held, then queued. `then` runs in
+/// the last critical section (one, when there was nothing to render).
+fn render<R>(
+    app: &App,
+    running: &Running,
+    tenant: &Tenant,
+    then: impl FnOnce(&mut World) -> R,
+) -> R {
+    // One renderer per tenant at a time: deliveries keep their notifications' order and seeds.
+    let _rendering = tenant.render_turn();
+    let mut then = Some(then);
+    let (drafts, done) = tenant.with_world(|world| {
+        world.catch_up();
+        let queued = world.deliveries().len();
+        let mut drafts: Vec<Draft> = Vec::new();
+        for notice in world.take_notices() {
+            for provider in app.registry.iter() {
+                // A seed per delivery keeps session keys reproducible whatever else happens.
+                let label = format!("webhook:{}:{}", tenant.id, queued + drafts.len());
+                let seed = rng::derive(running.scenario.seed, &label);
+                drafts.extend(provider.webhook(running, world, &notice, seed));
             }
         }
+        let done = drafts
+            .is_empty()
+            .then(|| then.take().map(|f| f(world)))
+            .flatten();
+        (drafts, done)
+    });
+    if let Some(done) = done {
+        return done;
     }
+    let sealed: Vec<_> = drafts.into_iter().map(Draft::sealed).collect();
+    tenant.with_world(|world| {
+        for outbound in sealed {
+            world.enqueue_delivery(outbound);
+        }
+        let then = then
+            .take()
+            .expect("`then` runs once: not yet run when there were drafts");
+        then(world)
+    })
 }
 
 /// Whether the tenant (by id) owes its merchant no attempt right now: every notification
@@ -86,10 +116,7 @@ pub fn settled(app: &App, tenant: &str) -> bool {
     let Some(tenant) = running.tenant(tenant) else {
         return true;
     };
-    let settled = tenant.with_world(|world| {
-        render(app, &running, tenant, world);
-        world.deliveries_settled()
-    });
+    let settled = render(app, &running, tenant, |world| world.deliveries_settled());
     if !settled {
         app.webhook_wake.notify_one();
     }

@@ -21,6 +21,7 @@ pub mod ratelimit;
 pub mod rng;
 pub mod rules;
 pub mod script;
+pub mod tenant;
 pub mod timeline;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};

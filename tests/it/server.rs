@@ -2,38 +2,73 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::sync::Arc;
 
-use issuer_sandbox::app::Running;
-use issuer_sandbox::providers::{Failure, Provider, Reply, Request, Trace};
+use issuer_sandbox::providers::{
+    Admission, Body, Cx, Failure, Outcome, Provider, Reply, Request, Trace,
+};
+use issuer_sandbox::scenario::Scenario;
+use issuer_sandbox::world::World;
 use serde_json::json;
 
 use crate::support::*;
 
-/// A provider that panics on `/boom/now` and answers `{"ok":true}` elsewhere under `/boom/`.
+/// A provider that panics on `/boom/now` and answers `{"ok":true}` elsewhere under `/boom/`
+/// (by itself: it has no tenants, no credentials, no operations).
 struct Explosive;
 
 impl Provider for Explosive {
-    fn name(&self) -> &'static str {
-        "explosive"
+    const NAME: &'static str = "explosive";
+    type Settings = ();
+    type Caller = ();
+    type Request = ();
+    type Answer = ();
+    type Error = ();
+    type Refusal = ();
+
+    fn settings<'s>(&self, _scenario: &'s Scenario) -> &'s () {
+        &()
     }
 
-    fn prefixes(&self, _running: &Running) -> Vec<String> {
+    fn prefixes(&self, _settings: &()) -> Vec<String> {
         vec!["/boom/".to_owned()]
     }
 
-    fn handle(&self, _running: &Running, request: &Request<'_>) -> Reply {
+    fn direct(&self, _cx: &Cx<'_, Self>, request: &Request<'_>) -> Option<Reply> {
         if request.path == "/boom/now" {
             panic!("kaboom in the handler");
         }
-        Reply::json(
+        Some(Reply::json(
             http::StatusCode::OK,
             &json!({ "ok": true }),
             Trace::default(),
-        )
+        ))
     }
 
-    fn failure(&self, _running: &Running, _path: &str, failure: &Failure) -> Reply {
+    fn admit<'r>(&self, _cx: &Cx<'r, Self>, _request: &Request<'_>) -> Admission<'r, Self> {
+        Admission::Refused {
+            tenant: None,
+            operation: None,
+            refusal: (),
+        }
+    }
+
+    fn read(&self, _: &Cx<'_, Self>, _: &(), _: &Request<'_>, _: &Body<'_>) -> Result<(), ()> {
+        Ok(())
+    }
+
+    fn operate(&self, _: &Cx<'_, Self>, _: &(), _: (), _: &mut World) -> Result<(), ()> {
+        Ok(())
+    }
+
+    fn catalog_error(&self, _name: &str) -> Option<()> {
+        None
+    }
+
+    fn respond(&self, _: &Cx<'_, Self>, _: Outcome<Self>, _: u64, trace: Trace) -> Reply {
+        Reply::json(http::StatusCode::OK, &json!({ "ok": true }), trace)
+    }
+
+    fn failure(&self, _cx: &Cx<'_, Self>, _path: &str, failure: &Failure) -> Reply {
         let kind = match failure {
             Failure::Panic { .. } => "panic",
             Failure::BodyTooLarge { .. } => "too_large",
@@ -76,7 +111,7 @@ fn unknown_paths_get_a_json_404_listing_provider_prefixes() {
 fn a_panicking_handler_gets_the_providers_error_shape_is_journaled_and_the_server_keeps_serving() {
     let sandbox = issuer_sandbox::Sandbox::builder()
         .scenario_yaml(TWO_MERCHANTS)
-        .provider(Arc::new(Explosive))
+        .provider(Explosive)
         .start()
         .unwrap();
     let (status, body) = status_json(
@@ -116,7 +151,7 @@ fn acedata_answers_a_panic_with_500_api_error() {
         scenario,
     );
     let running = app.running();
-    let reply = app.providers[0].failure(
+    let reply = app.registry.get("acedata").unwrap().failure(
         &running,
         "/identity/bankcard/check-1e",
         &Failure::Panic {

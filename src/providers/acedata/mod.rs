@@ -2,10 +2,10 @@
 //! `check-2e/3e/4e` (card + holder verification), behind AceData's gateway (bearer token,
 //! per-token rate limit, `{"success":false,"error":{..},"trace_id"}` errors).
 //!
-//! Checks run in this order: route, method, token, token scope, body; then the rate limit
-//! counts the request (so a refused request leaves no trace in the world); then the business
-//! answer, which is always HTTP 200 with a `result` code. Behaviour tables are data
-//! ([`settings`]).
+//! Checks run in this order: route, method, token, token scope (admission); then, in the
+//! tenant's lock, fault rules, the rate limit (counting only well-formed requests, so a
+//! refused request leaves no trace in the world), the body's refusal, and the business answer,
+//! which is always HTTP 200 with a `result` code. Behaviour tables are data ([`settings`]).
 
 mod lookup;
 pub mod settings;
@@ -14,15 +14,13 @@ mod wire;
 
 use http::{Method, StatusCode};
 
-use self::settings::{Endpoint, GatewayError};
+use self::settings::{Endpoint, GatewayError, Settings};
 use self::verify::Claim;
 use self::wire::{Answer, FieldError, Fields, GatewayErrorBody, GatewayErrorDetail};
-use super::{Failure, Provider, Reply, Request, Trace};
-use crate::app::{Running, Tenant};
-use crate::credentials::AceDataToken;
-use crate::faults::Probe;
+use super::{Admission, Body, Cx, Failure, Outcome, Provider, Quota, Reply, Request, Trace};
 use crate::headers::bearer_token;
-use crate::world::ids;
+use crate::scenario::Scenario;
+use crate::world::{World, ids, rng};
 
 /// Path prefix of every AceData identity API.
 const PREFIX: &str = "/identity/";
@@ -31,135 +29,210 @@ const PREFIX: &str = "/identity/";
 #[derive(Debug)]
 pub struct AceData;
 
+/// An admitted request: its endpoint and the token's rate quota.
+#[derive(Debug)]
+pub struct Caller {
+    endpoint: Endpoint,
+    quota: Option<(String, crate::world::ratelimit::RateLimit)>,
+}
+
 /// A request body that passed every check, ready to answer.
-enum Query {
+#[derive(Debug)]
+pub enum Query {
     Lookup(String),
     Verify(Claim),
 }
 
-impl Provider for AceData {
-    fn name(&self) -> &'static str {
-        "acedata"
+/// A gateway error: its catalog entry and, where the profile's text is too vague, the message.
+#[derive(Clone, Debug)]
+pub struct Gateway {
+    error: GatewayError,
+    message: Option<String>,
+}
+
+impl Gateway {
+    fn new(error: GatewayError) -> Gateway {
+        Gateway {
+            error,
+            message: None,
+        }
     }
 
-    fn prefixes(&self, _running: &Running) -> Vec<String> {
+    fn with_message(error: GatewayError, message: String) -> Gateway {
+        Gateway {
+            error,
+            message: Some(message),
+        }
+    }
+}
+
+impl Provider for AceData {
+    const NAME: &'static str = "acedata";
+    type Settings = Settings;
+    type Caller = Caller;
+    type Request = Query;
+    type Answer = Answer;
+    type Error = Gateway;
+    type Refusal = Gateway;
+
+    fn settings<'s>(&self, scenario: &'s Scenario) -> &'s Settings {
+        &scenario.acedata
+    }
+
+    fn prefixes(&self, _settings: &Settings) -> Vec<String> {
         vec![PREFIX.to_owned()]
     }
 
-    fn handle(&self, running: &Running, request: &Request<'_>) -> Reply {
-        let mut trace = Trace::default();
+    /// Route, method, token, token scope.
+    fn admit<'r>(&self, cx: &Cx<'r, Self>, request: &Request<'_>) -> Admission<'r, Self> {
         let Some(endpoint) = Endpoint::from_path(request.path) else {
             // Other identity APIs (id card, phone) exist at AceData but are not emulated.
-            return gateway_error(running, None, GatewayError::ApiNotImplemented, None, trace);
+            return refuse(None, None, Gateway::new(GatewayError::ApiNotImplemented));
         };
-        trace.operation = Some(endpoint.name().to_owned());
+        let operation = Some(endpoint.name().to_owned());
         if request.method != Method::POST {
             let message = format!("Use POST for /identity/bankcard/{}.", endpoint.name());
-            return gateway_error(
-                running,
-                None,
-                GatewayError::MethodNotAllowed,
-                Some(message),
-                trace,
-            );
+            let error = Gateway::with_message(GatewayError::MethodNotAllowed, message);
+            return refuse(None, operation, error);
         }
-        let Some((tenant, token)) = authenticate(running, request) else {
-            return gateway_error(running, None, GatewayError::InvalidToken, None, trace);
+        let token = bearer_token(request.headers).and_then(|t| cx.settings.token(t));
+        let Some((token, tenant)) = token.and_then(|t| Some((t, cx.tenant(t.tenant)?))) else {
+            return refuse(None, operation, Gateway::new(GatewayError::InvalidToken));
         };
-        trace.tenant = Some(tenant.id.clone());
-        let refuse =
-            |error, message, trace| gateway_error(running, Some(tenant), error, message, trace);
-        if let Some(apis) = &token.apis
+        if let Some(apis) = &token.credential.apis
             && !apis.iter().any(|api| api == endpoint.name())
         {
-            return refuse(GatewayError::TokenMismatched, None, trace);
+            let error = Gateway::new(GatewayError::TokenMismatched);
+            return refuse(Some(tenant), operation, error);
         }
-        let query = match parse(endpoint, request.body) {
-            Ok(query) => query,
-            Err(FieldError(message)) => {
-                return refuse(GatewayError::BadRequest, Some(message), trace);
-            }
-        };
-        let now = tenant.with_world(|world| world.now());
-        trace.sandbox_time = Some(now);
-        let fields: serde_json::Value =
-            serde_json::from_slice(request.body).unwrap_or(serde_json::Value::Null);
-        let probe = Probe {
-            provider: self.name(),
-            operation: endpoint.name(),
-            tenant: Some(&tenant.id),
-            fields: &fields,
-            now: Some(now),
-        };
-        // Before the rate meter: an injected failure never reached the provider, so it spends
-        // none of the token's quota.
-        let decision = running.faults.decide(&probe, GatewayError::ApiError);
-        if let Some(error) = decision.error {
-            return gateway_error(running, Some(tenant), error, None, trace)
-                .with_fault(decision.fired);
+        let credential = &token.credential;
+        Admission::Admitted {
+            tenant,
+            operation: endpoint.name().to_owned(),
+            caller: Caller {
+                endpoint,
+                quota: credential
+                    .rate_limit
+                    .map(|limit| (format!("acedata:{}", credential.token), limit)),
+            },
         }
-        if decision.skip {
-            return super::placeholder(trace).with_fault(decision.fired);
-        }
-        let allowed = token.rate_limit.is_none_or(|limit| {
-            tenant.with_world(|world| {
-                world
-                    .take_rate_token(&format!("acedata:{}", token.token), limit)
-                    .is_ok()
-            })
-        });
-        if !allowed {
-            return refuse(GatewayError::TooManyRequests, None, trace).with_fault(decision.fired);
-        }
-        let settings = &running.scenario.acedata;
-        let bins = &running.scenario.bins;
-        let answer = match query {
-            Query::Lookup(card) => Answer::Lookup(lookup::answer(settings, bins, &card)),
-            Query::Verify(claim) => {
-                Answer::Verify(verify::answer(endpoint, settings, bins, tenant, &claim))
-            }
-        };
-        Reply::json(StatusCode::OK, &answer, trace).with_fault(decision.fired)
     }
 
-    fn failure(&self, running: &Running, path: &str, failure: &Failure) -> Reply {
-        let (error, message) = match failure {
-            Failure::BodyTooLarge { limit } => (
-                GatewayError::RequestTooLarge,
-                Some(format!(
-                    "The request body exceeds the limit of {limit} bytes."
-                )),
-            ),
-            Failure::BodyUnreadable => (
-                GatewayError::BadRequest,
-                Some("The request body could not be read.".to_owned()),
-            ),
-            Failure::Panic { .. } => (GatewayError::ApiError, None),
-            Failure::Injected { status } if status.as_u16() == 429 => {
-                (GatewayError::TooManyRequests, None)
+    fn read(
+        &self,
+        _cx: &Cx<'_, Self>,
+        caller: &Caller,
+        _request: &Request<'_>,
+        body: &Body<'_>,
+    ) -> Result<Query, Gateway> {
+        parse(caller.endpoint, body.bytes)
+            .map_err(|FieldError(message)| Gateway::with_message(GatewayError::BadRequest, message))
+    }
+
+    /// Only well-formed requests count against the token's quota.
+    fn meter(
+        &self,
+        _cx: &Cx<'_, Self>,
+        caller: &Caller,
+        read: &Result<Query, Gateway>,
+    ) -> Option<Quota<Gateway>> {
+        let (key, limit) = caller.quota.clone().filter(|_| read.is_ok())?;
+        Some(Quota {
+            key,
+            limit,
+            refusal: Gateway::new(GatewayError::TooManyRequests),
+        })
+    }
+
+    fn operate(
+        &self,
+        cx: &Cx<'_, Self>,
+        caller: &Caller,
+        query: Query,
+        world: &mut World,
+    ) -> Result<Answer, Gateway> {
+        let settings = cx.settings;
+        Ok(match query {
+            Query::Lookup(card) => Answer::Lookup(lookup::answer(settings, &settings.bins, &card)),
+            Query::Verify(claim) => Answer::Verify(verify::answer(
+                caller.endpoint,
+                settings,
+                &settings.bins,
+                world,
+                &claim,
+            )),
+        })
+    }
+
+    fn catalog_error(&self, name: &str) -> Option<Gateway> {
+        let error = serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()?;
+        Some(Gateway::new(error))
+    }
+
+    /// Gateway errors carry a trace id.
+    fn draws(&self, outcome: &Outcome<Self>) -> bool {
+        matches!(outcome, Outcome::Refused(_) | Outcome::Done(_, Err(_)))
+    }
+
+    fn respond(&self, cx: &Cx<'_, Self>, outcome: Outcome<Self>, seed: u64, trace: Trace) -> Reply {
+        match outcome {
+            Outcome::Done(_, Ok(answer)) => Reply::json(StatusCode::OK, &answer, trace),
+            Outcome::Refused(error) | Outcome::Done(_, Err(error)) => {
+                let trace_id = ids::uuid(&mut rng::stream(seed, "acedata-trace"));
+                gateway_error(cx.settings, error, trace_id, trace)
             }
-            Failure::Injected { .. } => (GatewayError::ApiError, None),
+        }
+    }
+
+    fn failure(&self, cx: &Cx<'_, Self>, path: &str, failure: &Failure) -> Reply {
+        let error = match failure {
+            Failure::BodyTooLarge { limit } => Gateway::with_message(
+                GatewayError::RequestTooLarge,
+                format!("The request body exceeds the limit of {limit} bytes."),
+            ),
+            Failure::BodyUnreadable => Gateway::with_message(
+                GatewayError::BadRequest,
+                "The request body could not be read.".to_owned(),
+            ),
+            Failure::Injected { status } if status.as_u16() == 429 => {
+                Gateway::new(GatewayError::TooManyRequests)
+            }
+            Failure::Panic { .. } | Failure::Injected { .. } => {
+                Gateway::new(GatewayError::ApiError)
+            }
         };
         let trace = Trace {
             operation: Endpoint::from_path(path).map(|e| e.name().to_owned()),
             ..Trace::default()
         };
-        gateway_error(running, None, error, message, trace)
+        let trace_id = cx.with_shared_rng(ids::uuid);
+        gateway_error(cx.settings, error, trace_id, trace)
     }
 
-    fn banner(&self, running: &Running, base_url: &str) -> String {
+    fn banner(&self, cx: &Cx<'_, Self>, base_url: &str) -> String {
         let mut out = format!(
             "AceData          POST {base_url}/identity/bankcard/check-1e   (also check-2e, check-3e, check-4e)\n"
         );
-        for (setup, tenant) in running.scenario.tenants.iter().zip(running.tenants()) {
-            for token in &setup.credentials.acedata {
-                out.push_str(&format!(
-                    "                 Authorization: Bearer {}   (merchant {})\n",
-                    token.token, tenant.id
-                ));
-            }
+        for token in &cx.settings.tokens {
+            let merchant = cx.tenant(token.tenant).map_or("", |t| t.id.as_str());
+            out.push_str(&format!(
+                "                 Authorization: Bearer {}   (merchant {merchant})\n",
+                token.credential.token
+            ));
         }
         out
+    }
+}
+
+fn refuse<'r>(
+    tenant: Option<&'r crate::world::tenant::Tenant>,
+    operation: Option<String>,
+    refusal: Gateway,
+) -> Admission<'r, AceData> {
+    Admission::Refused {
+        tenant,
+        operation,
+        refusal,
     }
 }
 
@@ -173,40 +246,14 @@ fn parse(endpoint: Endpoint, body: &[u8]) -> Result<Query, FieldError> {
     }
 }
 
-/// The tenant and token record for the request's `Authorization: Bearer` token.
-fn authenticate<'r>(
-    running: &'r Running,
-    request: &Request<'_>,
-) -> Option<(&'r Tenant, &'r AceDataToken)> {
-    let token = bearer_token(request.headers)?;
-    let tenant = running.tenant_by_credential("acedata", token)?;
-    let record = running.scenario.tenants[tenant.index]
-        .credentials
-        .acedata
-        .iter()
-        .find(|t| t.token == token)?;
-    Some((tenant, record))
-}
-
-/// A gateway error reply; `message` replaces the profile's default text. The trace id comes
-/// from the tenant's random stream when the credentials identified one.
-fn gateway_error(
-    running: &Running,
-    tenant: Option<&Tenant>,
-    error: GatewayError,
-    message: Option<String>,
-    trace: Trace,
-) -> Reply {
-    let (status, default_message) = running.scenario.acedata.gateway_error(error);
-    let trace_id = match tenant {
-        Some(tenant) => tenant.with_world(|world| ids::uuid(world.aux_rng())),
-        None => running.with_shared_rng(ids::uuid),
-    };
+/// A gateway error reply; the error's message replaces the profile's default text.
+fn gateway_error(settings: &Settings, error: Gateway, trace_id: String, trace: Trace) -> Reply {
+    let (status, default_message) = settings.gateway_error(error.error);
     let body = GatewayErrorBody {
         success: false,
         error: GatewayErrorDetail {
-            code: error.code(),
-            message: message.unwrap_or_else(|| default_message.to_owned()),
+            code: error.error.code(),
+            message: error.message.unwrap_or_else(|| default_message.to_owned()),
         },
         trace_id,
     };

@@ -5,9 +5,12 @@
 //! overrides any part (the scenario module does the merge). Nothing here is wire format.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::credentials::AceDataToken;
+use crate::world::bins::BinTable;
 use crate::world::ratelimit::RateLimit;
 
 /// The four bank-card endpoints.
@@ -244,8 +247,16 @@ pub struct Answer {
     pub account_type: Option<i64>,
 }
 
+/// A merchant's bearer token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Token {
+    /// The merchant's place in the scenario.
+    pub tenant: usize,
+    pub credential: AceDataToken,
+}
+
 /// Everything the AceData provider needs to know about the running scenario.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Settings {
     pub language: Language,
     /// Default limit of a token that sets none; `None` means unlimited.
@@ -254,6 +265,17 @@ pub struct Settings {
     pub gateway_errors: BTreeMap<GatewayError, GatewayErrorText>,
     /// Pinned answers by card number.
     pub answers: HashMap<String, Vec<Answer>>,
+    /// The BIN table lookups answer from.
+    pub bins: Arc<BinTable>,
+    /// Every merchant's tokens, in scenario order.
+    pub tokens: Vec<Token>,
+}
+
+impl Settings {
+    /// The record of bearer token `token`.
+    pub fn token(&self, token: &str) -> Option<&Token> {
+        self.tokens.iter().find(|t| t.credential.token == token)
+    }
 }
 
 impl Settings {

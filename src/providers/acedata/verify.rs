@@ -4,12 +4,12 @@
 use super::settings::{Endpoint, Settings, Situation};
 use super::wire::{FieldError, Fields, VerifyResult};
 use super::{CardShape, card_shape};
-use crate::app::Tenant;
 use crate::world::bins::BinTable;
 use crate::world::{CardStatus, IdKind, World, ids};
 
 /// What the caller claims, by endpoint.
-pub(super) struct Claim {
+#[derive(Debug)]
+pub struct Claim {
     card: String,
     name: String,
     id_number: Option<String>,
@@ -55,7 +55,7 @@ pub(super) fn answer(
     endpoint: Endpoint,
     settings: &Settings,
     bins: &BinTable,
-    tenant: &Tenant,
+    world: &World,
     claim: &Claim,
 ) -> VerifyResult {
     if let Some(pin) = settings.pinned(&claim.card, endpoint) {
@@ -70,7 +70,7 @@ pub(super) fn answer(
     let situation = match format_problem(claim) {
         Some(problem) => problem,
         None if bins.lookup(&claim.card).is_none() => Situation::UnknownBin,
-        None => tenant.with_world(|world| against_world(world, claim)),
+        None => against_world(world, claim),
     };
     let (result, description) = settings.outcome(endpoint, situation);
     VerifyResult {

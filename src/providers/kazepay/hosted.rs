@@ -4,16 +4,16 @@
 
 use http::{Method, StatusCode};
 
+use super::KazePay;
 use super::ops::kyc_status_name;
-use crate::app::Running;
-use crate::providers::{Reply, Request, Trace};
+use crate::providers::{Cx, Reply, Request, Trace};
 use crate::world::KycStatus;
 
 /// Answers a request for the page with `token`.
-pub fn page(running: &Running, request: &Request<'_>, token: &str) -> Reply {
+pub fn page(cx: &Cx<'_, KazePay>, request: &Request<'_>, token: &str) -> Reply {
     let tenant = token
         .split_once('~')
-        .and_then(|(tenant, _)| running.tenant(tenant));
+        .and_then(|(tenant, _)| cx.tenant_by_id(tenant));
     let trace = Trace {
         operation: Some("hostedKyc".to_owned()),
         tenant: tenant.map(|t| t.id.clone()),

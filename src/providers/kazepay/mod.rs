@@ -2,9 +2,10 @@
 //! envelope of [`envelope`].
 //!
 //! A request goes: envelope shape → sysId → open (unwrap key, decrypt, verify signature) — any
-//! failure so far is answered in clear, since the caller is not trusted yet — then the decrypted
-//! body, the requestNo replay check and the operation, whose answer (success or failure) is
-//! sealed for the merchant with `"encrypt":"SUCCESS"` or `"FAILED"` first in the body.
+//! failure so far is answered in clear, since the caller is not trusted yet — then, in the
+//! tenant's lock, fault rules, the requestNo replay check, the decrypted body and the
+//! operation, whose answer (success or failure) is sealed for the merchant with
+//! `"encrypt":"SUCCESS"` or `"FAILED"` first in the body.
 
 pub mod client;
 pub mod envelope;
@@ -20,12 +21,13 @@ use serde_json::{Map, Value, json};
 
 use self::envelope::{Sealed, open, seal};
 use self::settings::{ErrorKind, Merchant, Settings};
-use self::wire::{Body, Head, OpError, RequestHead, Response, parse_envelope};
-use super::{Failure, Provider, Reply, Request, Trace};
-use crate::app::Running;
-use crate::faults::Probe;
+use self::wire::{Body as Fields, Head, OpError, RequestHead, Response, parse_envelope};
+use super::{
+    Admission, Body, Cx, Draft, Failure, Opened, Outcome, Provider, Replay, Reply, Request, Trace,
+    corrupt,
+};
+use crate::scenario::Scenario;
 use crate::world::World;
-use crate::world::deliveries::Outbound;
 use crate::world::rng;
 use crate::world::timeline::Notice;
 
@@ -33,131 +35,205 @@ use crate::world::timeline::Notice;
 #[derive(Debug)]
 pub struct KazePay;
 
+/// An admitted request: its envelope and, for `fileUpload`, the file.
+#[derive(Debug)]
+pub struct Caller {
+    head: RequestHead,
+    encrypt: String,
+    file: Option<bytes::Bytes>,
+    /// `http://host:port` as the client reached the sandbox (for links it hands out).
+    base_url: String,
+}
+
+/// A failure answered before the caller is trusted: the head as far as it was read, in clear.
+#[derive(Debug)]
+pub struct Refusal {
+    head: RequestHead,
+    kind: ErrorKind,
+    reason: String,
+}
+
+/// An operation's answer and what the journal should say about it.
+#[derive(Debug)]
+pub struct Answered {
+    answer: ops::Answer,
+    note: Option<String>,
+}
+
 impl Provider for KazePay {
-    fn name(&self) -> &'static str {
-        "kazepay"
+    const NAME: &'static str = "kazepay";
+    type Settings = Settings;
+    type Caller = Caller;
+    type Request = Fields;
+    type Answer = Answered;
+    type Error = OpError;
+    type Refusal = Refusal;
+
+    fn settings<'s>(&self, scenario: &'s Scenario) -> &'s Settings {
+        &scenario.kazepay
     }
 
-    fn prefixes(&self, running: &Running) -> Vec<String> {
-        vec![running.scenario.kazepay.path.clone()]
+    fn prefixes(&self, settings: &Settings) -> Vec<String> {
+        vec![settings.path.clone()]
     }
 
-    fn handle(&self, running: &Running, request: &Request<'_>) -> Reply {
-        let settings = &running.scenario.kazepay;
-        let mut trace = Trace::default();
-        if let Some(token) = request
+    /// The hosted KYC page is for people, not an API call.
+    fn direct(&self, cx: &Cx<'_, Self>, request: &Request<'_>) -> Option<Reply> {
+        let token = request
             .path
-            .strip_prefix(&format!("{}/kyc/", settings.path))
-        {
-            return hosted::page(running, request, token);
-        }
-        let (envelope, file) = match read_request(settings, request) {
+            .strip_prefix(&format!("{}/kyc/", cx.settings.path))?;
+        Some(hosted::page(cx, request, token))
+    }
+
+    /// The envelope's shape, then its sysId: failures in clear (the caller is not trusted yet).
+    fn admit<'r>(&self, cx: &Cx<'r, Self>, request: &Request<'_>) -> Admission<'r, Self> {
+        let (envelope, file) = match read_request(cx.settings, request) {
             Ok(parts) => parts,
             Err(error) => {
                 let (head, reason) = *error;
-                return in_clear(
-                    settings,
-                    &head,
-                    ErrorKind::MalformedEnvelope,
-                    &reason,
-                    trace,
-                );
+                return Admission::Refused {
+                    tenant: None,
+                    operation: None,
+                    refusal: Refusal {
+                        head,
+                        kind: ErrorKind::MalformedEnvelope,
+                        reason,
+                    },
+                };
             }
         };
         let head = envelope.head;
-        trace.operation = Some(head.api_code.clone());
-        let Some(merchant) = settings.merchants.get(&head.sys_id) else {
-            return in_clear(settings, &head, ErrorKind::UnknownSysId, "", trace);
+        let operation = head.api_code.clone();
+        let tenant = cx
+            .settings
+            .merchants
+            .get(&head.sys_id)
+            .and_then(|m| cx.tenant(m.tenant));
+        match tenant {
+            Some(tenant) => Admission::Admitted {
+                tenant,
+                operation,
+                caller: Caller {
+                    head,
+                    encrypt: envelope.encrypt,
+                    file,
+                    base_url: base_url(request),
+                },
+            },
+            None => Admission::Refused {
+                tenant: None,
+                operation: Some(operation),
+                refusal: Refusal {
+                    head,
+                    kind: ErrorKind::UnknownSysId,
+                    reason: String::new(),
+                },
+            },
+        }
+    }
+
+    /// Unwraps the key with the platform key, decrypts, verifies the merchant's signature.
+    fn open(
+        &self,
+        cx: &Cx<'_, Self>,
+        caller: &Caller,
+        _request: &Request<'_>,
+    ) -> Result<Opened, Refusal> {
+        let refuse = |kind, reason: String| Refusal {
+            head: caller.head.clone(),
+            kind,
+            reason,
         };
-        let Some(tenant) = running.tenants().get(merchant.tenant) else {
-            return in_clear(settings, &head, ErrorKind::UnknownSysId, "", trace);
-        };
-        trace.tenant = Some(tenant.id.clone());
+        let merchant = merchant(cx.settings, &caller.head)
+            .ok_or_else(|| refuse(ErrorKind::UnknownSysId, String::new()))?;
         let sealed = Sealed {
-            sign: head.sign.clone(),
-            key_enc: head.key_enc.clone(),
-            encrypt: envelope.encrypt,
+            sign: caller.head.sign.clone(),
+            key_enc: caller.head.key_enc.clone(),
+            encrypt: caller.encrypt.clone(),
         };
-        let plaintext = match open(&sealed, &settings.platform_private, &merchant.public_key) {
-            Ok((plaintext, _hash)) => plaintext,
-            Err(e) if e.is_signature() => {
-                return in_clear(settings, &head, ErrorKind::BadSignature, "", trace);
-            }
-            Err(e) => {
+        match open(&sealed, &cx.settings.platform_private, &merchant.public_key) {
+            Ok((plaintext, _hash)) => Ok(Opened::Plain(plaintext)),
+            Err(e) if e.is_signature() => Err(refuse(ErrorKind::BadSignature, String::new())),
+            Err(e) => Err(refuse(ErrorKind::DecryptFailed, e.to_string())),
+        }
+    }
+
+    /// A scenario's busy apiCodes, then the decrypted body, which must be a JSON object.
+    fn read(
+        &self,
+        cx: &Cx<'_, Self>,
+        caller: &Caller,
+        _request: &Request<'_>,
+        body: &Body<'_>,
+    ) -> Result<Fields, OpError> {
+        if cx.settings.busy_api_codes.contains(&caller.head.api_code) {
+            return Err(OpError::new(ErrorKind::SystemBusy));
+        }
+        Fields::from_json(body.json)
+    }
+
+    /// A requestNo is spent by a success.
+    fn replay(&self, caller: &Caller) -> Option<Replay<OpError>> {
+        Some(Replay {
+            key: format!("kazepay:{}", caller.head.request_no),
+            refusal: OpError::new(ErrorKind::DuplicateRequest),
+        })
+    }
+
+    fn operate(
+        &self,
+        cx: &Cx<'_, Self>,
+        caller: &Caller,
+        body: Fields,
+        world: &mut World,
+    ) -> Result<Answered, OpError> {
+        let tenant_id = world.merchant.id.clone();
+        let context = ops::Context {
+            settings: cx.settings,
+            tenant_id: &tenant_id,
+            base_url: caller.base_url.clone(),
+            upload: caller.file.as_deref(),
+        };
+        let api_code = &caller.head.api_code;
+        let answer = ops::dispatch(&context, api_code, world, &body)?;
+        let note = activation_note(world, api_code, &answer);
+        Ok(Answered { answer, note })
+    }
+
+    fn catalog_error(&self, name: &str) -> Option<OpError> {
+        let kind: ErrorKind = serde_json::from_value(Value::String(name.to_owned())).ok()?;
+        Some(OpError::new(kind))
+    }
+
+    /// Every processed answer is sealed with a fresh key: it draws a seed.
+    fn draws(&self, outcome: &Outcome<Self>) -> bool {
+        matches!(outcome, Outcome::Done(..))
+    }
+
+    fn respond(
+        &self,
+        cx: &Cx<'_, Self>,
+        outcome: Outcome<Self>,
+        seed: u64,
+        mut trace: Trace,
+    ) -> Reply {
+        let settings = cx.settings;
+        let (caller, result) = match outcome {
+            Outcome::Refused(refusal) => {
                 return in_clear(
                     settings,
-                    &head,
-                    ErrorKind::DecryptFailed,
-                    &e.to_string(),
+                    &refusal.head,
+                    refusal.kind,
+                    &refusal.reason,
                     trace,
                 );
             }
+            Outcome::Done(caller, result) => (caller, result),
         };
-        trace.request_plain =
-            Some(serde_json::from_slice(&plaintext).unwrap_or_else(|_| {
-                Value::String(String::from_utf8_lossy(&plaintext).into_owned())
-            }));
-        let context = ops::Context {
-            settings,
-            tenant_id: &tenant.id,
-            base_url: base_url(request),
-            upload: file.as_deref(),
-        };
-        // The operation and the replay check are one critical section; the answer's random
-        // seed is drawn inside it (from the stream for non-business values, so answers never
-        // shift later ids and PANs) and sealing (two RSA operations) happens after the lock.
-        let fields: Value = serde_json::from_slice(&plaintext).unwrap_or(Value::Null);
-        let (now, outcome, seal_seed, note, decision) = tenant.with_world(|world| {
-            world.catch_up();
-            let probe = Probe {
-                provider: "kazepay",
-                operation: &head.api_code,
-                tenant: Some(&tenant.id),
-                fields: &fields,
-                now: Some(world.now()),
-            };
-            let decision = running.faults.decide(&probe, ErrorKind::SystemBusy);
-            if decision.skip {
-                return (
-                    world.now(),
-                    Ok(ops::Answer::List(Vec::new())),
-                    0,
-                    None,
-                    decision,
-                );
-            }
-            let replay_key = format!("kazepay:{}", head.request_no);
-            let outcome = if let Some(kind) = decision.error {
-                Err(OpError::new(kind))
-            } else if settings.busy_api_codes.contains(&head.api_code) {
-                Err(OpError::new(ErrorKind::SystemBusy))
-            } else if world.key_used(&replay_key) {
-                Err(OpError::new(ErrorKind::DuplicateRequest))
-            } else {
-                Body::parse(&plaintext)
-                    .and_then(|body| ops::dispatch(&context, &head.api_code, world, &body))
-            };
-            if outcome.is_ok() {
-                world.use_key(replay_key);
-            }
-            let note = activation_note(world, &head.api_code, &outcome);
-            (
-                world.now(),
-                outcome,
-                rand::RngExt::random::<u64>(world.aux_rng()),
-                note,
-                decision,
-            )
-        });
-        trace.sandbox_time = Some(now);
-        trace.note = note;
-        if decision.skip {
-            return super::placeholder(trace).with_fault(decision.fired);
-        }
-        let fired = decision.fired;
-        let (code, detail, body) = match outcome {
-            Ok(answer) => {
-                let body = match answer {
+        let (code, detail, body) = match result {
+            Ok(answered) => {
+                trace.note = answered.note;
+                let body = match answered.answer {
                     ops::Answer::Fields(fields) => with_flag("SUCCESS", fields),
                     ops::Answer::List(items) => Value::Array(items),
                 };
@@ -168,14 +244,22 @@ impl Provider for KazePay {
                 (code, detail, json!({ "encrypt": "FAILED" }))
             }
         };
+        let Some(merchant) = merchant(settings, &caller.head) else {
+            return in_clear(settings, &caller.head, ErrorKind::UnknownSysId, "", trace);
+        };
         sealed_reply(
-            settings, merchant, &head, code, detail, &body, seal_seed, trace,
+            settings,
+            merchant,
+            &caller.head,
+            code,
+            detail,
+            &body,
+            seed,
+            trace,
         )
-        .with_fault(fired)
     }
 
-    fn failure(&self, running: &Running, _path: &str, failure: &Failure) -> Reply {
-        let settings = &running.scenario.kazepay;
+    fn failure(&self, cx: &Cx<'_, Self>, _path: &str, failure: &Failure) -> Reply {
         let (kind, reason, status) = match failure {
             Failure::Panic { .. } => (ErrorKind::SystemBusy, String::new(), StatusCode::OK),
             Failure::Injected { status } => (ErrorKind::SystemBusy, String::new(), *status),
@@ -191,7 +275,7 @@ impl Provider for KazePay {
             ),
         };
         let mut reply = in_clear(
-            settings,
+            cx.settings,
             &RequestHead::default(),
             kind,
             &reason,
@@ -205,38 +289,50 @@ impl Provider for KazePay {
         true
     }
 
+    fn issues_cards(&self) -> bool {
+        true
+    }
+
+    fn has_crypto(&self) -> bool {
+        true
+    }
+
     fn break_crypto(&self, reply: &mut Reply) {
         // A signature that does not verify (the body still decrypts).
         if let Ok(mut body) = serde_json::from_slice::<Value>(&reply.body)
             && let Some(sign) = body["head"].get("sign").and_then(Value::as_str)
         {
-            body["head"]["sign"] = Value::String(super::corrupt(sign));
+            body["head"]["sign"] = Value::String(corrupt(sign));
             reply.body = bytes::Bytes::from(body.to_string());
         }
     }
 
     fn webhook(
         &self,
-        running: &Running,
+        cx: &Cx<'_, Self>,
         world: &World,
         notice: &Notice,
         seed: u64,
-    ) -> Option<Outbound> {
-        let tenant = running.tenant(&world.merchant.id)?.index;
-        notify::render(&running.scenario.kazepay, tenant, world, notice, seed)
+    ) -> Option<Draft> {
+        let tenant = cx.tenant_by_id(&world.merchant.id)?.index;
+        notify::render(cx.settings, tenant, world, notice, seed)
     }
 
-    fn banner(&self, running: &Running, base_url: &str) -> String {
-        let settings = &running.scenario.kazepay;
+    fn banner(&self, cx: &Cx<'_, Self>, base_url: &str) -> String {
+        let settings = cx.settings;
         let mut out = format!(
             "KazePay          POST {base_url}{}   (dispatch by head.apiCode)\n",
             settings.path
         );
-        for (setup, tenant) in running.scenario.tenants.iter().zip(running.tenants()) {
-            if let Some(system) = &setup.credentials.kazepay {
+        for tenant in cx.tenants() {
+            if let Some((sys_id, _)) = settings
+                .merchants
+                .iter()
+                .find(|(_, m)| m.tenant == tenant.index)
+            {
                 out.push_str(&format!(
-                    "                 sysId {}   (merchant {})\n",
-                    system.sys_id, tenant.id
+                    "                 sysId {sys_id}   (merchant {})\n",
+                    tenant.id
                 ));
             }
         }
@@ -244,14 +340,15 @@ impl Provider for KazePay {
     }
 }
 
+/// The merchant a head's sysId names.
+fn merchant<'s>(settings: &'s Settings, head: &RequestHead) -> Option<&'s Merchant> {
+    settings.merchants.get(&head.sys_id)
+}
+
 /// The journal's copy of the activation code a `ucardAssign` without `autoActive` created:
 /// as the cardholder would receive it by message, once.
-fn activation_note(
-    world: &World,
-    api_code: &str,
-    outcome: &Result<ops::Answer, OpError>,
-) -> Option<String> {
-    let Ok(ops::Answer::Fields(fields)) = outcome else {
+fn activation_note(world: &World, api_code: &str, answer: &ops::Answer) -> Option<String> {
+    let ops::Answer::Fields(fields) = answer else {
         return None;
     };
     if api_code != "ucardAssign" {

@@ -11,20 +11,22 @@ use serde_json::json;
 use super::envelope::seal;
 use super::ops::{ISSUER, kyc_status_name, transaction_item};
 use super::settings::Settings;
+use crate::providers::Draft;
 use crate::world::World;
 use crate::world::deliveries::Outbound;
 use crate::world::ledger::TransactionKind;
 use crate::world::rng;
 use crate::world::timeline::{Notice, Notification};
 
-/// The webhook for `notice`, when it concerns KazePay and the merchant registered a URL.
+/// The webhook for `notice`, when it concerns KazePay and the merchant registered a URL;
+/// sealed (two RSA operations) when the draft is, outside the tenant's lock.
 pub fn render(
     settings: &Settings,
     tenant: usize,
     world: &World,
     notice: &Notice,
     seed: u64,
-) -> Option<Outbound> {
+) -> Option<Draft> {
     let url = world.webhook_urls.get(ISSUER)?;
     let (sys_id, merchant) = settings
         .merchants
@@ -95,39 +97,53 @@ pub fn render(
             }
         }
     };
-    let plaintext = plain.to_string();
-    let mut stream = rng::stream(seed, "kazepay-webhook");
-    let sealed = seal(
-        plaintext.as_bytes(),
-        &settings.platform_private,
-        &merchant.public_key,
-        merchant.profile,
-        &mut stream,
-    )
-    .ok()?;
+    let platform = settings.platform_private.clone();
+    let (public_key, profile) = (merchant.public_key.clone(), merchant.profile);
     let stamp = notice
         .at
         .to_zoned(jiff::tz::TimeZone::fixed(settings.utc_offset))
-        .strftime("%Y%m%d%H%M%S");
-    let body = json!({
-        "head": {
-            "apiCode": "notify",
-            "sysId": sys_id,
-            "requestNo": format!("{stamp}{:08}", seed % 100_000_000),
-            "version": "1.0",
-            "sign": sealed.sign,
-            "keyEnc": sealed.key_enc,
+        .strftime("%Y%m%d%H%M%S")
+        .to_string();
+    let sys_id = sys_id.clone();
+    let seal_body = move |outbound: &mut Outbound| {
+        let plaintext = outbound.plain.to_string();
+        let mut stream = rng::stream(seed, "kazepay-webhook");
+        // Sealing cannot fail with parsed keys; an envelope that could not be made is sent
+        // empty (and shows in the state as such).
+        let Ok(sealed) = seal(
+            plaintext.as_bytes(),
+            &platform,
+            &public_key,
+            profile,
+            &mut stream,
+        ) else {
+            outbound.body = String::new();
+            return;
+        };
+        let body = json!({
+            "head": {
+                "apiCode": "notify",
+                "sysId": sys_id,
+                "requestNo": format!("{stamp}{:08}", seed % 100_000_000),
+                "version": "1.0",
+                "sign": sealed.sign,
+                "keyEnc": sealed.key_enc,
+            },
+            "body": { "encrypt": sealed.encrypt },
+        });
+        outbound.body = body.to_string();
+    };
+    Some(Draft {
+        outbound: Outbound {
+            provider: ISSUER.to_owned(),
+            event: plain["eventType"].as_str().unwrap_or_default().to_owned(),
+            url: url.clone(),
+            body: String::new(),
+            plain,
+            retries: settings.webhook_retries.clone(),
+            headers: Vec::new(),
         },
-        "body": { "encrypt": sealed.encrypt },
-    });
-    Some(Outbound {
-        provider: ISSUER.to_owned(),
-        event: plain["eventType"].as_str().unwrap_or_default().to_owned(),
-        url: url.clone(),
-        body: body.to_string(),
-        plain,
-        retries: settings.webhook_retries.clone(),
-        headers: Vec::new(),
+        seal: Some(Box::new(seal_body)),
     })
 }
 

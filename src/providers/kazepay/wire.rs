@@ -125,10 +125,12 @@ pub struct Body {
 }
 
 impl Body {
-    /// Parses a decrypted body, which must be a JSON object.
-    pub fn parse(plaintext: &[u8]) -> Result<Body, OpError> {
-        match serde_json::from_slice::<Value>(plaintext) {
-            Ok(Value::Object(fields)) => Ok(Body { fields }),
+    /// A decrypted body, which must be a JSON object.
+    pub fn from_json(json: &Value) -> Result<Body, OpError> {
+        match json {
+            Value::Object(fields) => Ok(Body {
+                fields: fields.clone(),
+            }),
             _ => Err(OpError::new(ErrorKind::MalformedBody)),
         }
     }
@@ -235,8 +237,10 @@ mod tests {
 
     #[test]
     fn body_readers_name_the_field() {
-        let body =
-            Body::parse(br#"{"a":"","b":5,"c":"x","n":0,"amt":"5","neg":-1,"big":1.001}"#).unwrap();
+        let body = Body::from_json(
+            &serde_json::json!({"a":"","b":5,"c":"x","n":0,"amt":"5","neg":-1,"big":1.001}),
+        )
+        .unwrap();
         assert_eq!(body.text("a", 10).unwrap_err().reason, "must not be empty");
         assert_eq!(body.text("b", 10).unwrap_err().reason, "must be a string");
         assert_eq!(body.text("zz", 10).unwrap_err().field, "zz");
@@ -264,6 +268,6 @@ mod tests {
                 .reason
                 .contains("decimal places")
         );
-        assert!(Body::parse(b"[1]").is_err());
+        assert!(Body::from_json(&serde_json::json!([1])).is_err());
     }
 }

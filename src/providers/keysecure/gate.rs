@@ -5,52 +5,55 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
 use super::ops::TOKEN_PATH;
-use super::settings::{ErrorKind, Merchant, Settings};
+use super::settings::{ErrorKind, Language, Merchant, Settings};
 use super::wire::OpError;
-use crate::app::{Running, Session, Tenant};
 use crate::providers::Request;
-use crate::world::ids;
+use crate::running::{Session, Sessions};
+use crate::world::{World, ids};
 
-/// Who is calling, once the headers passed.
+/// Who is calling: the Api-Key that named the merchant, the answer's language, and whether
+/// this is the token request.
 #[derive(Debug)]
-pub struct Caller<'r> {
-    pub merchant: &'r Merchant,
-    pub tenant: &'r Tenant,
-    /// The tenant's sandbox time when the request arrived.
-    pub now: Timestamp,
+pub struct Caller {
+    pub api_key: String,
+    pub language: Language,
+    pub token_request: bool,
 }
 
-/// Session tokens are kept under this provider name.
-const SESSIONS: &str = "keysecure";
+/// A header's trimmed, non-empty text.
+fn header<'a>(request: &'a Request<'_>, name: &str) -> Option<&'a str> {
+    request
+        .header(name)
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
 
-/// Runs the checks: 1002, 1008, 1010, 1011, 1003, 1005; then (not for the token request)
-/// 1006, 1007. [`meter`] does the rest once fault rules are consulted.
-pub fn admit<'r>(
-    running: &'r Running,
-    settings: &'r Settings,
+/// The checks that need no clock: 1002 (no Api-Key), 1008 (an unknown one). The merchant's
+/// settings, when the key names one.
+pub fn identify<'s>(
+    settings: &'s Settings,
     request: &Request<'_>,
-) -> Result<Caller<'r>, OpError> {
-    let header = |name: &str| {
-        request
-            .headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-    };
-    let api_key = header("api-key").ok_or_else(|| OpError::new(ErrorKind::MissingApiKey))?;
-    let merchant = settings
+) -> Result<&'s Merchant, OpError> {
+    let api_key =
+        header(request, "api-key").ok_or_else(|| OpError::new(ErrorKind::MissingApiKey))?;
+    settings
         .merchants
         .get(api_key)
-        .ok_or_else(|| OpError::new(ErrorKind::UnknownApiKey))?;
-    let tenant = running
-        .tenants()
-        .get(merchant.tenant)
-        .ok_or_else(|| OpError::new(ErrorKind::UnknownApiKey))?;
+        .ok_or_else(|| OpError::new(ErrorKind::UnknownApiKey))
+}
+
+/// The rest of the header checks, on the tenant's sandbox clock: 1010, 1011, 1003, 1005; then
+/// (not for the token request) 1006, 1007.
+pub fn check(
+    settings: &Settings,
+    merchant: &Merchant,
+    sessions: Sessions<'_>,
+    request: &Request<'_>,
+    now: Timestamp,
+) -> Result<(), OpError> {
     if !merchant.key.enabled {
         return Err(OpError::new(ErrorKind::ApiKeyDisabled));
     }
-    let now = tenant.with_world(|world| world.now());
     if merchant.key.expires_at.is_some_and(|end| end <= now) {
         return Err(OpError::new(ErrorKind::ApiKeyExpired));
     }
@@ -64,36 +67,23 @@ pub fn admit<'r>(
     if !allowed {
         return Err(OpError::new(ErrorKind::IpNotAllowed));
     }
-    check_timestamp(header("timestamp"), settings.timestamp_tolerance)?;
+    check_timestamp(header(request, "timestamp"), settings.timestamp_tolerance)?;
     if request.path != TOKEN_PATH {
-        let token =
-            header("access-token").ok_or_else(|| OpError::new(ErrorKind::MissingAccessToken))?;
-        let valid = running
-            .session(SESSIONS, token)
+        let token = header(request, "access-token")
+            .ok_or_else(|| OpError::new(ErrorKind::MissingAccessToken))?;
+        let valid = sessions
+            .get(token)
             .is_some_and(|s| s.tenant == merchant.tenant && s.expires_at > now);
         if !valid {
             return Err(OpError::new(ErrorKind::InvalidAccessToken));
         }
     }
-    Ok(Caller {
-        merchant,
-        tenant,
-        now,
-    })
+    Ok(())
 }
 
-/// The checks after an admitted caller's fault rules had their say (an injected failure never
-/// reached the provider, so it spends no quota): 1009, then the token request's method.
-pub fn meter(caller: &Caller<'_>, request: &Request<'_>) -> Result<(), OpError> {
-    // Token requests count too: refreshing cannot go faster than calling.
-    if let Some(limit) = caller.merchant.key.rate_limit {
-        let key = format!("keysecure:{}", caller.merchant.key.api_key);
-        caller
-            .tenant
-            .with_world(|world| world.take_rate_token(&key, limit))
-            .map_err(|_| OpError::new(ErrorKind::TooFrequent))?;
-    }
-    if request.path == TOKEN_PATH && request.method != http::Method::GET {
+/// The token request's own rule, after the rate limit: it is a GET.
+pub fn read_token_request(request: &Request<'_>) -> Result<(), OpError> {
+    if request.method != http::Method::GET {
         return Err(OpError::field(
             "method",
             format!("must be GET for {TOKEN_PATH}"),
@@ -153,31 +143,24 @@ pub fn parse_timezone(text: &str) -> Option<jiff::tz::Offset> {
 /// `GET /open-api/v1/merchant/token` → `{access_token, expired_time}` (absolute ms on the
 /// merchant's sandbox clock). Earlier tokens stay valid until their own expiry.
 pub fn issue_token(
-    running: &Running,
     settings: &Settings,
-    caller: &Caller<'_>,
-) -> Result<Value, OpError> {
-    let (token, expires_at) = caller.tenant.with_world(|world| {
-        // From the auxiliary stream: how often a client refreshes must not shift card numbers.
-        let token = ids::digits(world.aux_rng(), 32);
-        (
-            token,
-            world
-                .now()
-                .saturating_add(settings.token_lifetime)
-                .unwrap_or(caller.now),
-        )
-    });
-    running.forget_ended_sessions(caller.merchant.tenant, caller.now);
-    running.open_session(
-        SESSIONS,
+    merchant: &Merchant,
+    sessions: Sessions<'_>,
+    world: &mut World,
+) -> Value {
+    let now = world.now();
+    // From the auxiliary stream: how often a client refreshes must not shift card numbers.
+    let token = ids::digits(world.aux_rng(), 32);
+    let expires_at = now.saturating_add(settings.token_lifetime).unwrap_or(now);
+    sessions.forget_ended(merchant.tenant, now);
+    sessions.open(
         token.clone(),
         Session {
-            tenant: caller.merchant.tenant,
+            tenant: merchant.tenant,
             expires_at,
         },
     );
-    Ok(json!({ "access_token": token, "expired_time": expires_at.as_millisecond() }))
+    json!({ "access_token": token, "expired_time": expires_at.as_millisecond() })
 }
 
 #[cfg(test)]

@@ -1,12 +1,12 @@
 //! KeySecure open platform: `/open-api/...`, plain JSON with header authentication, answers
 //! `{"code":0,"msg":"Success","data":...}` and failures `{"code":N,"msg":...}`, always HTTP 200.
 //!
-//! Checks run in the documented precedence: Api-Key missing (1002), unknown (1008), disabled
-//! (1010), expired (1011); caller IP (1003); Timestamp (1005, against the wall clock); then —
-//! except for the token request — Access-Token missing (1006) or invalid/expired (1007); the
-//! per-key rate limit (1009); the route (1004); the merchant's integration mode (1012); PCI
-//! (1013); a scenario's outage (1001); the body and the operation. `Language` picks the
-//! message language.
+//! Checks run in the documented precedence: Api-Key missing (1002), unknown (1008) at
+//! admission; then in the tenant's lock disabled (1010), expired (1011); caller IP (1003);
+//! Timestamp (1005, against the wall clock); — except for the token request — Access-Token
+//! missing (1006) or invalid/expired (1007); fault rules; the per-key rate limit (1009); the
+//! route (1004); the merchant's integration mode (1012); PCI (1013); method, `Timezone`, body
+//! (1004); a scenario's outage (1001); the operation. `Language` picks the message language.
 
 mod gate;
 mod notify;
@@ -20,14 +20,12 @@ use serde_json::Value;
 
 use self::gate::Caller;
 use self::ops::{Lookup, Modes};
-use self::settings::{ErrorKind, Language, Settings};
+use self::settings::{ErrorKind, Language, Merchant, Settings};
 use self::wire::{Failure as WireFailure, Input, OpError, Success, parse_body};
 use super::fields::Fields;
-use super::{Failure, Provider, Reply, Request, Trace};
-use crate::app::Running;
-use crate::faults::Probe;
+use super::{Admission, Body, Cx, Draft, Failure, Outcome, Provider, Quota, Reply, Request, Trace};
+use crate::scenario::Scenario;
 use crate::world::World;
-use crate::world::deliveries::Outbound;
 use crate::world::timeline::Notice;
 
 pub use notify::authorization_call;
@@ -39,71 +37,176 @@ const PREFIX: &str = "/open-api/";
 #[derive(Debug)]
 pub struct KeySecure;
 
+/// A request, read: the token request, or an operation with its input.
+#[derive(Debug)]
+pub enum Call {
+    Token,
+    Operation(Routed),
+}
+
+/// An operation's route and what it reads: the path's parameters, the body, the `Timezone`.
+#[derive(Debug)]
+pub struct Routed {
+    route: &'static ops::Route,
+    params: Vec<String>,
+    body: serde_json::Map<String, Value>,
+    timezone: jiff::tz::Offset,
+}
+
+/// A refusal before the caller is known, in the language it asked for.
+#[derive(Debug)]
+pub struct Refusal {
+    error: OpError,
+    language: Language,
+}
+
 impl Provider for KeySecure {
-    fn name(&self) -> &'static str {
-        "keysecure"
+    const NAME: &'static str = "keysecure";
+    type Settings = Settings;
+    type Caller = Caller;
+    type Request = Call;
+    type Answer = Value;
+    type Error = OpError;
+    type Refusal = Refusal;
+
+    fn settings<'s>(&self, scenario: &'s Scenario) -> &'s Settings {
+        &scenario.keysecure
     }
 
-    fn prefixes(&self, _running: &Running) -> Vec<String> {
+    fn prefixes(&self, _settings: &Settings) -> Vec<String> {
         vec![PREFIX.to_owned()]
     }
 
-    fn handle(&self, running: &Running, request: &Request<'_>) -> Reply {
-        let settings = &running.scenario.keysecure;
-        let language = Language::from_header(header(request, "language"));
-        let mut trace = Trace {
-            operation: Some(request.path.to_owned()),
-            ..Trace::default()
+    /// 1002 and 1008: the Api-Key names the merchant.
+    fn admit<'r>(&self, cx: &Cx<'r, Self>, request: &Request<'_>) -> Admission<'r, Self> {
+        let language = Language::from_header(request.header("language"));
+        let operation = Some(request.path.to_owned());
+        let refuse = |error| Admission::Refused {
+            tenant: None,
+            operation: operation.clone(),
+            refusal: Refusal { error, language },
         };
-        let caller = match gate::admit(running, settings, request) {
-            Ok(caller) => caller,
-            Err(error) => return failure(settings, language, &error, trace),
+        let merchant = match gate::identify(cx.settings, request) {
+            Ok(merchant) => merchant,
+            Err(error) => return refuse(error),
         };
-        trace.tenant = Some(caller.tenant.id.clone());
-        trace.sandbox_time = Some(caller.now);
-        let fields: Value = serde_json::from_slice(request.body).unwrap_or(Value::Null);
-        let probe = Probe {
-            provider: "keysecure",
-            operation: request.path,
-            tenant: Some(&caller.tenant.id),
-            fields: &fields,
-            now: Some(caller.now),
+        let Some(tenant) = cx.tenant(merchant.tenant) else {
+            return refuse(OpError::new(ErrorKind::UnknownApiKey));
         };
-        let decision = running.faults.decide(&probe, ErrorKind::SystemError);
-        let fired = decision.fired;
-        if let Some(kind) = decision.error {
-            return failure(settings, language, &OpError::new(kind), trace).with_fault(fired);
+        Admission::Admitted {
+            tenant,
+            operation: request.path.to_owned(),
+            caller: Caller {
+                api_key: merchant.key.api_key.clone(),
+                language,
+                token_request: request.path == ops::TOKEN_PATH,
+            },
         }
-        if decision.skip {
-            return super::placeholder(trace).with_fault(fired);
-        }
-        if let Err(error) = gate::meter(&caller, request) {
-            return failure(settings, language, &error, trace).with_fault(fired);
-        }
-        let outcome = if request.path == ops::TOKEN_PATH {
-            gate::issue_token(running, settings, &caller)
-        } else {
-            route(settings, request, &caller).and_then(|(route, params, body, timezone)| {
-                let context = ops::Context {
-                    settings,
-                    key: &caller.merchant.key,
-                    timezone,
-                };
-                let input = Input {
-                    params,
-                    body: Fields::new(&body),
-                };
-                caller.tenant.with_world(|world| {
-                    world.catch_up();
-                    (route.operation)(&context, world, &input)
-                })
-            })
-        };
-        answer(settings, language, outcome, trace).with_fault(fired)
     }
 
-    fn failure(&self, running: &Running, _path: &str, failure: &Failure) -> Reply {
-        let settings = &running.scenario.keysecure;
+    /// After the rate limit, in the documented precedence: the token request's method, or the
+    /// merchant's mode (1012), PCI (1013), the request itself — path, method, `Timezone`, body
+    /// (1004) — and a scenario's outage (1001).
+    fn read(
+        &self,
+        cx: &Cx<'_, Self>,
+        caller: &Caller,
+        request: &Request<'_>,
+        _body: &Body<'_>,
+    ) -> Result<Call, OpError> {
+        if caller.token_request {
+            gate::read_token_request(request)?;
+            return Ok(Call::Token);
+        }
+        route(cx.settings, merchant(cx, caller)?, request).map(Call::Operation)
+    }
+
+    /// 1010, 1011, 1003, 1005, then 1006 and 1007: on the tenant's sandbox clock.
+    fn check(
+        &self,
+        cx: &Cx<'_, Self>,
+        caller: &Caller,
+        request: &Request<'_>,
+        _body: &Body<'_>,
+        world: &World,
+    ) -> Result<(), OpError> {
+        let merchant = merchant(cx, caller)?;
+        gate::check(cx.settings, merchant, cx.sessions(), request, world.now())
+    }
+
+    /// 1009, per Api-Key. Token requests count too: refreshing cannot go faster than calling.
+    fn meter(
+        &self,
+        cx: &Cx<'_, Self>,
+        caller: &Caller,
+        _read: &Result<Call, OpError>,
+    ) -> Option<Quota<OpError>> {
+        let limit = merchant(cx, caller).ok()?.key.rate_limit?;
+        Some(Quota {
+            key: format!("keysecure:{}", caller.api_key),
+            limit,
+            refusal: OpError::new(ErrorKind::TooFrequent),
+        })
+    }
+
+    fn operate(
+        &self,
+        cx: &Cx<'_, Self>,
+        caller: &Caller,
+        call: Call,
+        world: &mut World,
+    ) -> Result<Value, OpError> {
+        let merchant = merchant(cx, caller)?;
+        match call {
+            Call::Token => Ok(gate::issue_token(
+                cx.settings,
+                merchant,
+                cx.sessions(),
+                world,
+            )),
+            Call::Operation(routed) => {
+                let context = ops::Context {
+                    settings: cx.settings,
+                    key: &merchant.key,
+                    timezone: routed.timezone,
+                };
+                let input = Input {
+                    params: routed.params.iter().map(String::as_str).collect(),
+                    body: Fields::new(&routed.body),
+                };
+                (routed.route.operation)(&context, world, &input)
+            }
+        }
+    }
+
+    fn catalog_error(&self, name: &str) -> Option<OpError> {
+        let kind: ErrorKind = serde_json::from_value(Value::String(name.to_owned())).ok()?;
+        Some(OpError::new(kind))
+    }
+
+    fn respond(
+        &self,
+        cx: &Cx<'_, Self>,
+        outcome: Outcome<Self>,
+        _seed: u64,
+        trace: Trace,
+    ) -> Reply {
+        let settings = cx.settings;
+        match outcome {
+            Outcome::Refused(refusal) => failure(settings, refusal.language, &refusal.error, trace),
+            Outcome::Done(caller, Ok(data)) => {
+                let success = Success {
+                    code: 0,
+                    msg: settings.success(caller.language),
+                    data,
+                };
+                Reply::json(StatusCode::OK, &success, trace)
+            }
+            Outcome::Done(caller, Err(error)) => failure(settings, caller.language, &error, trace),
+        }
+    }
+
+    fn failure(&self, cx: &Cx<'_, Self>, _path: &str, failure: &Failure) -> Reply {
         let (error, status) = match failure {
             Failure::Panic { .. } => (OpError::new(ErrorKind::SystemError), StatusCode::OK),
             Failure::Injected { status } => (OpError::new(ErrorKind::SystemError), *status),
@@ -115,7 +218,7 @@ impl Provider for KeySecure {
                 (OpError::field("body", failure.to_string()), StatusCode::OK)
             }
         };
-        let mut reply = self::failure(settings, Language::English, &error, Trace::default());
+        let mut reply = self::failure(cx.settings, Language::English, &error, Trace::default());
         reply.status = status;
         reply
     }
@@ -124,41 +227,50 @@ impl Provider for KeySecure {
         true
     }
 
+    fn issues_cards(&self) -> bool {
+        true
+    }
+
     fn webhook(
         &self,
-        running: &Running,
+        cx: &Cx<'_, Self>,
         world: &World,
         notice: &Notice,
         seed: u64,
-    ) -> Option<Outbound> {
-        let tenant = running.tenant(&world.merchant.id)?.index;
-        let settings = &running.scenario.keysecure;
+    ) -> Option<Draft> {
+        let tenant = cx.tenant_by_id(&world.merchant.id)?.index;
+        let settings = cx.settings;
         let merchant = settings.merchants.values().find(|m| m.tenant == tenant)?;
         notify::render(settings, &merchant.key, world, notice, seed)
     }
 
     fn authorization_call(
         &self,
-        running: &Running,
+        cx: &Cx<'_, Self>,
         world: &mut World,
         posting: &crate::world::ledger::Posting,
     ) -> Option<crate::world::deliveries::DecisionCall> {
-        let tenant = running.tenant(&world.merchant.id)?.index;
-        let settings = &running.scenario.keysecure;
+        let tenant = cx.tenant_by_id(&world.merchant.id)?.index;
+        let settings = cx.settings;
         let merchant = settings.merchants.values().find(|m| m.tenant == tenant)?;
         notify::authorization_call(settings, &merchant.key, world, posting)
     }
 
-    fn banner(&self, running: &Running, base_url: &str) -> String {
+    fn banner(&self, cx: &Cx<'_, Self>, base_url: &str) -> String {
         let mut out = format!(
             "KeySecure        {base_url}{PREFIX}v1/...   (token: GET {base_url}{})\n",
             ops::TOKEN_PATH
         );
-        for (setup, tenant) in running.scenario.tenants.iter().zip(running.tenants()) {
-            if let Some(key) = &setup.credentials.keysecure {
+        for tenant in cx.tenants() {
+            if let Some(merchant) = cx
+                .settings
+                .merchants
+                .values()
+                .find(|m| m.tenant == tenant.index)
+            {
                 out.push_str(&format!(
                     "                 Api-Key {}   ({:?} mode, merchant {})\n",
-                    key.api_key, key.mode, tenant.id
+                    merchant.key.api_key, merchant.key.mode, tenant.id
                 ));
             }
         }
@@ -166,25 +278,21 @@ impl Provider for KeySecure {
     }
 }
 
-/// A header's text, if present and readable.
-fn header<'r>(request: &'r Request<'_>, name: &str) -> Option<&'r str> {
-    request.headers.get(name).and_then(|v| v.to_str().ok())
+/// The admitted caller's merchant.
+fn merchant<'s>(cx: &Cx<'s, KeySecure>, caller: &Caller) -> Result<&'s Merchant, OpError> {
+    cx.settings
+        .merchants
+        .get(&caller.api_key)
+        .ok_or_else(|| OpError::new(ErrorKind::UnknownApiKey))
 }
 
-type Routed<'p> = (
-    &'static ops::Route,
-    Vec<&'p str>,
-    serde_json::Map<String, Value>,
-    jiff::tz::Offset,
-);
-
-/// After the gate, in the documented precedence: the merchant's mode (1012), PCI (1013), the
-/// request itself — path, method, `Timezone`, body (1004) — and a scenario's outage (1001).
-fn route<'p>(
+/// The operation's route and input: the merchant's mode (1012), PCI (1013), path, method,
+/// `Timezone`, body (1004), a scenario's outage (1001).
+fn route(
     settings: &Settings,
-    request: &Request<'p>,
-    caller: &Caller<'_>,
-) -> Result<Routed<'p>, OpError> {
+    merchant: &Merchant,
+    request: &Request<'_>,
+) -> Result<Routed, OpError> {
     let (route, params, right_method) = match ops::find(request.method, request.path) {
         Lookup::Found(route, params) => (route, params, true),
         Lookup::WrongMethod(route) => (route, Vec::new(), false),
@@ -193,11 +301,11 @@ fn route<'p>(
         }
     };
     if let Modes::Only(mode) = route.modes
-        && mode != caller.merchant.key.mode
+        && mode != merchant.key.mode
     {
         return Err(OpError::new(ErrorKind::ModeNotSupported));
     }
-    if route.needs_pci && !caller.merchant.key.pci_enabled {
+    if route.needs_pci && !merchant.key.pci_enabled {
         return Err(OpError::new(ErrorKind::PciNotEnabled));
     }
     if !right_method {
@@ -206,7 +314,7 @@ fn route<'p>(
             format!("must be {} for {}", route.method, request.path),
         ));
     }
-    let timezone = match header(request, "timezone") {
+    let timezone = match request.header("timezone") {
         None => settings.timezone,
         Some(text) => gate::parse_timezone(text.trim())
             .ok_or_else(|| OpError::field("Timezone", "must look like UTC+8 or +08:00"))?,
@@ -219,26 +327,12 @@ fn route<'p>(
     {
         return Err(OpError::new(ErrorKind::SystemError));
     }
-    Ok((route, params, body, timezone))
-}
-
-fn answer(
-    settings: &Settings,
-    language: Language,
-    outcome: Result<Value, OpError>,
-    trace: Trace,
-) -> Reply {
-    match outcome {
-        Ok(data) => {
-            let success = Success {
-                code: 0,
-                msg: settings.success(language),
-                data,
-            };
-            Reply::json(StatusCode::OK, &success, trace)
-        }
-        Err(error) => failure(settings, language, &error, trace),
-    }
+    Ok(Routed {
+        route,
+        params: params.into_iter().map(str::to_owned).collect(),
+        body,
+        timezone,
+    })
 }
 
 fn failure(settings: &Settings, language: Language, error: &OpError, trace: Trace) -> Reply {

@@ -16,20 +16,22 @@ use super::ops::{ISSUER, consumption_item, merchant_info, millis, status_name};
 use super::sensitive::sign;
 use super::settings::{AuthFallback, Settings};
 use crate::credentials::{IntegrationMode, KeySecureKey};
+use crate::providers::Draft;
 use crate::world::deliveries::DecisionCall;
 use crate::world::deliveries::Outbound;
 use crate::world::ledger::{Posting, TransactionKind};
 use crate::world::timeline::{Notice, Notification};
 use crate::world::{CardStatus, Funding, Money, World, ids, rng};
 
-/// The callback for `notice`, when it concerns a KeySecure card and the merchant has a URL.
+/// The callback for `notice`, when it concerns a KeySecure card and the merchant has a URL;
+/// signed when it is sealed (outside the tenant's lock).
 pub fn render(
     settings: &Settings,
     key: &KeySecureKey,
     world: &World,
     notice: &Notice,
     seed: u64,
-) -> Option<Outbound> {
+) -> Option<Draft> {
     let url = key.callback_url.as_ref()?;
     let keysecure_card = |id: &str| {
         world
@@ -63,16 +65,26 @@ pub fn render(
         }
         _ => return None,
     };
-    let mut stream = rng::stream(seed, "keysecure-callback");
-    let (body, headers) = envelope(settings, key, action, &data, notice.at, &mut stream);
-    Some(Outbound {
+    let outbound = Outbound {
         provider: ISSUER.to_owned(),
         event: action.to_owned(),
         url: url.clone(),
-        body,
+        body: data.to_string(),
         plain: data,
         retries: settings.callback_retries.clone(),
-        headers,
+        headers: Vec::new(),
+    };
+    let signer = Signer::new(settings, key);
+    let at = notice.at;
+    let seal = move |outbound: &mut Outbound| {
+        let mut stream = rng::stream(seed, "keysecure-callback");
+        let (body, headers) = signer.envelope(action, &outbound.plain, at, &mut stream);
+        outbound.body = body;
+        outbound.headers = headers;
+    };
+    Some(Draft {
+        outbound,
+        seal: Some(Box::new(seal)),
     })
 }
 
@@ -117,9 +129,7 @@ pub fn authorization_call(
     let (body, headers) = match &key.callback_url {
         Some(_) => {
             let seed = rand::RngExt::random::<u64>(world.aux_rng());
-            envelope(
-                settings,
-                key,
+            Signer::new(settings, key).envelope(
                 "Auth",
                 &data,
                 now,
@@ -149,26 +159,42 @@ fn answer_is_zero(status: u16, body: &[u8]) -> bool {
             .is_some_and(|code| code == json!(0) || code == json!("0"))
 }
 
-/// The callback body and its headers.
-fn envelope(
-    settings: &Settings,
-    key: &KeySecureKey,
-    action: &str,
-    data: &Value,
-    at: jiff::Timestamp,
-    stream: &mut rng::SandboxRng,
-) -> (String, Vec<(String, String)>) {
-    let timestamp = millis(at).to_string();
-    let fields = data.as_object().cloned().unwrap_or_else(Map::new);
-    let signature = sign(&key.api_secret, &key.api_key, &timestamp, &fields);
-    let body = json!({ "id": ids::uuid(stream), "action": action, "data": data });
-    let headers = vec![
-        ("Timestamp".to_owned(), timestamp),
-        ("Signature".to_owned(), signature),
-        ("Sign-Version".to_owned(), "V1".to_owned()),
-        ("Timezone".to_owned(), timezone_header(settings.timezone)),
-    ];
-    (body.to_string(), headers)
+/// What signing a merchant's callbacks takes, owned (sealing runs after the lock is released).
+struct Signer {
+    api_key: String,
+    api_secret: String,
+    timezone: jiff::tz::Offset,
+}
+
+impl Signer {
+    fn new(settings: &Settings, key: &KeySecureKey) -> Signer {
+        Signer {
+            api_key: key.api_key.clone(),
+            api_secret: key.api_secret.clone(),
+            timezone: settings.timezone,
+        }
+    }
+
+    /// The callback body and its headers.
+    fn envelope(
+        &self,
+        action: &str,
+        data: &Value,
+        at: jiff::Timestamp,
+        stream: &mut rng::SandboxRng,
+    ) -> (String, Vec<(String, String)>) {
+        let timestamp = millis(at).to_string();
+        let fields = data.as_object().cloned().unwrap_or_else(Map::new);
+        let signature = sign(&self.api_secret, &self.api_key, &timestamp, &fields);
+        let body = json!({ "id": ids::uuid(stream), "action": action, "data": data });
+        let headers = vec![
+            ("Timestamp".to_owned(), timestamp),
+            ("Signature".to_owned(), signature),
+            ("Sign-Version".to_owned(), "V1".to_owned()),
+            ("Timezone".to_owned(), timezone_header(self.timezone)),
+        ];
+        (body.to_string(), headers)
+    }
 }
 
 /// `UTC+8`, `UTC-5:30`.

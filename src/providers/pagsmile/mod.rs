@@ -3,9 +3,9 @@
 //!
 //! A request goes: method → media type → path → common envelope → app_id and partner_id →
 //! optional Basic Authorization → open `biz_data` with the platform key — any failure so far is
-//! answered in clear, with `code`/`msg`/`sub_code`/`sub_msg` — then an outage the scenario
-//! declared, the request_id replay check and the operation. A success seals `data` for the
-//! merchant with a fresh key; a failure is in clear.
+//! answered in clear, with `code`/`msg`/`sub_code`/`sub_msg` — then, in the tenant's lock, an
+//! outage the scenario declared, fault rules, the request_id replay check and the operation. A
+//! success seals `data` for the merchant with a fresh key; a failure is in clear.
 
 pub mod client;
 pub mod envelope;
@@ -21,13 +21,13 @@ use self::envelope::{Sealed, open, seal};
 use self::settings::{App, ErrorKind, Settings};
 use self::wire::{Answer, BareSuccess, OpError, SealedSuccess, parse_envelope};
 use super::fields::Fields;
-use super::{Failure, Provider, Reply, Request, Trace};
-use crate::app::Running;
-use crate::faults::Probe;
+use super::{
+    Admission, Body, Cx, Draft, Failure, Opened, Outcome, Provider, Replay, Reply, Request, Trace,
+    corrupt,
+};
 use crate::headers::basic_credentials;
-use crate::providers::corrupt;
+use crate::scenario::Scenario;
 use crate::world::World;
-use crate::world::deliveries::Outbound;
 use crate::world::rng;
 use crate::world::timeline::Notice;
 
@@ -38,96 +38,159 @@ const PREFIX: &str = "/issuing/";
 #[derive(Debug)]
 pub struct Pagsmile;
 
+/// An admitted request: the operation its path names and the envelope's checked fields.
+#[derive(Debug)]
+pub struct Caller {
+    operation: ops::Operation,
+    envelope: wire::RequestEnvelope,
+}
+
 impl Provider for Pagsmile {
-    fn name(&self) -> &'static str {
-        "pagsmile"
+    const NAME: &'static str = "pagsmile";
+    type Settings = Settings;
+    type Caller = Caller;
+    type Request = Map<String, Value>;
+    type Answer = Answer;
+    type Error = OpError;
+    type Refusal = OpError;
+
+    fn settings<'s>(&self, scenario: &'s Scenario) -> &'s Settings {
+        &scenario.pagsmile
     }
 
-    fn prefixes(&self, _running: &Running) -> Vec<String> {
+    fn prefixes(&self, _settings: &Settings) -> Vec<String> {
         vec![PREFIX.to_owned()]
     }
 
-    fn handle(&self, running: &Running, request: &Request<'_>) -> Reply {
-        let settings = &running.scenario.pagsmile;
-        let mut trace = Trace {
-            operation: Some(request.path.to_owned()),
-            ..Trace::default()
-        };
-        let (operation, envelope, app) = match admit(settings, request) {
-            Ok(admitted) => admitted,
-            Err(error) => return in_clear(settings, &error, trace),
-        };
-        let Some(tenant) = running.tenants().get(app.tenant) else {
-            return in_clear(settings, &OpError::new(ErrorKind::UnknownApp), trace);
-        };
-        trace.tenant = Some(tenant.id.clone());
-        let sealed = Sealed {
-            data: envelope.biz_data.clone(),
-            random_key: envelope.random_key.clone(),
-        };
-        let plaintext = match open(&sealed, &settings.platform_private) {
-            Ok(plaintext) => plaintext,
-            Err(e) => {
-                let error = OpError::new(ErrorKind::InvalidSignature).with_reason(e.to_string());
-                return in_clear(settings, &error, trace);
-            }
-        };
-        let biz: Option<Map<String, Value>> = serde_json::from_slice(&plaintext).ok();
-        trace.request_plain =
-            Some(biz.clone().map(Value::Object).unwrap_or_else(|| {
-                Value::String(String::from_utf8_lossy(&plaintext).into_owned())
-            }));
-        let Some(biz) = biz else {
-            let error = OpError::field("biz_data", "must decrypt to a JSON object");
-            return in_clear(settings, &error, trace);
-        };
-        if settings.unavailable_paths.iter().any(|p| p == request.path) {
-            return in_clear(settings, &OpError::new(ErrorKind::Unavailable), trace);
-        }
-        let context = ops::Context { settings, app };
-        // The operation and the replay check are one critical section; the answer's seed is
-        // drawn inside it (from the stream for non-business values) and sealing happens after.
-        let fields = Value::Object(biz.clone());
-        let (now, outcome, seal_seed, decision) = tenant.with_world(|world| {
-            world.catch_up();
-            let probe = Probe {
-                provider: "pagsmile",
-                operation: request.path,
-                tenant: Some(&tenant.id),
-                fields: &fields,
-                now: Some(world.now()),
-            };
-            let decision = running.faults.decide(&probe, ErrorKind::Unavailable);
-            if decision.skip {
-                return (world.now(), Ok(Answer::Nothing), 0, decision);
-            }
-            let replay_key = format!("pagsmile:{}:{}", envelope.app_id, envelope.request_id);
-            let outcome = if let Some(kind) = decision.error {
-                Err(OpError::new(kind))
-            } else if world.key_used(&replay_key) {
-                Err(OpError::new(ErrorKind::DuplicateRequest).with_field(&envelope.request_id))
-            } else {
-                operation.perform(&context, world, &Fields::new(&biz))
-            };
-            if outcome.is_ok() {
-                world.use_key(replay_key);
-            }
-            (
-                world.now(),
-                outcome,
-                rand::RngExt::random::<u64>(world.aux_rng()),
-                decision,
-            )
+    /// Method, media type, path, the common envelope, app_id and partner_id, Basic auth.
+    fn admit<'r>(&self, cx: &Cx<'r, Self>, request: &Request<'_>) -> Admission<'r, Self> {
+        let operation = Some(request.path.to_owned());
+        let admitted = admit(cx.settings, request).and_then(|(ops_operation, envelope, app)| {
+            let tenant = cx
+                .tenant(app.tenant)
+                .ok_or_else(|| OpError::new(ErrorKind::UnknownApp))?;
+            Ok((tenant, ops_operation, envelope))
         });
-        trace.sandbox_time = Some(now);
-        if decision.skip {
-            return super::placeholder(trace).with_fault(decision.fired);
+        match admitted {
+            Ok((tenant, ops_operation, envelope)) => Admission::Admitted {
+                tenant,
+                operation: request.path.to_owned(),
+                caller: Caller {
+                    operation: ops_operation,
+                    envelope,
+                },
+            },
+            Err(refusal) => Admission::Refused {
+                tenant: None,
+                operation,
+                refusal,
+            },
         }
+    }
+
+    /// Unwraps `random_key` with the platform key and decrypts `biz_data`.
+    fn open(
+        &self,
+        cx: &Cx<'_, Self>,
+        caller: &Caller,
+        _request: &Request<'_>,
+    ) -> Result<Opened, OpError> {
+        let sealed = Sealed {
+            data: caller.envelope.biz_data.clone(),
+            random_key: caller.envelope.random_key.clone(),
+        };
+        open(&sealed, &cx.settings.platform_private)
+            .map(Opened::Plain)
+            .map_err(|e| OpError::new(ErrorKind::InvalidSignature).with_reason(e.to_string()))
+    }
+
+    /// `biz_data` must be a JSON object; a scenario's outage answers before fault rules.
+    fn check(
+        &self,
+        cx: &Cx<'_, Self>,
+        _caller: &Caller,
+        request: &Request<'_>,
+        body: &Body<'_>,
+        _world: &World,
+    ) -> Result<(), OpError> {
+        if !body.json.is_object() {
+            return Err(OpError::field("biz_data", "must decrypt to a JSON object"));
+        }
+        if cx
+            .settings
+            .unavailable_paths
+            .iter()
+            .any(|p| p == request.path)
+        {
+            return Err(OpError::new(ErrorKind::Unavailable));
+        }
+        Ok(())
+    }
+
+    fn read(
+        &self,
+        _cx: &Cx<'_, Self>,
+        _caller: &Caller,
+        _request: &Request<'_>,
+        body: &Body<'_>,
+    ) -> Result<Map<String, Value>, OpError> {
+        body.json
+            .as_object()
+            .cloned()
+            .ok_or_else(|| OpError::field("biz_data", "must decrypt to a JSON object"))
+    }
+
+    /// A request_id is spent by a success (per app).
+    fn replay(&self, caller: &Caller) -> Option<Replay<OpError>> {
+        let envelope = &caller.envelope;
+        Some(Replay {
+            key: format!("pagsmile:{}:{}", envelope.app_id, envelope.request_id),
+            refusal: OpError::new(ErrorKind::DuplicateRequest).with_field(&envelope.request_id),
+        })
+    }
+
+    fn operate(
+        &self,
+        cx: &Cx<'_, Self>,
+        caller: &Caller,
+        biz: Map<String, Value>,
+        world: &mut World,
+    ) -> Result<Answer, OpError> {
+        let app = app(cx.settings, caller)?;
+        let context = ops::Context {
+            settings: cx.settings,
+            app,
+        };
+        caller
+            .operation
+            .perform(&context, world, &Fields::new(&biz))
+    }
+
+    fn catalog_error(&self, name: &str) -> Option<OpError> {
+        let kind: ErrorKind = serde_json::from_value(Value::String(name.to_owned())).ok()?;
+        Some(OpError::new(kind))
+    }
+
+    /// Every processed answer draws the seed of its session key.
+    fn draws(&self, outcome: &Outcome<Self>) -> bool {
+        matches!(outcome, Outcome::Done(..))
+    }
+
+    fn respond(&self, cx: &Cx<'_, Self>, outcome: Outcome<Self>, seed: u64, trace: Trace) -> Reply {
+        let settings = cx.settings;
         match outcome {
-            Ok(answer) => success(settings, &envelope.app_id, app, answer, seal_seed, trace),
-            Err(error) => in_clear(settings, &error, trace),
+            Outcome::Done(caller, Ok(answer)) => match app(settings, &caller) {
+                Ok(app) => success(settings, &caller.envelope.app_id, app, answer, seed, trace),
+                Err(error) => in_clear(settings, &error, trace),
+            },
+            Outcome::Refused(error) | Outcome::Done(_, Err(error)) => {
+                in_clear(settings, &error, trace)
+            }
         }
-        .with_fault(decision.fired)
+    }
+
+    fn has_crypto(&self) -> bool {
+        true
     }
 
     fn break_crypto(&self, reply: &mut Reply) {
@@ -140,8 +203,7 @@ impl Provider for Pagsmile {
         }
     }
 
-    fn failure(&self, running: &Running, _path: &str, failure: &Failure) -> Reply {
-        let settings = &running.scenario.pagsmile;
+    fn failure(&self, cx: &Cx<'_, Self>, _path: &str, failure: &Failure) -> Reply {
         let (error, status) = match failure {
             Failure::Panic { .. } => (OpError::new(ErrorKind::Unavailable), StatusCode::OK),
             Failure::Injected { status } => (OpError::new(ErrorKind::Unavailable), *status),
@@ -153,7 +215,7 @@ impl Provider for Pagsmile {
                 (OpError::field("body", failure.to_string()), StatusCode::OK)
             }
         };
-        let mut reply = in_clear(settings, &error, Trace::default());
+        let mut reply = in_clear(cx.settings, &error, Trace::default());
         reply.status = status;
         reply
     }
@@ -162,33 +224,55 @@ impl Provider for Pagsmile {
         true
     }
 
+    fn issues_cards(&self) -> bool {
+        true
+    }
+
     fn webhook(
         &self,
-        running: &Running,
+        cx: &Cx<'_, Self>,
         world: &World,
         notice: &Notice,
         seed: u64,
-    ) -> Option<Outbound> {
-        let tenant = running.tenant(&world.merchant.id)?.index;
-        let settings = &running.scenario.pagsmile;
+    ) -> Option<Draft> {
+        let tenant = cx.tenant_by_id(&world.merchant.id)?.index;
+        let settings = cx.settings;
         let (app_id, app) = settings.apps.iter().find(|(_, a)| a.tenant == tenant)?;
-        notify::render(settings, app_id, app, world, notice, seed)
+        let outbound = notify::render(settings, app_id, app, world, notice, seed)?;
+        // Pagsmile's webhooks travel unencrypted: nothing to seal.
+        Some(Draft {
+            outbound,
+            seal: None,
+        })
     }
 
-    fn banner(&self, running: &Running, base_url: &str) -> String {
+    fn banner(&self, cx: &Cx<'_, Self>, base_url: &str) -> String {
         let mut out = format!("Pagsmile         POST {base_url}{PREFIX}...   (");
         out.push_str(&ops::paths().count().to_string());
         out.push_str(" operations, hybrid RSA+AES envelope)\n");
-        for (setup, tenant) in running.scenario.tenants.iter().zip(running.tenants()) {
-            if let Some(app) = &setup.credentials.pagsmile {
+        for tenant in cx.tenants() {
+            if let Some((app_id, _)) = cx
+                .settings
+                .apps
+                .iter()
+                .find(|(_, a)| a.tenant == tenant.index)
+            {
                 out.push_str(&format!(
-                    "                 app_id {}   (merchant {})\n",
-                    app.app_id, tenant.id
+                    "                 app_id {app_id}   (merchant {})\n",
+                    tenant.id
                 ));
             }
         }
         out
     }
+}
+
+/// The admitted caller's app.
+fn app<'s>(settings: &'s Settings, caller: &Caller) -> Result<&'s App, OpError> {
+    settings
+        .apps
+        .get(&caller.envelope.app_id)
+        .ok_or_else(|| OpError::new(ErrorKind::UnknownApp))
 }
 
 /// The checks before decryption: the operation, the envelope and the app it names.

@@ -49,6 +49,15 @@ impl Operation {
     }
 }
 
+impl std::fmt::Debug for Operation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Operation::Run(_) => f.write_str("Run"),
+            Operation::CardStatus(from, to) => write!(f, "CardStatus({from:?} -> {to:?})"),
+        }
+    }
+}
+
 use CardStatus::{Active, Frozen, Lost};
 
 /// Every path the sandbox serves. Freeze, unfreeze and report loss are the sandbox's paths

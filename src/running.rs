@@ -1,0 +1,172 @@
+//! A loaded scenario with the live state of its tenants: what every request, control call and
+//! webhook of one scenario sees.
+//!
+//! It is swapped whole when the scenario is replaced (see `app`); requests already in flight
+//! finish on the old one. Each tenant's world has its own mutex; the credential index, the
+//! run-time sessions and the fault book are shared and never held across a world lock's
+//! caller's I/O.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use dashmap::DashMap;
+use jiff::Timestamp;
+
+use crate::faults::FaultBook;
+use crate::scenario::Scenario;
+use crate::sync::lock;
+use crate::world::rng::{self, SandboxRng};
+use crate::world::tenant::Tenant;
+
+/// A loaded scenario with the live state of its tenants.
+#[derive(Debug)]
+pub struct Running {
+    pub scenario: Scenario,
+    tenants: Vec<Tenant>,
+    by_id: HashMap<String, usize>,
+    /// (provider, credential) → tenant index.
+    credentials: HashMap<(&'static str, String), usize>,
+    /// (provider, token) → the session a provider opened at run time (access tokens). Kept
+    /// across tenant resets, like a platform keeps its sessions across the merchant's test
+    /// runs; dropped with the scenario.
+    sessions: DashMap<(&'static str, String), Session>,
+    /// Random values not tied to a tenant (trace ids of requests no tenant could be found for).
+    shared_rng: Mutex<SandboxRng>,
+    /// Failure injection: the scenario's rules and those added at run time.
+    pub faults: FaultBook,
+}
+
+/// A session token's owner and end (on that tenant's sandbox clock).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Session {
+    pub tenant: usize,
+    pub expires_at: Timestamp,
+}
+
+/// One provider's sessions.
+#[derive(Clone, Copy, Debug)]
+pub struct Sessions<'r> {
+    provider: &'static str,
+    all: &'r DashMap<(&'static str, String), Session>,
+}
+
+impl Sessions<'_> {
+    /// Opens a session (an access token) for a tenant until `expires_at`.
+    pub fn open(&self, token: String, session: Session) {
+        self.all.insert((self.provider, token), session);
+    }
+
+    /// The session `token` opened, if any (expired or not: the caller compares with its clock).
+    pub fn get(&self, token: &str) -> Option<Session> {
+        // Copied out at once: no dashmap guard outlives this line.
+        self.all.get(&(self.provider, token.to_owned())).map(|s| *s)
+    }
+
+    /// Forgets the tenant's sessions that ended by `now` (so refreshing tokens cannot grow the
+    /// table without bound).
+    pub fn forget_ended(&self, tenant: usize, now: Timestamp) {
+        let provider = self.provider;
+        self.all.retain(|(p, _), session| {
+            *p != provider || session.tenant != tenant || session.expires_at > now
+        });
+    }
+}
+
+impl Running {
+    pub fn new(scenario: Scenario) -> Running {
+        let mut credentials = HashMap::new();
+        let mut tenants = Vec::with_capacity(scenario.tenants.len());
+        let mut by_id = HashMap::new();
+        for (index, setup) in scenario.tenants.iter().enumerate() {
+            for (provider, claim) in setup.credentials.claims() {
+                credentials.insert((provider, claim), index);
+            }
+            let world = scenario
+                .fresh_world(index)
+                .expect("index comes from the same list");
+            by_id.insert(setup.id().to_owned(), index);
+            tenants.push(Tenant::new(setup.id().to_owned(), index, world));
+        }
+        let shared_rng = Mutex::new(rng::stream(scenario.seed, "shared"));
+        let faults = FaultBook::new(&scenario.faults, scenario.seed);
+        Running {
+            faults,
+            scenario,
+            tenants,
+            by_id,
+            credentials,
+            sessions: DashMap::new(),
+            shared_rng,
+        }
+    }
+
+    /// All tenants, in scenario order.
+    pub fn tenants(&self) -> &[Tenant] {
+        &self.tenants
+    }
+
+    /// The tenant with merchant id `id`.
+    pub fn tenant(&self, id: &str) -> Option<&Tenant> {
+        self.tenants.get(*self.by_id.get(id)?)
+    }
+
+    /// The tenant a provider credential belongs to.
+    pub fn tenant_by_credential(
+        &self,
+        provider: &'static str,
+        credential: &str,
+    ) -> Option<&Tenant> {
+        let index = *self.credentials.get(&(provider, credential.to_owned()))?;
+        self.tenants.get(index)
+    }
+
+    /// The sessions `provider` opened.
+    pub fn sessions(&self, provider: &'static str) -> Sessions<'_> {
+        Sessions {
+            provider,
+            all: &self.sessions,
+        }
+    }
+
+    /// Puts one tenant back to its scenario start.
+    pub fn reset_tenant(&self, tenant: &Tenant) {
+        if let Some(fresh) = self.scenario.fresh_world(tenant.index) {
+            let (before, after) = tenant.with_world(|world| {
+                let before = world.now();
+                *world = fresh;
+                (before, world.now())
+            });
+            self.rebase_sessions(tenant.index, before, after);
+        }
+    }
+
+    /// Keeps the tenant's sessions' remaining life across a clock jump (a reset winds the
+    /// sandbox clock back): what had expired stays expired.
+    fn rebase_sessions(&self, tenant: usize, before: Timestamp, after: Timestamp) {
+        self.sessions.retain(|_, session| {
+            if session.tenant != tenant {
+                return true;
+            }
+            let remaining = session.expires_at.duration_since(before);
+            if remaining.is_negative() || remaining.is_zero() {
+                return false;
+            }
+            session.expires_at = after.saturating_add(remaining).unwrap_or(after);
+            true
+        });
+    }
+
+    /// Puts every tenant, and the stream shared by tenant-less requests, back to the start.
+    pub fn reset_all(&self) {
+        for tenant in &self.tenants {
+            self.reset_tenant(tenant);
+        }
+        *lock(&self.shared_rng) = rng::stream(self.scenario.seed, "shared");
+        self.faults.reset(&self.scenario.faults);
+    }
+
+    /// Runs `f` with the random stream shared by requests that have no tenant.
+    pub fn with_shared_rng<R>(&self, f: impl FnOnce(&mut SandboxRng) -> R) -> R {
+        f(&mut lock(&self.shared_rng))
+    }
+}
