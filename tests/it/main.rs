@@ -12,6 +12,7 @@ mod faults;
 mod kazepay;
 mod keysecure;
 mod pagsmile;
+mod pipeline;
 mod scenario;
 mod schema;
 mod server;
