@@ -91,7 +91,7 @@ mod tests {
         let app = App::new(
             Config::default(),
             Registry::new(),
-            Scenario::builtin_default().unwrap(),
+            Scenario::builtin_default(&crate::providers::builtin()).unwrap(),
         );
         app.running()
     }

@@ -8,7 +8,6 @@
 pub mod admin;
 pub mod app;
 pub mod cli;
-pub mod credentials;
 pub mod crypto;
 pub mod faults;
 pub mod headers;

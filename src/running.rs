@@ -2,9 +2,8 @@
 //! webhook of one scenario sees.
 //!
 //! It is swapped whole when the scenario is replaced (see `app`); requests already in flight
-//! finish on the old one. Each tenant's world has its own mutex; the credential index, the
-//! run-time sessions and the fault book are shared and never held across a world lock's
-//! caller's I/O.
+//! finish on the old one. Each tenant's world has its own mutex; the run-time sessions and the
+//! fault book are shared, and none of them is held across I/O.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -24,8 +23,6 @@ pub struct Running {
     pub scenario: Scenario,
     tenants: Vec<Tenant>,
     by_id: HashMap<String, usize>,
-    /// (provider, credential) → tenant index.
-    credentials: HashMap<(&'static str, String), usize>,
     /// (provider, token) → the session a provider opened at run time (access tokens). Kept
     /// across tenant resets, like a platform keeps its sessions across the merchant's test
     /// runs; dropped with the scenario.
@@ -74,13 +71,9 @@ impl Sessions<'_> {
 
 impl Running {
     pub fn new(scenario: Scenario) -> Running {
-        let mut credentials = HashMap::new();
         let mut tenants = Vec::with_capacity(scenario.tenants.len());
         let mut by_id = HashMap::new();
         for (index, setup) in scenario.tenants.iter().enumerate() {
-            for (provider, claim) in setup.credentials.claims() {
-                credentials.insert((provider, claim), index);
-            }
             let world = scenario
                 .fresh_world(index)
                 .expect("index comes from the same list");
@@ -94,7 +87,6 @@ impl Running {
             scenario,
             tenants,
             by_id,
-            credentials,
             sessions: DashMap::new(),
             shared_rng,
         }
@@ -108,16 +100,6 @@ impl Running {
     /// The tenant with merchant id `id`.
     pub fn tenant(&self, id: &str) -> Option<&Tenant> {
         self.tenants.get(*self.by_id.get(id)?)
-    }
-
-    /// The tenant a provider credential belongs to.
-    pub fn tenant_by_credential(
-        &self,
-        provider: &'static str,
-        credential: &str,
-    ) -> Option<&Tenant> {
-        let index = *self.credentials.get(&(provider, credential.to_owned()))?;
-        self.tenants.get(index)
     }
 
     /// The sessions `provider` opened.

@@ -97,7 +97,14 @@ impl SandboxBuilder {
         self
     }
 
-    /// Serve an extra provider after the built-in ones (your own fake, or a test double).
+    /// Serve exactly these providers instead of the built-in ones.
+    pub fn registry(mut self, registry: Registry) -> Self {
+        self.registry = registry;
+        self
+    }
+
+    /// Serve an extra provider after those registered so far (your own fake, or a test
+    /// double).
     pub fn provider<P: Provider>(mut self, provider: P) -> Self {
         self.registry.add(provider);
         self
@@ -106,9 +113,11 @@ impl SandboxBuilder {
     /// Loads the scenario, binds, and starts serving on a background thread.
     pub fn start(self) -> Result<Sandbox, StartError> {
         let scenario = match self.source {
-            Source::Default => Scenario::builtin_default()?,
-            Source::Yaml(yaml) => Scenario::from_source(&yaml, "<embedded scenario>", None)?,
-            Source::File(path) => Scenario::from_file(&path)?,
+            Source::Default => Scenario::builtin_default(&self.registry)?,
+            Source::Yaml(yaml) => {
+                Scenario::from_source(&yaml, "<embedded scenario>", None, &self.registry)?
+            }
+            Source::File(path) => Scenario::from_file(&path, &self.registry)?,
             Source::Built(scenario) => *scenario,
         };
         let app = Arc::new(App::new(self.config, self.registry, scenario));

@@ -83,24 +83,35 @@ pub(super) fn clear_requests(app: &App) -> AdminResult {
     ))
 }
 
-/// Every merchant's credentials and the platform public keys.
-pub(super) fn credentials(running: &Running) -> AdminResult {
+/// Every merchant's credentials (each provider's as it shows them) and the platform public
+/// keys.
+pub(super) fn credentials(app: &App, running: &Running) -> AdminResult {
     let merchants: Vec<Value> = running
-        .scenario
-        .tenants
+        .tenants()
         .iter()
-        .zip(running.tenants())
-        .map(|(setup, tenant)| {
-            let mut merchant = serde_json::to_value(&setup.credentials).unwrap_or_default();
-            if let Some(object) = merchant.as_object_mut() {
-                object.insert("merchant".to_owned(), Value::String(tenant.id.clone()));
+        .map(|tenant| {
+            let mut merchant = Map::new();
+            for provider in app.registry.iter() {
+                merchant.insert(
+                    provider.name().to_owned(),
+                    provider.credentials(running, tenant.index),
+                );
             }
-            merchant
+            merchant.insert("merchant".to_owned(), Value::String(tenant.id.clone()));
+            Value::Object(merchant)
+        })
+        .collect();
+    let platform_keys: Map<String, Value> = app
+        .registry
+        .iter()
+        .filter_map(|p| {
+            let pem = p.platform_public_key(running)?;
+            Some((p.name().to_owned(), json!({ "public_pem": pem })))
         })
         .collect();
     Ok(respond::json(
         StatusCode::OK,
-        &json!({ "merchants": merchants, "platform_keys": running.scenario.platform_keys }),
+        &json!({ "merchants": merchants, "platform_keys": platform_keys }),
     ))
 }
 

@@ -203,7 +203,7 @@ fn route_request(app: &App, request: &AdminRequest) -> AdminResult {
         (&Method::GET, "/state") => inspect::state(&running, request),
         (&Method::GET, "/requests") => inspect::requests(app, request),
         (&Method::DELETE, "/requests") => inspect::clear_requests(app),
-        (&Method::GET, "/credentials") => inspect::credentials(&running),
+        (&Method::GET, "/credentials") => inspect::credentials(app, &running),
         (&Method::GET, "/clock") => clock::show(&running, request),
         (&Method::POST, "/clock/advance") => clock::advance(&running, request),
         (&Method::PUT, "/clock") => clock::set(&running, request),
@@ -307,7 +307,7 @@ mod tests {
         App::new(
             config,
             crate::providers::builtin(),
-            Scenario::builtin_default().unwrap(),
+            Scenario::builtin_default(&crate::providers::builtin()).unwrap(),
         )
     }
 

@@ -37,7 +37,7 @@ pub(super) fn show(running: &Running) -> AdminResult {
 pub(super) fn replace(app: &App, request: &AdminRequest) -> AdminResult {
     let source = std::str::from_utf8(&request.body)
         .map_err(|_| AdminError::bad_request("the scenario body must be UTF-8 YAML"))?;
-    match Scenario::from_source(source, UPLOAD_ORIGIN, None) {
+    match Scenario::from_source(source, UPLOAD_ORIGIN, None, &app.registry) {
         Ok(scenario) => {
             let loaded = summary(&scenario, false);
             app.replace_scenario(scenario);

@@ -1,10 +1,6 @@
-//! The command line: `serve`, `check`, `test`, `healthcheck`, `kazepay seal|open`,
-//! `pagsmile seal|open`. Arguments become a
-//! validated configuration before anything is opened or bound.
-
-mod inputs;
-mod kazepay;
-mod pagsmile;
+//! The command line: `serve`, `check`, `test`, `healthcheck`, `schema`, and each provider's own
+//! tools (`issuer-sandbox PROVIDER ...`, from the registry). Arguments become a validated
+//! configuration before anything is opened or bound.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -13,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::app::{App, Config};
 use crate::providers;
@@ -25,20 +21,11 @@ Examples:
   issuer-sandbox serve --scenario my.yaml --bind 0.0.0.0:8080 --admin-token s3cret
   issuer-sandbox check scenarios/*.yaml                 # validate scenario files, exit 0/1
   issuer-sandbox test scenarios/*.yaml --junit results.xml   # run their steps, exit 0/1
-  issuer-sandbox healthcheck --url http://127.0.0.1:8080
-  echo '{\"cardID\":\"3377\"}' | issuer-sandbox kazepay seal --api-code queryCard > request.json
-  curl -s http://127.0.0.1:8080/kazepay -d @request.json | issuer-sandbox kazepay open
-  echo '{\"card_token\":\"CT202611210000000001\"}' | issuer-sandbox pagsmile seal > request.json
-  curl -s http://127.0.0.1:8080/issuing/card/query-card-balance -H 'Content-Type: application/json' \\
-       -d @request.json | issuer-sandbox pagsmile open
+  issuer-sandbox healthcheck --url http://127.0.0.1:8080";
 
-  curl -s http://127.0.0.1:8080/identity/bankcard/check-1e \\
-       -H 'Authorization: Bearer demo-acedata-token' -H 'Content-Type: application/json' \\
-       -d '{\"bank_card\":\"6222020200112233446\"}'";
-
-/// A stateful fake of card-issuing provider APIs (AceData, KeySecure, Pagsmile, KazePay).
+/// A stateful fake of card-issuing provider APIs.
 #[derive(Debug, Parser)]
-#[command(name = "issuer-sandbox", version, about, after_help = EXAMPLES)]
+#[command(name = "issuer-sandbox", version, about)]
 pub struct Cli {
     /// Log format on stderr (`json` for CI log collectors).
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "ISSUER_SANDBOX_LOG_FORMAT")]
@@ -68,12 +55,6 @@ enum Command {
     Test(TestArgs),
     /// Print the JSON Schema of scenario files (for editor completion and validation).
     Schema,
-    /// Seal a KazePay request or open a response with given keys (default: the demo keys).
-    #[command(subcommand)]
-    Kazepay(kazepay::Command),
-    /// Seal a Pagsmile request or open a response with given keys (default: the demo keys).
-    #[command(subcommand)]
-    Pagsmile(pagsmile::Command),
 }
 
 #[derive(Debug, Args)]
@@ -138,31 +119,53 @@ struct HealthcheckArgs {
 
 /// Runs the command line; `Err` is an unexpected failure (exit 2).
 pub fn run() -> anyhow::Result<ExitCode> {
-    let cli = Cli::parse();
+    let registry = providers::builtin();
+    let mut command = Cli::command();
+    let mut examples = EXAMPLES.to_owned();
+    let mut tools = Vec::new();
+    for provider in registry.iter() {
+        if let Some(tool) = provider.command() {
+            examples.push('\n');
+            examples.push_str(tool.examples);
+            command = command.subcommand(tool.command.clone());
+            tools.push(tool);
+        }
+    }
+    let names = registry.names().join(", ");
+    let matches = command
+        .about(format!(
+            "A stateful fake of card-issuing provider APIs ({names})."
+        ))
+        .after_help(examples)
+        .get_matches();
+    if let Some((name, arguments)) = matches.subcommand()
+        && let Some(tool) = tools.iter().find(|t| t.command.get_name() == name)
+    {
+        return (tool.run)(arguments);
+    }
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     match cli.command {
         Command::Serve(args) => {
             init_logging(cli.log_format);
             log_panics();
-            serve(args)
+            serve(args, registry)
         }
-        Command::Check(args) => Ok(check(&args.files)),
+        Command::Check(args) => Ok(check(&args.files, &registry)),
         Command::Healthcheck(args) => healthcheck(&args),
-        Command::Test(args) => test(&args),
+        Command::Test(args) => test(&args, &registry),
         Command::Schema => {
-            print!("{}", crate::scenario::json_schema());
+            print!("{}", crate::scenario::json_schema(&registry));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Kazepay(command) => kazepay::run(command),
-        Command::Pagsmile(command) => pagsmile::run(command),
     }
 }
 
 /// Runs every file's steps, prints the report, writes JUnit XML if asked; 1 on any failure.
-fn test(args: &TestArgs) -> anyhow::Result<ExitCode> {
+fn test(args: &TestArgs, registry: &providers::Registry) -> anyhow::Result<ExitCode> {
     let outcomes: Vec<crate::runner::Outcome> = args
         .files
         .iter()
-        .map(|file| crate::runner::run_file(file))
+        .map(|file| crate::runner::run_file(file, registry))
         .collect();
     print!("{}", crate::runner::report(&outcomes));
     if let Some(path) = &args.junit {
@@ -209,10 +212,10 @@ fn log_panics() {
     }));
 }
 
-fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+fn serve(args: ServeArgs, registry: providers::Registry) -> anyhow::Result<ExitCode> {
     let scenario = match &args.scenario {
-        Some(path) => Scenario::from_file(path),
-        None => Scenario::builtin_default(),
+        Some(path) => Scenario::from_file(path, &registry),
+        None => Scenario::builtin_default(&registry),
     };
     let scenario = match scenario {
         Ok(scenario) => scenario,
@@ -228,7 +231,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         journal_capacity: args.journal_capacity,
         ..Config::default()
     };
-    let app = Arc::new(App::new(config, providers::builtin(), scenario));
+    let app = Arc::new(App::new(config, registry, scenario));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -290,10 +293,10 @@ fn banner(app: &App, addr: SocketAddr) -> String {
 }
 
 /// Validates each file; prints a line per good file and every problem of a bad one.
-fn check(files: &[PathBuf]) -> ExitCode {
+fn check(files: &[PathBuf], registry: &providers::Registry) -> ExitCode {
     let mut failed = 0;
     for path in files {
-        match Scenario::from_file(path) {
+        match Scenario::from_file(path, registry) {
             Ok(scenario) => {
                 let (holders, cards) = (0..scenario.tenants.len())
                     .filter_map(|i| scenario.fresh_world(i))

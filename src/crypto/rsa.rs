@@ -114,21 +114,33 @@ impl CryptoRng for SeededRng<'_> {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::keys::{KeyRole, resolve};
     use crate::world::rng::stream;
 
-    fn pair(name: &str) -> (RsaPrivateKey, RsaPublicKey) {
-        let private_pem = resolve(&format!("builtin:{name}"), KeyRole::Private, None).unwrap();
-        let public_pem = resolve(&format!("builtin:{name}"), KeyRole::Public, None).unwrap();
+    /// A test-only pair under `fixtures/keys/`.
+    fn pair(private_pem: &str, public_pem: &str) -> (RsaPrivateKey, RsaPublicKey) {
         (
-            private_key(&private_pem).unwrap(),
-            public_key(&public_pem).unwrap(),
+            private_key(private_pem).unwrap(),
+            public_key(public_pem).unwrap(),
+        )
+    }
+
+    fn demo() -> (RsaPrivateKey, RsaPublicKey) {
+        pair(
+            include_str!("../../fixtures/keys/demo-merchant.test-only.pem"),
+            include_str!("../../fixtures/keys/demo-merchant.pub.pem"),
+        )
+    }
+
+    fn platform() -> (RsaPrivateKey, RsaPublicKey) {
+        pair(
+            include_str!("../../fixtures/keys/kazepay-platform.test-only.pem"),
+            include_str!("../../fixtures/keys/kazepay-platform.pub.pem"),
         )
     }
 
     #[test]
     fn signatures_verify_with_the_same_hash_only() {
-        let (private, public) = pair("demo-merchant");
+        let (private, public) = demo();
         for hash in [SignatureHash::Sha256, SignatureHash::Sha1] {
             let signature = sign(&private, hash, b"hello");
             assert_eq!(signature.len(), 256);
@@ -145,8 +157,8 @@ mod tests {
 
     #[test]
     fn wrapped_keys_unwrap_with_the_matching_private_key_only() {
-        let (private, public) = pair("kazepay-platform");
-        let (other_private, _) = pair("demo-merchant");
+        let (private, public) = platform();
+        let (other_private, _) = demo();
         let mut rng = stream(1, "t");
         let wrapped = wrap(&public, b"0123456789abcdef", &mut rng).unwrap();
         assert_eq!(wrapped.len(), 256);

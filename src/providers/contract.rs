@@ -22,9 +22,14 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use jiff::Timestamp;
 use serde_json::Value;
 
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+
+use super::client::MerchantClient;
 use crate::faults::Fired;
 use crate::running::{Running, Sessions};
-use crate::scenario::Scenario;
+use crate::scenario::section::{Build, BuiltinKey, BuiltinProfile, Located, Merge};
+use crate::scenario::steps::StepTarget;
 use crate::world::World;
 use crate::world::deliveries::{DecisionCall, Outbound};
 use crate::world::ledger::Posting;
@@ -37,6 +42,11 @@ pub trait Provider: Send + Sync + Sized + 'static {
     /// The provider's name in scenario files, fault rules, runner steps, journals and logs.
     const NAME: &'static str;
 
+    /// Its top-level scenario section (`NAME:`), which is also the shape of its built-in
+    /// profile.
+    type Section: DeserializeOwned + JsonSchema + Merge + Default + 'static;
+    /// One merchant's `credentials.NAME`.
+    type Credentials: DeserializeOwned + JsonSchema + 'static;
     /// What the provider serves from: its resolved scenario section and merchants.
     type Settings: Send + Sync + 'static;
     /// Who is calling and what they ask for, once admitted (credentials, the operation, the
@@ -51,8 +61,65 @@ pub trait Provider: Send + Sync + Sized + 'static {
     /// Why a caller was refused before it could be trusted (answered in clear).
     type Refusal: Send;
 
-    /// The provider's settings in the running scenario.
-    fn settings<'s>(&self, scenario: &'s Scenario) -> &'s Self::Settings;
+    /// Its built-in profile, under the scenario's section.
+    fn profile(&self) -> Option<BuiltinProfile> {
+        None
+    }
+
+    /// Builds its settings from its section (merged over the profile) and the credentials of
+    /// the merchants that have them (by index). Report problems through `build`; `None` when
+    /// the settings cannot be made.
+    fn build(
+        &self,
+        section: Self::Section,
+        merchants: Vec<(usize, Located<Self::Credentials>)>,
+        build: &mut Build<'_, '_>,
+    ) -> Option<Self::Settings>;
+
+    /// Adjusts and checks merchant `tenant`'s starting world (the cards it manages).
+    fn prepare(
+        &self,
+        _settings: &Self::Settings,
+        _tenant: usize,
+        _world: &mut World,
+        _build: &mut Build<'_, '_>,
+    ) {
+    }
+
+    /// The test-only key pairs it ships (`builtin:NAME` in scenarios).
+    fn builtin_keys(&self) -> &'static [BuiltinKey] {
+        &[]
+    }
+
+    /// The built-in key pair it plays the platform with, when it has one
+    /// (a scenario's `platform_keys.NAME` replaces it).
+    fn platform_key(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// The platform's public key (PEM) merchants verify and encrypt with, if it has one.
+    fn platform_public_key(&self, _settings: &Self::Settings) -> Option<String> {
+        None
+    }
+
+    /// Merchant `tenant`'s credentials as `GET /__admin/credentials` shows them.
+    fn credentials(&self, _settings: &Self::Settings, _tenant: usize) -> Value {
+        Value::Null
+    }
+
+    /// What its request steps name.
+    fn step_target(&self) -> StepTarget {
+        StepTarget::Path
+    }
+
+    /// Merchant `tenant`'s side of the API, for the test runner's request steps.
+    fn client(
+        &self,
+        _cx: &Cx<'_, Self>,
+        _tenant: usize,
+    ) -> Result<Box<dyn MerchantClient>, String> {
+        Err(format!("{} has no merchant client", Self::NAME))
+    }
 
     /// Path prefixes served; the longest matching prefix of any provider wins.
     fn prefixes(&self, settings: &Self::Settings) -> Vec<String>;
@@ -186,6 +253,11 @@ pub trait Provider: Send + Sync + Sized + 'static {
         None
     }
 
+    /// Its own subcommand of `issuer-sandbox` (`issuer-sandbox NAME ...`), if it has one.
+    fn command(&self) -> Option<super::command::ProviderCommand> {
+        None
+    }
+
     /// Lines for the start-up banner: where to send requests and with which credentials.
     fn banner(&self, cx: &Cx<'_, Self>, base_url: &str) -> String {
         let mut out = String::new();
@@ -223,6 +295,11 @@ impl<'r, P: Provider> Cx<'r, P> {
     /// The tenant with merchant id `id`.
     pub fn tenant_by_id(&self, id: &str) -> Option<&'r Tenant> {
         self.running.tenant(id)
+    }
+
+    /// The tenant a credential names, as the provider's `build` claimed it.
+    pub fn tenant_by_claim(&self, credential: &str) -> Option<&'r Tenant> {
+        self.tenant(self.running.scenario.claimant(P::NAME, credential)?)
     }
 
     /// Runs `f` with the random stream of requests no tenant could be found for.

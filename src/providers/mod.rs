@@ -3,6 +3,8 @@
 //! list of built-in providers, [`builtin`]. Everything about a provider's wire format lives in
 //! its folder; adding one is a folder plus a line in [`builtin`].
 
+pub mod client;
+pub mod command;
 mod contract;
 pub mod failure;
 pub mod fields;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::View;
-use super::step::Expect;
+use crate::scenario::steps::Expect;
 
 /// One expectation that did not hold.
 #[derive(Clone, Debug, PartialEq)]

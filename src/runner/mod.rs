@@ -4,9 +4,8 @@
 //! diff on failure, a summary and JUnit XML.
 
 mod check;
+mod clients;
 mod junit;
-mod providers;
-pub mod step;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -15,10 +14,11 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use self::check::{Mismatch, check_answer, check_state};
-use self::providers::Clients;
-use self::step::{Action, Step};
+use self::clients::Clients;
+use crate::providers::Registry;
 use crate::sandbox::Sandbox;
 use crate::scenario::Scenario;
+use crate::scenario::steps::{Action, Step};
 
 pub use junit::junit;
 
@@ -68,12 +68,12 @@ impl Outcome {
     }
 }
 
-/// Loads `path` and runs its steps.
-pub fn run_file(path: &Path) -> Outcome {
+/// Loads `path` for the providers of `registry` and runs its steps.
+pub fn run_file(path: &Path, registry: &Registry) -> Outcome {
     let started = Instant::now();
     let label = path.display().to_string();
-    match Scenario::from_file(path) {
-        Ok(scenario) => run(scenario, &label),
+    match Scenario::from_file(path, registry) {
+        Ok(scenario) => run(scenario, &label, registry),
         Err(error) => Outcome {
             file: label,
             error: Some(error.to_string()),
@@ -83,12 +83,17 @@ pub fn run_file(path: &Path) -> Outcome {
     }
 }
 
-/// Runs a loaded scenario's steps against a fresh in-process sandbox.
-pub fn run(scenario: Scenario, label: &str) -> Outcome {
+/// Runs a loaded scenario's steps against a fresh in-process sandbox serving the providers
+/// of `registry` (the ones the scenario was loaded for).
+pub fn run(scenario: Scenario, label: &str, registry: &Registry) -> Outcome {
     let started = Instant::now();
     let steps = scenario.steps.clone();
     let clients = Clients::new(&scenario);
-    let sandbox = match Sandbox::builder().scenario(scenario).start() {
+    let sandbox = match Sandbox::builder()
+        .registry(registry.clone())
+        .scenario(scenario)
+        .start()
+    {
         Ok(sandbox) => sandbox,
         Err(error) => {
             return Outcome {

@@ -13,10 +13,9 @@ use jiff::civil::Date;
 use rand::RngExt;
 use serde_saphyr::Spanned;
 
-use super::build::{amount, currency, generate_pan};
 use super::error::Problems;
 use super::model::GenerateSection;
-use crate::providers;
+use super::values::{amount, currency, generate_pan};
 use crate::world::bins::BinTable;
 use crate::world::rng::SandboxRng;
 use crate::world::{
@@ -55,6 +54,7 @@ pub(super) fn run(
     spanned: &Spanned<GenerateSection>,
     world: &mut World,
     bins: &BinTable,
+    issuers: &[&str],
     start: Timestamp,
     rng: &mut SandboxRng,
     problems: &mut Problems<'_>,
@@ -81,9 +81,7 @@ pub(super) fn run(
         return;
     }
     if let Some(issuer) = &section.issuer
-        && !providers::builtin()
-            .issuers()
-            .contains(&issuer.value.as_str())
+        && !issuers.contains(&issuer.value.as_str())
     {
         problems.at(
             issuer.referenced,

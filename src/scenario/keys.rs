@@ -1,11 +1,12 @@
 //! Resolving key references in scenarios: inline PEM, `builtin:NAME`, or a file path.
 //!
 //! Built-in keys are the test-only pairs under `fixtures/keys/`, compiled in so the binary
-//! works from any directory (and in a container) without the repository.
+//! works from any directory (and in a container) without the repository: the demo merchant's
+//! here, each platform's in its provider.
 
 use std::path::Path;
 
-use crate::credentials::{KeyPair, PlatformKeys};
+use super::section::BuiltinKey;
 
 /// Which half of a key pair a reference must name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,62 +15,32 @@ pub enum KeyRole {
     Private,
 }
 
-/// Built-in key pairs: (name, private PEM, public PEM).
-const BUILTIN: &[(&str, &str, &str)] = &[
-    (
-        "kazepay-platform",
-        include_str!("../../fixtures/keys/kazepay-platform.test-only.pem"),
-        include_str!("../../fixtures/keys/kazepay-platform.pub.pem"),
-    ),
-    (
-        "pagsmile-platform",
-        include_str!("../../fixtures/keys/pagsmile-platform.test-only.pem"),
-        include_str!("../../fixtures/keys/pagsmile-platform.pub.pem"),
-    ),
-    (
-        "demo-merchant",
-        include_str!("../../fixtures/keys/demo-merchant.test-only.pem"),
-        include_str!("../../fixtures/keys/demo-merchant.pub.pem"),
-    ),
-];
-
-/// Names accepted after `builtin:`.
-pub fn builtin_names() -> impl Iterator<Item = &'static str> {
-    BUILTIN.iter().map(|(name, _, _)| *name)
-}
-
-/// The platform key pairs used when a scenario names none.
-pub fn default_platform_keys() -> PlatformKeys {
-    let pair = |name: &str| {
-        let (_, private_pem, public_pem) = BUILTIN
-            .iter()
-            .find(|(n, _, _)| *n == name)
-            .copied()
-            .unwrap_or_default();
-        KeyPair {
-            public_pem: public_pem.to_owned(),
-            private_pem: private_pem.to_owned(),
-        }
-    };
-    PlatformKeys {
-        kazepay: pair("kazepay-platform"),
-        pagsmile: pair("pagsmile-platform"),
-    }
-}
+/// The demo merchant's test-only key pair, for scenarios' merchants (providers ship their
+/// platforms' own pairs).
+pub const DEMO_MERCHANT: BuiltinKey = BuiltinKey {
+    name: "demo-merchant",
+    private_pem: include_str!("../../fixtures/keys/demo-merchant.test-only.pem"),
+    public_pem: include_str!("../../fixtures/keys/demo-merchant.pub.pem"),
+};
 
 /// Resolves `reference` to PEM text of the given role, or says why it cannot.
-pub fn resolve(reference: &str, role: KeyRole, base_dir: Option<&Path>) -> Result<String, String> {
+/// `builtin` lists the built-in pairs `builtin:NAME` may name.
+pub fn resolve(
+    reference: &str,
+    role: KeyRole,
+    base_dir: Option<&Path>,
+    builtin: &[BuiltinKey],
+) -> Result<String, String> {
     let pem = if reference.trim_start().starts_with("-----BEGIN") {
         reference.to_owned()
     } else if let Some(name) = reference.strip_prefix("builtin:") {
-        let (_, private_pem, public_pem) =
-            BUILTIN.iter().find(|(n, _, _)| *n == name).ok_or_else(|| {
-                let known: Vec<_> = builtin_names().collect();
-                format!("unknown built-in key `{name}`; known: {}", known.join(", "))
-            })?;
+        let key = builtin.iter().find(|k| k.name == name).ok_or_else(|| {
+            let known: Vec<_> = builtin.iter().map(|k| k.name).collect();
+            format!("unknown built-in key `{name}`; known: {}", known.join(", "))
+        })?;
         match role {
-            KeyRole::Public => (*public_pem).to_owned(),
-            KeyRole::Private => (*private_pem).to_owned(),
+            KeyRole::Public => key.public_pem.to_owned(),
+            KeyRole::Private => key.private_pem.to_owned(),
         }
     } else {
         let Some(base_dir) = base_dir else {
@@ -102,27 +73,45 @@ mod tests {
 
     #[test]
     fn builtin_keys_resolve_by_role() {
-        let public = resolve("builtin:demo-merchant", KeyRole::Public, None).unwrap();
+        let public = resolve(
+            "builtin:demo-merchant",
+            KeyRole::Public,
+            None,
+            &[DEMO_MERCHANT],
+        )
+        .unwrap();
         assert!(public.starts_with("-----BEGIN PUBLIC KEY-----"));
-        let private = resolve("builtin:demo-merchant", KeyRole::Private, None).unwrap();
+        let private = resolve(
+            "builtin:demo-merchant",
+            KeyRole::Private,
+            None,
+            &[DEMO_MERCHANT],
+        )
+        .unwrap();
         assert!(private.starts_with("-----BEGIN PRIVATE KEY-----"));
     }
 
     #[test]
     fn wrong_role_unknown_name_and_pathless_files_are_refused() {
-        let public = resolve("builtin:demo-merchant", KeyRole::Public, None).unwrap();
+        let public = resolve(
+            "builtin:demo-merchant",
+            KeyRole::Public,
+            None,
+            &[DEMO_MERCHANT],
+        )
+        .unwrap();
         assert!(
-            resolve(&public, KeyRole::Private, None)
+            resolve(&public, KeyRole::Private, None, &[])
                 .unwrap_err()
                 .contains("PRIVATE KEY")
         );
         assert!(
-            resolve("builtin:nope", KeyRole::Public, None)
+            resolve("builtin:nope", KeyRole::Public, None, &[DEMO_MERCHANT])
                 .unwrap_err()
                 .contains("unknown built-in key")
         );
         assert!(
-            resolve("keys/x.pem", KeyRole::Public, None)
+            resolve("keys/x.pem", KeyRole::Public, None, &[])
                 .unwrap_err()
                 .contains("no directory")
         );

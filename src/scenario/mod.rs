@@ -1,31 +1,36 @@
 //! Scenarios: the YAML files that say what a sandbox starts with and how it behaves.
 //!
 //! This is the only module that reads YAML or touches the file system for scenarios. A source
-//! goes through three steps: [`model`] parses it (unknown keys and wrong types are errors with a
-//! location), [`build`] checks what types cannot (duplicates, references, formats) and resolves
-//! it into a [`Scenario`], and [`generate`] adds seeded fake cardholders and cards. A
-//! [`Scenario`] is immutable; resetting a tenant clones its initial world again.
+//! goes through three steps: [`model`] parses the core of it (unknown keys and wrong types are
+//! errors with a location) while each provider reads its own parts with its own types
+//! ([`section`]); [`build`] checks what types cannot (duplicates, references, formats) and
+//! resolves it into a [`Scenario`], handing each provider its section; [`generate`] adds
+//! seeded fake cardholders and cards. A [`Scenario`] is immutable; resetting a tenant clones
+//! its initial world again.
 
-pub mod build;
+mod banks;
+mod build;
 pub mod error;
 pub mod generate;
-mod kazepay;
 pub mod keys;
-mod keysecure;
+mod merchants;
 pub mod model;
-mod pagsmile;
-mod profiles;
+pub mod section;
+pub mod steps;
 mod timeline;
 mod units;
+mod values;
 
+use std::any::Any;
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::credentials::{Credentials, PlatformKeys};
-use crate::providers::acedata::settings::Settings as AceDataSettings;
-use crate::providers::kazepay::settings::Settings as KazePaySettings;
-use crate::providers::keysecure::settings::Settings as KeySecureSettings;
-use crate::providers::pagsmile::settings::Settings as PagsmileSettings;
+use serde::de::{DeserializeSeed, IgnoredAny, IntoDeserializer, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use serde_json::{Value, json};
+
+use self::section::{Plugin, Plugins};
 use crate::world::bins::BinTable;
 use crate::world::{Clock, ClockSpec, World};
 
@@ -48,55 +53,85 @@ pub struct Scenario {
     pub seed: u64,
     pub clock: ClockSpec,
     pub bins: Arc<BinTable>,
-    pub acedata: Arc<AceDataSettings>,
-    pub kazepay: Arc<KazePaySettings>,
-    pub pagsmile: Arc<PagsmileSettings>,
-    pub keysecure: Arc<KeySecureSettings>,
     /// Failure injection rules, in order.
     pub faults: Vec<crate::faults::spec::Rule>,
     /// What `issuer-sandbox test` runs.
-    pub steps: Vec<crate::runner::step::Step>,
-    pub platform_keys: PlatformKeys,
+    pub steps: Vec<steps::Step>,
     pub tenants: Vec<TenantSetup>,
+    /// Each provider's settings, built from its section and the merchants' credentials.
+    providers: Vec<Configured>,
+    /// (provider, credential) → the merchant it names.
+    claims: HashMap<(&'static str, String), usize>,
 }
 
-/// One merchant: how it authenticates and what its world looks like at the start.
+/// A provider's settings as built for this scenario.
+struct Configured {
+    name: &'static str,
+    settings: Arc<dyn Any + Send + Sync>,
+}
+
+impl std::fmt::Debug for Configured {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Configured({})", self.name)
+    }
+}
+
+/// One merchant: its id and what its world looks like at the start.
 #[derive(Debug)]
 pub struct TenantSetup {
-    pub credentials: Credentials,
+    id: String,
     initial: World,
 }
 
 impl TenantSetup {
     /// The merchant id.
     pub fn id(&self) -> &str {
-        &self.initial.merchant.id
+        &self.id
     }
 }
 
 impl Scenario {
     /// The built-in default scenario.
-    pub fn builtin_default() -> Result<Scenario, ScenarioError> {
-        Scenario::from_source(DEFAULT_SOURCE, DEFAULT_ORIGIN, None)
+    pub fn builtin_default(plugins: &dyn Plugins) -> Result<Scenario, ScenarioError> {
+        Scenario::from_source(DEFAULT_SOURCE, DEFAULT_ORIGIN, None, plugins)
     }
 
     /// Loads a scenario file; relative key paths resolve against its directory.
-    pub fn from_file(path: &Path) -> Result<Scenario, ScenarioError> {
+    pub fn from_file(path: &Path, plugins: &dyn Plugins) -> Result<Scenario, ScenarioError> {
         let origin = path.display().to_string();
         let source = std::fs::read_to_string(path)
             .map_err(|e| ScenarioError::unlocated(&origin, format!("cannot read the file: {e}")))?;
-        Scenario::from_source(&source, &origin, path.parent())
+        Scenario::from_source(&source, &origin, path.parent(), plugins)
     }
 
-    /// Builds a scenario from YAML text. `base_dir` resolves relative key paths; without it
-    /// only inline and built-in keys are allowed.
+    /// Builds a scenario from YAML text for the providers `plugins` lists. `base_dir` resolves
+    /// relative key paths; without it only inline and built-in keys are allowed.
     pub fn from_source(
         source: &str,
         origin: &str,
         base_dir: Option<&Path>,
+        plugins: &dyn Plugins,
     ) -> Result<Scenario, ScenarioError> {
-        let file = parse(source, origin)?;
-        build::build(file, source, origin, base_dir)
+        let plugins = plugins.plugins();
+        let names: Vec<&str> = plugins.iter().map(|p| p.name()).collect();
+        let file = parse(source, origin, &names)?;
+        // Each provider reads its own parts; their first errors are reported together.
+        let mut parts = Vec::with_capacity(plugins.len());
+        let mut problems = Vec::new();
+        for plugin in &plugins {
+            match plugin.read(source) {
+                Ok(part) => parts.push(part),
+                Err(e) => problems.extend(yaml_error(&e, source, origin).problems),
+            }
+        }
+        if !problems.is_empty() {
+            problems.sort_by_key(|p| (p.line, p.column));
+            return Err(ScenarioError {
+                origin: origin.to_owned(),
+                problems,
+            });
+        }
+        build::build(file, parts, source, origin, base_dir, &plugins)
     }
 
     /// A fresh copy of tenant `index`'s starting world, its clock restarted.
@@ -105,23 +140,132 @@ impl Scenario {
         world.clock = Clock::from_spec(self.clock);
         Some(world)
     }
+
+    /// `provider`'s settings, if this scenario was built for it.
+    pub fn settings(&self, provider: &str) -> Option<&(dyn Any + Send + Sync)> {
+        self.providers
+            .iter()
+            .find(|c| c.name == provider)
+            .map(|c| c.settings.as_ref())
+    }
+
+    /// The merchant (by index) a provider credential names.
+    pub fn claimant(&self, provider: &'static str, credential: &str) -> Option<usize> {
+        self.claims.get(&(provider, credential.to_owned())).copied()
+    }
 }
 
-/// The JSON Schema of scenario files, for editors (`issuer-sandbox schema`).
+/// The JSON Schema of scenario files for the providers `plugins` lists, for editors
+/// (`issuer-sandbox schema`).
 ///
-/// Generated from the same serde model the loader uses, so it cannot drift; checks that need
+/// Generated from the same serde models the loader uses, so it cannot drift; checks that need
 /// more than a type (references, formats, duplicates) stay with `issuer-sandbox check`.
-pub fn json_schema() -> String {
-    let schema = schemars::schema_for!(model::ScenarioFile);
-    let mut text = serde_json::to_string_pretty(&schema).expect("a schema serializes");
+pub fn json_schema(plugins: &dyn Plugins) -> String {
+    let plugins = plugins.plugins();
+    let mut generator = schemars::SchemaGenerator::default();
+    let schemas: Vec<(&dyn Plugin, schemars::Schema, schemars::Schema)> = plugins
+        .iter()
+        .map(|p| {
+            let (section, credentials) = p.schemas(&mut generator);
+            (*p, section, credentials)
+        })
+        .collect();
+    let key_pair = generator
+        .subschema_for::<model::KeyPairSection>()
+        .to_value();
+    let root = generator.into_root_schema_for::<model::ScenarioFile>();
+    let mut root: Value = serde_json::to_value(root).expect("a schema is JSON");
+    let names: Vec<&str> = plugins.iter().map(|p| p.name()).collect();
+    let mut credentials = serde_json::Map::new();
+    let mut platform_keys = serde_json::Map::new();
+    for (plugin, section, credential) in schemas {
+        root["properties"][plugin.name()] = json!({ "anyOf": [section, { "type": "null" }] });
+        credentials.insert(plugin.name().to_owned(), credential.to_value());
+        if plugin.platform_key().is_some() {
+            platform_keys.insert(plugin.name().to_owned(), key_pair.clone());
+        }
+    }
+    let closed = |properties| json!({ "type": ["object", "null"], "properties": properties, "additionalProperties": false });
+    root["properties"]["platform_keys"] = closed(platform_keys);
+    root["$defs"]["MerchantSection"]["properties"]["credentials"] = closed(credentials);
+    root["$defs"]["RequestStep"]["properties"]["provider"] = json!({
+        "description": "A provider's name.",
+        "type": "string",
+        "enum": names,
+    });
+    let mut text = serde_json::to_string_pretty(&root).expect("a schema serializes");
     text.push('\n');
     text
 }
 
-/// Parses YAML into the file model, turning a parse error into a located problem.
-fn parse(source: &str, origin: &str) -> Result<model::ScenarioFile, ScenarioError> {
-    serde_saphyr::from_str::<model::ScenarioFile>(source)
+/// Parses YAML into the core file model, the providers' sections skipped (they read them
+/// themselves), turning a parse error into a located problem.
+fn parse(
+    source: &str,
+    origin: &str,
+    providers: &[&str],
+) -> Result<model::ScenarioFile, ScenarioError> {
+    serde_saphyr::with_deserializer_from_str(source, |de| Core { providers }.deserialize(de))
         .map_err(|e| yaml_error(&e, source, origin))
+}
+
+/// The core model of a file, without the providers' top-level sections.
+struct Core<'a> {
+    providers: &'a [&'a str],
+}
+
+impl<'de> DeserializeSeed<'de> for Core<'_> {
+    type Value = model::ScenarioFile;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Core<'_> {
+    type Value = model::ScenarioFile;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a scenario")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        model::ScenarioFile::deserialize(serde::de::value::MapAccessDeserializer::new(
+            WithoutProviders {
+                map,
+                providers: self.providers,
+            },
+        ))
+    }
+}
+
+/// A map whose providers' keys are skipped.
+struct WithoutProviders<'a, A> {
+    map: A,
+    providers: &'a [&'a str],
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for WithoutProviders<'_, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        loop {
+            match self.map.next_key::<String>()? {
+                None => return Ok(None),
+                Some(key) if self.providers.contains(&key.as_str()) => {
+                    self.map.next_value::<IgnoredAny>()?;
+                }
+                Some(key) => return seed.deserialize(key.into_deserializer()).map(Some),
+            }
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+        self.map.next_value_seed(seed)
+    }
 }
 
 /// Converts a serde-saphyr error into our located form.

@@ -8,26 +8,10 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
-use serde::Deserialize;
+use serde::de::{IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 use serde_saphyr::Spanned;
 
-use crate::credentials::IntegrationMode;
-use crate::crypto::rsa::SignatureHash;
-use crate::providers::acedata::settings::{
-    Endpoint, GatewayError, GatewayErrorText, Language, ResultText, Situation,
-};
-use crate::providers::kazepay::envelope::KeyWrap;
-use crate::providers::kazepay::settings::{
-    ErrorKind as KazePayError, ErrorText as KazePayErrorText,
-};
-use crate::providers::keysecure::settings::{
-    AuthFallback, ErrorKind as KeySecureError, ErrorText as KeySecureErrorText,
-    Message as KeySecureMessage,
-};
-use crate::providers::pagsmile::settings::{
-    AuditStatus, CardStatusCodes, ErrorKind as PagsmileError, ErrorText as PagsmileErrorText,
-    HolderStatus, NotifyType, OrderStatus, SuccessText,
-};
 use crate::world::bins::{CardKind, Scheme};
 use crate::world::{CardForm, CardStatus, Gender, IdKind, KycStatus};
 
@@ -49,15 +33,10 @@ pub struct ScenarioFile {
     #[serde(default)]
     #[schemars(with = "Vec<BinSection>")]
     pub bins: Vec<Spanned<BinSection>>,
-    pub platform_keys: Option<PlatformKeysSection>,
-    #[schemars(with = "Option<AceDataSection>")]
-    pub acedata: Option<Spanned<AceDataSection>>,
-    #[schemars(with = "Option<KazePayProfileSection>")]
-    pub kazepay: Option<Spanned<KazePayProfileSection>>,
-    #[schemars(with = "Option<PagsmileProfileSection>")]
-    pub pagsmile: Option<Spanned<PagsmileProfileSection>>,
-    #[schemars(with = "Option<KeySecureProfileSection>")]
-    pub keysecure: Option<Spanned<KeySecureProfileSection>>,
+    /// The key pairs a provider plays the platform with, by provider: an inline PEM,
+    /// `builtin:NAME` (a test-only key), or a path relative to the scenario file.
+    #[serde(default)]
+    pub platform_keys: ByProvider<KeyPairSection>,
     /// Failure injection rules (docs/scenarios.md).
     #[serde(default)]
     #[schemars(with = "Vec<crate::faults::spec::FaultSpec>")]
@@ -71,8 +50,8 @@ pub struct ScenarioFile {
     pub magic: MagicSection,
     /// Steps for `issuer-sandbox test` (docs/scenarios.md).
     #[serde(default)]
-    #[schemars(with = "Vec<crate::runner::step::Step>")]
-    pub steps: Vec<Spanned<crate::runner::step::Step>>,
+    #[schemars(with = "Vec<super::steps::Step>")]
+    pub steps: Vec<Spanned<super::steps::Step>>,
     #[schemars(with = "Vec<MerchantSection>")]
     pub merchants: Spanned<Vec<MerchantSection>>,
 }
@@ -106,13 +85,58 @@ pub struct BinSection {
     pub scheme: Scheme,
 }
 
-/// Key references: an inline PEM, `builtin:NAME` (a key under `fixtures/keys/`), or a path
-/// relative to the scenario file.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PlatformKeysSection {
-    pub kazepay: Option<KeyPairSection>,
-    pub pagsmile: Option<KeyPairSection>,
+/// A map keyed by provider name, each key with its place in the file (the providers that may
+/// be named are known only when the scenario is built). Each provider reads its own value of a
+/// merchant's `credentials`: the core model keeps only the names there.
+#[derive(Debug)]
+pub struct ByProvider<T> {
+    pub entries: Vec<(Spanned<String>, T)>,
+}
+
+impl<T> Default for ByProvider<T> {
+    fn default() -> Self {
+        ByProvider {
+            entries: Vec::new(),
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for ByProvider<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Entries<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for Entries<T> {
+            type Value = ByProvider<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map from provider names")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(key) = map.next_key::<Spanned<String>>()? {
+                    entries.push((key, map.next_value()?));
+                }
+                Ok(ByProvider { entries })
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+                Ok(ByProvider::default())
+            }
+        }
+        deserializer.deserialize_map(Entries(std::marker::PhantomData))
+    }
+}
+
+impl<T> schemars::JsonSchema for ByProvider<T> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ByProvider".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        // The providers' own schemas are filled in by `json_schema()`.
+        schemars::json_schema!({ "type": "object" })
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -122,31 +146,6 @@ pub struct KeyPairSection {
     pub private_key: Spanned<String>,
     #[schemars(with = "String")]
     pub public_key: Spanned<String>,
-}
-
-/// Overrides of `fixtures/profiles/acedata.yaml` plus pinned answers. The profile file itself
-/// is read with this same struct.
-#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AceDataSection {
-    pub language: Option<Language>,
-    pub rate_limit: Option<RateLimitSection>,
-    #[serde(default)]
-    pub endpoints: BTreeMap<Endpoint, EndpointSection>,
-    #[serde(default)]
-    pub gateway_errors: BTreeMap<GatewayError, GatewayErrorText>,
-    #[serde(default)]
-    #[schemars(with = "Vec<AnswerSection>")]
-    pub answers: Vec<Spanned<AnswerSection>>,
-}
-
-#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EndpointSection {
-    #[serde(default)]
-    pub results: BTreeMap<String, ResultText>,
-    #[serde(default)]
-    pub outcomes: BTreeMap<Situation, String>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, schemars::JsonSchema)]
@@ -160,24 +159,13 @@ pub struct RateLimitSection {
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct AnswerSection {
-    pub bank_card: String,
-    /// Only this endpoint; default all four.
-    pub endpoint: Option<Endpoint>,
-    pub result: String,
-    pub description: Option<String>,
-    pub account_bank: Option<String>,
-    pub account_type: Option<i64>,
-}
-
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct MerchantSection {
     #[schemars(with = "String")]
     pub id: Spanned<String>,
     pub name: Option<String>,
+    /// Per provider, as each provider's page documents.
     #[serde(default)]
-    pub credentials: CredentialsSection,
+    pub credentials: ByProvider<IgnoredAny>,
     #[serde(default)]
     pub accounts: Vec<AccountSection>,
     #[serde(default)]
@@ -190,85 +178,6 @@ pub struct MerchantSection {
     #[serde(default)]
     #[schemars(with = "Vec<TimelineEventSection>")]
     pub timeline: Vec<Spanned<TimelineEventSection>>,
-}
-
-#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CredentialsSection {
-    #[serde(default)]
-    pub acedata: Vec<AceDataTokenSection>,
-    pub keysecure: Option<KeySecureSection>,
-    pub pagsmile: Option<PagsmileSection>,
-    pub kazepay: Option<KazePaySection>,
-}
-
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AceDataTokenSection {
-    #[schemars(with = "String")]
-    pub token: Spanned<String>,
-    /// This token's limit; default the profile's.
-    pub rate_limit: Option<RateLimitSection>,
-    /// Endpoints the token may call; default all. Others answer `token_mismatched`.
-    pub apis: Option<Vec<Endpoint>>,
-}
-
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct KeySecureSection {
-    #[schemars(with = "String")]
-    pub api_key: Spanned<String>,
-    #[schemars(with = "String")]
-    pub api_secret: Spanned<String>,
-    /// `AUTHORIZATION` (default) or `CREDIT_EXTENSION`.
-    pub mode: Option<IntegrationMode>,
-    /// Default true; false answers 1010.
-    pub enabled: Option<bool>,
-    /// RFC 3339; from then on the key answers 1011.
-    pub expires_at: Option<Timestamp>,
-    /// Default loopback (`127.0.0.1`, `::1`); `*` allows any caller.
-    #[schemars(with = "Option<Vec<String>>")]
-    pub ip_whitelist: Option<Vec<Spanned<String>>>,
-    /// Default true; false answers 1013 to private info.
-    pub pci_enabled: Option<bool>,
-    #[schemars(with = "Option<String>")]
-    pub callback_url: Option<Spanned<String>>,
-    /// Default the profile's.
-    pub rate_limit: Option<RateLimitSection>,
-}
-
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PagsmileSection {
-    #[schemars(with = "String")]
-    pub app_id: Spanned<String>,
-    pub partner_id: String,
-    pub security_key: String,
-    #[schemars(with = "String")]
-    pub merchant_public_key: Spanned<String>,
-    #[schemars(with = "Option<String>")]
-    pub merchant_private_key: Option<Spanned<String>>,
-    /// The merchant's issuing (pay) account number; default `PA` + the app_id.
-    pub pay_account_num: Option<String>,
-    /// Where webhooks go; none: no webhooks.
-    #[schemars(with = "Option<String>")]
-    pub webhook_url: Option<Spanned<String>>,
-}
-
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct KazePaySection {
-    #[schemars(with = "String")]
-    pub sys_id: Spanned<String>,
-    #[schemars(with = "String")]
-    pub merchant_public_key: Spanned<String>,
-    #[schemars(with = "Option<String>")]
-    pub merchant_private_key: Option<Spanned<String>>,
-    /// Hash of the signatures the platform makes for this merchant (SHA-256 or SHA-1);
-    /// requests may use either.
-    pub sign_hash: Option<SignatureHash>,
-    /// How the platform wraps response keys for this merchant (`raw` or `base64`).
-    pub key_wrap: Option<KeyWrap>,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -345,7 +254,7 @@ pub struct CardSection {
     /// Id of a cardholder of the same merchant.
     #[schemars(with = "Option<String>")]
     pub cardholder: Option<Spanned<String>>,
-    /// Provider API that manages the card (`kazepay`, `pagsmile`, `keysecure`).
+    /// The provider that manages the card (one whose cards live in the world).
     #[schemars(with = "Option<String>")]
     pub issuer: Option<Spanned<String>>,
     /// Full card number (Luhn-checked), or leave it out and give `bin`.
@@ -373,7 +282,7 @@ pub struct CardSection {
     /// Held by pending authorisations; default 0.
     #[schemars(with = "Option<String>")]
     pub blocked: Option<Spanned<String>>,
-    /// The token a provider knows the card by (Pagsmile's `card_token`); default the id.
+    /// The token a provider knows the card by (an opaque card token); default the id.
     #[schemars(with = "Option<String>")]
     pub token: Option<Spanned<String>>,
     /// Spending limits, in the card's currency.
@@ -417,253 +326,6 @@ pub struct GenerateSection {
     pub form: Option<CardForm>,
 }
 
-/// Overrides of `fixtures/profiles/kazepay.yaml`; the profile file is read with this struct too.
-#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct KazePayProfileSection {
-    /// The endpoint every apiCode is POSTed to.
-    #[schemars(with = "Option<String>")]
-    pub path: Option<Spanned<String>>,
-    #[serde(default)]
-    pub errors: BTreeMap<KazePayError, KazePayErrorText>,
-    #[serde(default)]
-    pub card_statuses: BTreeMap<CardStatus, String>,
-    #[serde(default)]
-    pub delays: KazePayDelaysSection,
-    pub kyc_default: Option<KycStatus>,
-    #[serde(default)]
-    #[schemars(with = "Vec<KycRuleSection>")]
-    pub kyc_rules: Vec<Spanned<KycRuleSection>>,
-    #[schemars(with = "Option<Vec<String>>")]
-    pub webhook_retries: Option<Vec<Spanned<String>>>,
-    /// BIN → card-number length, for createCard.
-    #[serde(default)]
-    pub virtual_card_bins: BTreeMap<String, usize>,
-    pub billing: Option<BillingSection>,
-    /// `+08:00`: the offset of the times KazePay prints and parses.
-    #[schemars(with = "Option<String>")]
-    pub utc_offset: Option<Spanned<String>>,
-    /// apiCodes that answer SYSTEM_BUSY (after authentication, changing nothing).
-    #[serde(default)]
-    pub busy_api_codes: Vec<String>,
-}
-
-/// The billing address queryCard reports, field names as on the wire.
-#[derive(Clone, Debug, Deserialize, serde::Serialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct BillingSection {
-    #[serde(rename = "countryCode")]
-    pub country_code: String,
-    #[serde(rename = "billingState")]
-    pub state: String,
-    #[serde(rename = "billingCity")]
-    pub city: String,
-    #[serde(rename = "billingAddress")]
-    pub address: String,
-    #[serde(rename = "billingZipCode")]
-    pub zip_code: String,
-}
-
-/// Durations such as `30s`, `2m`, `1h 30m` or `PT10S`.
-#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct KazePayDelaysSection {
-    #[schemars(with = "Option<String>")]
-    pub kyc_review: Option<Spanned<String>>,
-    #[schemars(with = "Option<String>")]
-    pub activation: Option<Spanned<String>>,
-    #[schemars(with = "Option<String>")]
-    pub close: Option<Spanned<String>>,
-    #[schemars(with = "Option<String>")]
-    pub recharge: Option<Spanned<String>>,
-    #[schemars(with = "Option<String>")]
-    pub virtual_card_review: Option<Spanned<String>>,
-}
-
-/// Decides KYC submissions whose fields match every pattern given (`*` and `?` globs).
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct KycRuleSection {
-    pub email: Option<String>,
-    /// Against "firstName lastName".
-    pub name: Option<String>,
-    /// Against the identification number.
-    pub document: Option<String>,
-    pub decision: KycStatus,
-    pub reason: Option<String>,
-    /// Review time for matching submissions; default the profile's `kyc_review`.
-    #[schemars(with = "Option<String>")]
-    pub after: Option<Spanned<String>>,
-}
-
-/// Overrides of `fixtures/profiles/pagsmile.yaml`; the profile file is read with this struct too.
-#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PagsmileProfileSection {
-    pub success: Option<SuccessText>,
-    #[serde(default)]
-    pub errors: BTreeMap<PagsmileError, PagsmileErrorText>,
-    pub order_status: Option<OrderStatus>,
-    pub audit_status: Option<AuditStatus>,
-    pub card_status: Option<CardStatusCodes>,
-    pub holder_status: Option<HolderStatus>,
-    pub card_types: Option<BTreeMap<i64, CardForm>>,
-    pub id_types: Option<BTreeMap<i64, IdKind>>,
-    pub genders: Option<BTreeMap<i64, Gender>>,
-    pub notify_type: Option<NotifyType>,
-    /// BIN → card-number length; the first is the default.
-    pub card_bins: Option<BTreeMap<String, usize>>,
-    #[serde(default)]
-    pub delays: PagsmileDelaysSection,
-    /// `approved` or `rejected`.
-    pub audit_default: Option<AuditDecision>,
-    #[serde(default)]
-    #[schemars(with = "Vec<AuditRuleSection>")]
-    pub audit_rules: Vec<Spanned<AuditRuleSection>>,
-    #[schemars(with = "Option<Vec<String>>")]
-    pub webhook_retries: Option<Vec<Spanned<String>>>,
-    /// Paths that answer 20000 Service Currently Unavailable.
-    #[serde(default)]
-    pub unavailable_paths: Vec<String>,
-    /// Offset of the times the API writes (`+00:00`).
-    #[schemars(with = "Option<String>")]
-    pub utc_offset: Option<Spanned<String>>,
-}
-
-#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PagsmileDelaysSection {
-    #[schemars(with = "Option<String>")]
-    pub holder_audit: Option<Spanned<String>>,
-    #[schemars(with = "Option<String>")]
-    pub card_production: Option<Spanned<String>>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AuditDecision {
-    Approved,
-    Rejected,
-}
-
-/// Decides cardholder audits whose fields match every pattern given (`*` and `?` globs).
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AuditRuleSection {
-    pub email: Option<String>,
-    /// Against "first_name last_name".
-    pub name: Option<String>,
-    pub id_no: Option<String>,
-    pub decision: AuditDecision,
-    /// The rejection codes of the audit webhook, e.g. ["1"].
-    #[serde(default)]
-    pub codes: Vec<String>,
-    pub remark: Option<String>,
-    #[schemars(with = "Option<String>")]
-    pub after: Option<Spanned<String>>,
-}
-
-/// Overrides of `fixtures/profiles/keysecure.yaml`; the profile file is read with this struct too.
-#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct KeySecureProfileSection {
-    pub success: Option<KeySecureMessage>,
-    #[serde(default)]
-    pub errors: BTreeMap<KeySecureError, KeySecureErrorText>,
-    #[schemars(with = "Option<String>")]
-    pub token_lifetime: Option<Spanned<String>>,
-    #[schemars(with = "Option<String>")]
-    pub timestamp_tolerance: Option<Spanned<String>>,
-    /// Per Api-Key; a key's own `rate_limit` overrides it.
-    pub rate_limit: Option<RateLimitSection>,
-    /// The `Timezone` header's default, e.g. `+08:00`.
-    #[schemars(with = "Option<String>")]
-    pub timezone: Option<Spanned<String>>,
-    #[serde(default)]
-    pub delays: KeySecureDelaysSection,
-    pub review_default: Option<ReviewDecision>,
-    #[serde(default)]
-    #[schemars(with = "Vec<ReviewRuleSection>")]
-    pub review_rules: Vec<Spanned<ReviewRuleSection>>,
-    /// Globs on card_unique_no: those cards' production fails.
-    pub failing_cards: Option<Vec<String>>,
-    pub auth: Option<AuthSection>,
-    #[schemars(with = "Option<Vec<String>>")]
-    pub callback_retries: Option<Vec<Spanned<String>>>,
-    pub card_bins: Option<Vec<CardBinSection>>,
-    pub packages: Option<Vec<PackageSection>>,
-    /// Paths that answer 1001 (system error).
-    #[serde(default)]
-    pub unavailable_paths: Vec<String>,
-}
-
-#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct KeySecureDelaysSection {
-    #[schemars(with = "Option<String>")]
-    pub cardholder_review: Option<Spanned<String>>,
-    #[schemars(with = "Option<String>")]
-    pub card_production: Option<Spanned<String>>,
-}
-
-/// A KeySecure review's outcome.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ReviewDecision {
-    Success,
-    Fail,
-}
-
-/// Decides cardholder reviews whose unique number and KYC token match every glob given.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReviewRuleSection {
-    pub unique_no: Option<String>,
-    pub token: Option<String>,
-    pub decision: ReviewDecision,
-    pub reason: Option<String>,
-    #[schemars(with = "Option<String>")]
-    pub after: Option<Spanned<String>>,
-}
-
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AuthSection {
-    #[schemars(with = "Option<String>")]
-    pub timeout: Option<Spanned<String>>,
-    pub fallback: Option<AuthFallback>,
-}
-
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CardBinSection {
-    pub card_bin_no: String,
-    #[schemars(with = "String")]
-    pub card_bin: Spanned<String>,
-    pub organization: String,
-    pub support_physical: bool,
-    pub support_virtual: bool,
-    pub currencies: Vec<String>,
-    pub length: usize,
-    pub balance_limit: serde_json::Value,
-}
-
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PackageSection {
-    pub package_no: String,
-    pub package_name_en: String,
-    pub package_name_cn: String,
-    #[schemars(with = "String")]
-    pub card_bin: Spanned<String>,
-    pub organization: String,
-    pub card_types: Vec<String>,
-    #[schemars(with = "String")]
-    pub currency: Spanned<String>,
-    pub length: usize,
-    pub fee_detail: serde_json::Value,
-}
-
 /// Magic values, the Stripe test-card idea for these providers.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -687,8 +349,8 @@ pub struct MagicDeclineSection {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MagicKycSection {
-    /// Glob on "first_name last_name" (KeySecure, which knows no names: on
-    /// cardholder_unique_no).
+    /// Glob on "first_name last_name" (where a provider knows no names: on the merchant's own
+    /// reference for the person).
     pub name: String,
     pub decision: KycStatus,
     pub reason: Option<String>,

@@ -1,5 +1,5 @@
-//! The scenario's behaviours over time: the FX table and magic values every world follows,
-//! magic names folded into each provider's KYC rules, and each merchant's timeline of
+//! The scenario's behaviours over time: the FX table and magic values (declining amounts,
+//! names whose reviews end one way) every world follows, and each merchant's timeline of
 //! issuer-side events scheduled on its sandbox clock.
 
 use std::collections::{BTreeMap, HashSet};
@@ -10,10 +10,8 @@ use serde_saphyr::Spanned;
 use super::error::Problems;
 use super::model::{MagicSection, TimelineEventSection};
 use super::units::duration;
-use crate::providers::kazepay::settings::{KycRule, Settings as KazePaySettings};
-use crate::providers::keysecure::settings::{ReviewRule, Settings as KeySecureSettings};
-use crate::providers::pagsmile::settings::{AuditRule, Settings as PagsmileSettings};
 use crate::world::ledger::Posting;
+use crate::world::review::ReviewRule;
 use crate::world::rules::{MagicDecline, Rate, Rules};
 use crate::world::script::Scripted;
 use crate::world::timeline::Event;
@@ -52,50 +50,16 @@ pub(super) fn rules(
             reason: d.reason.clone(),
         })
         .collect();
+    rules.reviews = magic
+        .kyc
+        .iter()
+        .map(|m| ReviewRule {
+            name: Some(m.name.clone()),
+            reason: m.reason.clone(),
+            ..ReviewRule::deciding(m.decision)
+        })
+        .collect();
     rules
-}
-
-/// Puts the magic names first in every provider's KYC / audit / review rules.
-pub(super) fn apply_magic_kyc(
-    magic: &MagicSection,
-    kazepay: Option<&mut KazePaySettings>,
-    pagsmile: Option<&mut PagsmileSettings>,
-    keysecure: Option<&mut KeySecureSettings>,
-) {
-    let rejects = |m: &super::model::MagicKycSection| m.decision != KycStatus::Passed;
-    if let Some(kazepay) = kazepay {
-        let magic_rules = magic.kyc.iter().map(|m| KycRule {
-            email: None,
-            name: Some(m.name.clone()),
-            document: None,
-            decision: m.decision,
-            reason: m.reason.clone(),
-            after: None,
-        });
-        kazepay.kyc_rules.splice(0..0, magic_rules);
-    }
-    if let Some(pagsmile) = pagsmile {
-        let magic_rules = magic.kyc.iter().map(|m| AuditRule {
-            email: None,
-            name: Some(m.name.clone()),
-            id_no: None,
-            approve: !rejects(m),
-            codes: Vec::new(),
-            remark: m.reason.clone(),
-            after: None,
-        });
-        pagsmile.audit_rules.splice(0..0, magic_rules);
-    }
-    if let Some(keysecure) = keysecure {
-        let magic_rules = magic.kyc.iter().map(|m| ReviewRule {
-            unique_no: Some(m.name.clone()),
-            token: None,
-            approve: !rejects(m),
-            reason: m.reason.clone(),
-            after: None,
-        });
-        keysecure.review_rules.splice(0..0, magic_rules);
-    }
 }
 
 /// Schedules one timeline event in `world` (a located problem when it cannot be). `labels`

@@ -18,6 +18,7 @@ pub mod ledger;
 pub mod money;
 pub mod orders;
 pub mod ratelimit;
+pub mod review;
 pub mod rng;
 pub mod rules;
 pub mod script;

@@ -1,6 +1,7 @@
 //! Scenario-wide rules every tenant's world follows: the fixed FX table that converts a
-//! purchase in a shop's currency into the card's, and the magic amounts that decline (the
-//! Stripe test-card idea: `*.51` declines with "insufficient funds").
+//! purchase in a shop's currency into the card's, the magic amounts that decline (the Stripe
+//! test-card idea: `*.51` declines with "insufficient funds") and the magic names whose
+//! reviews end one way.
 
 use std::collections::BTreeMap;
 
@@ -50,6 +51,8 @@ pub struct Rules {
     /// (from, to) currency codes → rate.
     pub fx: BTreeMap<(String, String), Rate>,
     pub declines: Vec<MagicDecline>,
+    /// Magic names: reviews of matching applicants end so, whichever provider reviews them.
+    pub reviews: Vec<super::review::ReviewRule>,
 }
 
 impl Rules {

@@ -24,7 +24,7 @@ fn at_least_eight_examples_all_pass() {
     let files = examples();
     assert!(files.len() >= 8, "{files:?}");
     for file in files {
-        let outcome = runner::run_file(&file);
+        let outcome = runner::run_file(&file, &issuer_sandbox::providers::builtin());
         let report = runner::report(std::slice::from_ref(&outcome));
         assert_eq!(outcome.failed(), 0, "{report}");
         assert!(outcome.passed() >= 3, "{report}");
@@ -54,14 +54,19 @@ fn a_broken_twin_of_each_example_fails_with_a_diff() {
     for file in examples() {
         let text = std::fs::read_to_string(&file).unwrap();
         let (broken, field) = break_first_expectation(&text);
-        let scenario = match Scenario::from_source(&broken, &file.display().to_string(), None) {
+        let scenario = match Scenario::from_source(
+            &broken,
+            &file.display().to_string(),
+            None,
+            &issuer_sandbox::providers::builtin(),
+        ) {
             Ok(scenario) => scenario,
             Err(error) => panic!(
                 "the twin of {} does not load: {error}\n{broken}",
                 file.display()
             ),
         };
-        let outcome = runner::run(scenario, "twin");
+        let outcome = runner::run(scenario, "twin", &issuer_sandbox::providers::builtin());
         let report = runner::report(std::slice::from_ref(&outcome));
         assert_eq!(outcome.failed(), 1, "{}: {report}", file.display());
         let failed = outcome
@@ -132,13 +137,19 @@ fn load(faults_and_steps: &str) -> Result<Scenario, String> {
         "{}{faults_and_steps}",
         two_merchants("http://127.0.0.1:9/hooks")
     );
-    Scenario::from_source(&yaml, "case.yaml", None).map_err(|e| e.to_string())
+    Scenario::from_source(
+        &yaml,
+        "case.yaml",
+        None,
+        &issuer_sandbox::providers::builtin(),
+    )
+    .map_err(|e| e.to_string())
 }
 
 /// Runs the steps; the outcome and its printed report.
 fn run_steps(faults_and_steps: &str) -> (runner::Outcome, String) {
     let scenario = load(faults_and_steps).unwrap_or_else(|e| panic!("{e}"));
-    let outcome = runner::run(scenario, "case.yaml");
+    let outcome = runner::run(scenario, "case.yaml", &issuer_sandbox::providers::builtin());
     let report = runner::report(std::slice::from_ref(&outcome));
     (outcome, report)
 }
@@ -293,8 +304,10 @@ fn step_fields_are_as_strict_as_the_schema() {
 
 /// Whether the scenario's JSON Schema (what an editor checks) refuses these steps.
 fn schema_refuses(steps: &str) -> bool {
-    let schema: serde_json::Value =
-        serde_json::from_str(&issuer_sandbox::scenario::json_schema()).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(&issuer_sandbox::scenario::json_schema(
+        &issuer_sandbox::providers::builtin(),
+    ))
+    .unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
     let yaml = format!("{}{steps}", two_merchants("http://127.0.0.1:9/hooks"));
     let instance: serde_json::Value = serde_saphyr::from_str(&yaml).unwrap();
@@ -378,7 +391,7 @@ fn answers_that_cannot_be_opened_still_have_a_status() {
 #[test]
 fn a_file_without_steps_says_so() {
     let scenario = load("").unwrap();
-    let outcome = runner::run(scenario, "case.yaml");
+    let outcome = runner::run(scenario, "case.yaml", &issuer_sandbox::providers::builtin());
     let report = runner::report(std::slice::from_ref(&outcome));
     assert!(
         report.contains("case.yaml (") && report.contains("(no steps)"),
@@ -436,9 +449,11 @@ fn state_is_checked_once_webhooks_have_settled() {
             "{}steps:\n{freeze}    expect_state: {check}\n",
             two_merchants(&url)
         );
+        let registry = issuer_sandbox::providers::builtin();
         let outcome = runner::run(
-            Scenario::from_source(&yaml, "case.yaml", None).unwrap(),
+            Scenario::from_source(&yaml, "case.yaml", None, &registry).unwrap(),
             "case.yaml",
+            &registry,
         );
         let report = runner::report(std::slice::from_ref(&outcome));
         (outcome, report)

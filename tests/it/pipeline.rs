@@ -74,7 +74,8 @@ fn body(reply: &Reply) -> Value {
 }
 
 fn serverless(yaml: &str) -> (App, Arc<Running>) {
-    let scenario = Scenario::from_source(yaml, "test", None).unwrap();
+    let scenario =
+        Scenario::from_source(yaml, "test", None, &issuer_sandbox::providers::builtin()).unwrap();
     let app = App::new(Config::default(), providers::builtin(), scenario);
     let running = app.running();
     (app, running)
@@ -350,7 +351,7 @@ mod watcher {
     use issuer_sandbox::providers::{
         Admission, Body, Cx, Draft, Failure, Outcome, Provider, Reply, Request, Trace,
     };
-    use issuer_sandbox::scenario::Scenario;
+    use issuer_sandbox::scenario::section::{Build, Located};
     use issuer_sandbox::world::World;
     use issuer_sandbox::world::deliveries::Outbound;
     use issuer_sandbox::world::timeline::Notice;
@@ -361,6 +362,8 @@ mod watcher {
 
     impl Provider for Watcher {
         const NAME: &'static str = "watcher";
+        type Section = ();
+        type Credentials = ();
         type Settings = ();
         type Caller = ();
         type Request = ();
@@ -368,8 +371,13 @@ mod watcher {
         type Error = ();
         type Refusal = ();
 
-        fn settings<'s>(&self, _scenario: &'s Scenario) -> &'s () {
-            &()
+        fn build(
+            &self,
+            _section: (),
+            _merchants: Vec<(usize, Located<()>)>,
+            _build: &mut Build<'_, '_>,
+        ) -> Option<()> {
+            Some(())
         }
 
         fn prefixes(&self, _settings: &()) -> Vec<String> {

@@ -3,7 +3,13 @@
 use issuer_sandbox::scenario::{Scenario, ScenarioError};
 
 fn problems(yaml: &str) -> ScenarioError {
-    Scenario::from_source(yaml, "test.yaml", None).expect_err("the scenario should be refused")
+    Scenario::from_source(
+        yaml,
+        "test.yaml",
+        None,
+        &issuer_sandbox::providers::builtin(),
+    )
+    .expect_err("the scenario should be refused")
 }
 
 /// Asserts one problem at `line`:`column` whose message contains `needle`.
@@ -371,12 +377,24 @@ fn generated_card_numbers_are_distinct_or_the_bin_is_reported() {
         )
     };
     // 3 free digits: 1000 numbers. 600 cards fit (with redraws), 1500 cannot.
-    let scenario = Scenario::from_source(&yaml(600), "g.yaml", None).unwrap();
+    let scenario = Scenario::from_source(
+        &yaml(600),
+        "g.yaml",
+        None,
+        &issuer_sandbox::providers::builtin(),
+    )
+    .unwrap();
     let world = scenario.fresh_world(0).unwrap();
     let pans: std::collections::HashSet<&str> =
         world.cards().values().map(|c| c.pan.as_str()).collect();
     assert_eq!(pans.len(), 600);
-    let error = Scenario::from_source(&yaml(1500), "g.yaml", None).unwrap_err();
+    let error = Scenario::from_source(
+        &yaml(1500),
+        "g.yaml",
+        None,
+        &issuer_sandbox::providers::builtin(),
+    )
+    .unwrap_err();
     assert!(
         error.to_string().contains("leaves too few card numbers"),
         "{error}"
@@ -400,7 +418,7 @@ fn a_scenario_needs_a_merchant() {
 
 #[test]
 fn the_default_scenario_and_the_built_in_profile_are_valid() {
-    let scenario = Scenario::builtin_default().unwrap();
+    let scenario = Scenario::builtin_default(&issuer_sandbox::providers::builtin()).unwrap();
     assert_eq!(scenario.tenants.len(), 1);
     let world = scenario.fresh_world(0).unwrap();
     assert_eq!(world.cardholders.len(), 5 + 3);
@@ -415,7 +433,9 @@ fn generated_data_is_deterministic_per_seed_and_locale() {
         )
     };
     let world = |text: String| {
-        let scenario = Scenario::from_source(&text, "g.yaml", None).unwrap();
+        let scenario =
+            Scenario::from_source(&text, "g.yaml", None, &issuer_sandbox::providers::builtin())
+                .unwrap();
         serde_json::to_value(scenario.fresh_world(0).unwrap()).unwrap()
     };
     let a = world(yaml(1, "zh_CN"));
@@ -443,24 +463,27 @@ fn relative_key_paths_resolve_against_the_scenario_file() {
     std::fs::write(dir.join("keys/merchant.pem"), &public).unwrap();
     let file = dir.join("s.yaml");
     std::fs::write(&file, "merchants:\n  - id: m\n    credentials:\n      kazepay: { sys_id: s, merchant_public_key: keys/merchant.pem }\n").unwrap();
-    let scenario = Scenario::from_file(&file).unwrap();
+    let sandbox = issuer_sandbox::Sandbox::builder()
+        .scenario_file(&file)
+        .start()
+        .unwrap();
+    let (_, credentials) = crate::support::admin_get(&sandbox, "/credentials");
     assert_eq!(
-        scenario.tenants[0]
-            .credentials
-            .kazepay
-            .as_ref()
-            .unwrap()
-            .merchant_public_key,
+        credentials["merchants"][0]["kazepay"]["merchant_public_key"],
         public
     );
     std::fs::write(&file, "merchants:\n  - id: m\n    credentials:\n      kazepay: { sys_id: s, merchant_public_key: keys/missing.pem }\n").unwrap();
-    let error = Scenario::from_file(&file).unwrap_err();
+    let error = Scenario::from_file(&file, &issuer_sandbox::providers::builtin()).unwrap_err();
     assert!(
         error.to_string().contains("cannot read key file"),
         "{error}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
-    let error = Scenario::from_file(&dir.join("gone.yaml")).unwrap_err();
+    let error = Scenario::from_file(
+        &dir.join("gone.yaml"),
+        &issuer_sandbox::providers::builtin(),
+    )
+    .unwrap_err();
     assert!(
         error.to_string().contains("cannot read the file"),
         "{error}"

@@ -10,7 +10,10 @@ fn root() -> &'static Path {
 }
 
 fn validator() -> jsonschema::Validator {
-    let schema: Value = serde_json::from_str(&issuer_sandbox::scenario::json_schema()).unwrap();
+    let schema: Value = serde_json::from_str(&issuer_sandbox::scenario::json_schema(
+        &issuer_sandbox::providers::builtin(),
+    ))
+    .unwrap();
     jsonschema::validator_for(&schema).unwrap()
 }
 
@@ -32,7 +35,7 @@ fn schema_errors(validator: &jsonschema::Validator, yaml: &str) -> Vec<String> {
 fn the_committed_schema_is_the_generated_one() {
     let committed = std::fs::read_to_string(root().join("schema/scenario.schema.json")).unwrap();
     assert!(
-        committed == issuer_sandbox::scenario::json_schema(),
+        committed == issuer_sandbox::scenario::json_schema(&issuer_sandbox::providers::builtin()),
         "schema/scenario.schema.json is stale: run \
          `cargo run -- schema > schema/scenario.schema.json`"
     );
@@ -77,7 +80,13 @@ fn unknown_keys_and_wrong_types_are_schema_errors() {
         );
         // The loader agrees: a schema error is a load error.
         assert!(
-            issuer_sandbox::scenario::Scenario::from_source(yaml, "case", None).is_err(),
+            issuer_sandbox::scenario::Scenario::from_source(
+                yaml,
+                "case",
+                None,
+                &issuer_sandbox::providers::builtin()
+            )
+            .is_err(),
             "{yaml}"
         );
     }

@@ -6,7 +6,7 @@ use std::net::TcpStream;
 use issuer_sandbox::providers::{
     Admission, Body, Cx, Failure, Outcome, Provider, Reply, Request, Trace,
 };
-use issuer_sandbox::scenario::Scenario;
+use issuer_sandbox::scenario::section::{Build, Located};
 use issuer_sandbox::world::World;
 use serde_json::json;
 
@@ -18,6 +18,8 @@ struct Explosive;
 
 impl Provider for Explosive {
     const NAME: &'static str = "explosive";
+    type Section = ();
+    type Credentials = ();
     type Settings = ();
     type Caller = ();
     type Request = ();
@@ -25,8 +27,13 @@ impl Provider for Explosive {
     type Error = ();
     type Refusal = ();
 
-    fn settings<'s>(&self, _scenario: &'s Scenario) -> &'s () {
-        &()
+    fn build(
+        &self,
+        _section: (),
+        _merchants: Vec<(usize, Located<()>)>,
+        _build: &mut Build<'_, '_>,
+    ) -> Option<()> {
+        Some(())
     }
 
     fn prefixes(&self, _settings: &()) -> Vec<String> {
@@ -143,8 +150,13 @@ fn a_panicking_handler_gets_the_providers_error_shape_is_journaled_and_the_serve
 #[test]
 fn acedata_answers_a_panic_with_500_api_error() {
     // The failure path is provider-specific; exercise AceData's directly.
-    let scenario =
-        issuer_sandbox::scenario::Scenario::from_source(TWO_MERCHANTS, "t", None).unwrap();
+    let scenario = issuer_sandbox::scenario::Scenario::from_source(
+        TWO_MERCHANTS,
+        "t",
+        None,
+        &issuer_sandbox::providers::builtin(),
+    )
+    .unwrap();
     let app = issuer_sandbox::app::App::new(
         Default::default(),
         issuer_sandbox::providers::builtin(),

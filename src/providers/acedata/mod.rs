@@ -8,6 +8,7 @@
 //! which is always HTTP 200 with a `result` code. Behaviour tables are data ([`settings`]).
 
 mod lookup;
+mod section;
 pub mod settings;
 mod verify;
 mod wire;
@@ -17,9 +18,13 @@ use http::{Method, StatusCode};
 use self::settings::{Endpoint, GatewayError, Settings};
 use self::verify::Claim;
 use self::wire::{Answer, FieldError, Fields, GatewayErrorBody, GatewayErrorDetail};
+use super::client::{
+    ClientAnswer, MerchantClient, Transport, json_content_type, with_step_headers,
+};
 use super::{Admission, Body, Cx, Failure, Outcome, Provider, Quota, Reply, Request, Trace};
 use crate::headers::bearer_token;
-use crate::scenario::Scenario;
+use crate::scenario::section::{Build, BuiltinProfile, Located};
+use crate::scenario::steps::{RequestStep, StepTarget};
 use crate::world::{World, ids, rng};
 
 /// Path prefix of every AceData identity API.
@@ -68,6 +73,8 @@ impl Gateway {
 
 impl Provider for AceData {
     const NAME: &'static str = "acedata";
+    type Section = section::Section;
+    type Credentials = Vec<section::TokenSection>;
     type Settings = Settings;
     type Caller = Caller;
     type Request = Query;
@@ -75,8 +82,44 @@ impl Provider for AceData {
     type Error = Gateway;
     type Refusal = Gateway;
 
-    fn settings<'s>(&self, scenario: &'s Scenario) -> &'s Settings {
-        &scenario.acedata
+    fn profile(&self) -> Option<BuiltinProfile> {
+        Some(section::PROFILE)
+    }
+
+    fn build(
+        &self,
+        section: section::Section,
+        merchants: Vec<(usize, Located<Vec<section::TokenSection>>)>,
+        build: &mut Build<'_, '_>,
+    ) -> Option<Settings> {
+        Some(section::build(section, merchants, build))
+    }
+
+    /// Every token of the merchant (a list, empty without any).
+    fn credentials(&self, settings: &Settings, tenant: usize) -> serde_json::Value {
+        let tokens: Vec<_> = settings
+            .tokens
+            .iter()
+            .filter(|t| t.tenant == tenant)
+            .map(|t| &t.credential)
+            .collect();
+        serde_json::to_value(tokens).unwrap_or_default()
+    }
+
+    fn step_target(&self) -> StepTarget {
+        StepTarget::Operation
+    }
+
+    fn client(&self, cx: &Cx<'_, Self>, tenant: usize) -> Result<Box<dyn MerchantClient>, String> {
+        let token = cx
+            .settings
+            .tokens
+            .iter()
+            .find(|t| t.tenant == tenant)
+            .ok_or("the merchant has no AceData token")?;
+        Ok(Box::new(StepClient {
+            token: token.credential.token.clone(),
+        }))
     }
 
     fn prefixes(&self, _settings: &Settings) -> Vec<String> {
@@ -221,6 +264,42 @@ impl Provider for AceData {
             ));
         }
         out
+    }
+}
+
+/// A merchant's client for the test runner's steps: its first token as the bearer.
+struct StepClient {
+    token: String,
+}
+
+impl MerchantClient for StepClient {
+    fn send(
+        &mut self,
+        step: &RequestStep,
+        _index: usize,
+        transport: &dyn Transport,
+    ) -> Result<ClientAnswer, String> {
+        let operation = step
+            .operation
+            .as_deref()
+            .ok_or("an acedata request needs `operation`")?;
+        let own = vec![
+            json_content_type(),
+            ("authorization".to_owned(), format!("Bearer {}", self.token)),
+        ];
+        let (status, bytes) = transport.exchange(
+            "POST",
+            &format!("/identity/bankcard/{operation}"),
+            &with_step_headers(own, &step.headers),
+            step.body.to_string().into_bytes(),
+        )?;
+        Ok(ClientAnswer::of(status, bytes, |body| {
+            let code = body
+                .get("result")
+                .cloned()
+                .or_else(|| body["error"].get("code").cloned());
+            Ok(serde_json::json!({ "status": status, "code": code, "body": body }))
+        }))
     }
 }
 

@@ -2,14 +2,13 @@
 //! texts, the rate limit and pinned answers.
 //!
 //! Defaults come from `fixtures/profiles/acedata.yaml`; a scenario's `acedata:` section
-//! overrides any part (the scenario module does the merge). Nothing here is wire format.
+//! overrides any part ([`super::section`] resolves it). Nothing here is wire format.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::credentials::AceDataToken;
 use crate::world::bins::BinTable;
 use crate::world::ratelimit::RateLimit;
 
@@ -252,7 +251,7 @@ pub struct Answer {
 pub struct Token {
     /// The merchant's place in the scenario.
     pub tenant: usize,
-    pub credential: AceDataToken,
+    pub credential: super::section::TokenCredentials,
 }
 
 /// Everything the AceData provider needs to know about the running scenario.

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::envelope::{OpenError, Profile, Sealed, open, seal};
 use crate::crypto::CryptoError;
 use crate::crypto::rsa::{private_key, public_key};
-use crate::scenario::keys::{KeyRole, resolve};
+use crate::scenario::keys::DEMO_MERCHANT;
 use crate::world::rng::{self, SandboxRng};
 
 /// The demo merchant's sysId in the default scenario.
@@ -75,12 +75,10 @@ impl Client {
 
     /// The default scenario's demo merchant talking to the built-in platform key.
     pub fn demo() -> Client {
-        let key =
-            |name: &str, role| resolve(&format!("builtin:{name}"), role, None).unwrap_or_default();
         Client::from_pems(
             DEMO_SYS_ID,
-            &key("demo-merchant", KeyRole::Private),
-            &key("kazepay-platform", KeyRole::Public),
+            DEMO_MERCHANT.private_pem,
+            super::PLATFORM.public_pem,
             Profile::default(),
         )
         .unwrap_or_else(|e| unreachable!("the built-in test keys parse: {e}"))

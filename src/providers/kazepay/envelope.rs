@@ -123,22 +123,21 @@ fn session_key(unwrapped: Vec<u8>) -> Result<Vec<u8>, CryptoError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::keys::{KeyRole, resolve};
+    use crate::scenario::keys::DEMO_MERCHANT;
+    use crate::scenario::section::BuiltinKey;
     use crate::world::rng::stream;
 
-    fn keys(name: &str) -> (RsaPrivateKey, RsaPublicKey) {
-        let private = resolve(&format!("builtin:{name}"), KeyRole::Private, None).unwrap();
-        let public = resolve(&format!("builtin:{name}"), KeyRole::Public, None).unwrap();
+    fn keys(key: BuiltinKey) -> (RsaPrivateKey, RsaPublicKey) {
         (
-            rsa_ops::private_key(&private).unwrap(),
-            rsa_ops::public_key(&public).unwrap(),
+            rsa_ops::private_key(key.private_pem).unwrap(),
+            rsa_ops::public_key(key.public_pem).unwrap(),
         )
     }
 
     #[test]
     fn seal_then_open_round_trips_for_every_profile() {
-        let (merchant_private, merchant_public) = keys("demo-merchant");
-        let (platform_private, platform_public) = keys("kazepay-platform");
+        let (merchant_private, merchant_public) = keys(DEMO_MERCHANT);
+        let (platform_private, platform_public) = keys(super::super::PLATFORM);
         let plaintext = br#"{"email":"kyc@kazepay.io"}"#;
         for hash in [SignatureHash::Sha256, SignatureHash::Sha1] {
             for key_wrap in [KeyWrap::Raw, KeyWrap::Base64] {
@@ -160,8 +159,8 @@ mod tests {
 
     #[test]
     fn each_broken_part_is_named() {
-        let (merchant_private, merchant_public) = keys("demo-merchant");
-        let (platform_private, platform_public) = keys("kazepay-platform");
+        let (merchant_private, merchant_public) = keys(DEMO_MERCHANT);
+        let (platform_private, platform_public) = keys(super::super::PLATFORM);
         let sealed = seal(
             b"{}",
             &merchant_private,
@@ -205,17 +204,12 @@ mod tests {
 #[cfg(test)]
 mod openssl_vectors {
     use super::*;
-    use crate::scenario::keys::{KeyRole, resolve};
+    use crate::scenario::keys::DEMO_MERCHANT;
 
     #[test]
     fn requests_made_by_openssl_open_with_the_platform_key() {
-        let platform = rsa_ops::private_key(
-            &resolve("builtin:kazepay-platform", KeyRole::Private, None).unwrap(),
-        )
-        .unwrap();
-        let merchant =
-            rsa_ops::public_key(&resolve("builtin:demo-merchant", KeyRole::Public, None).unwrap())
-                .unwrap();
+        let platform = rsa_ops::private_key(super::super::PLATFORM.private_pem).unwrap();
+        let merchant = rsa_ops::public_key(DEMO_MERCHANT.public_pem).unwrap();
         for (file, hash) in [
             (
                 include_str!("../../../fixtures/vectors/kazepay/request-sha256-raw.json"),

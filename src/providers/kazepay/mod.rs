@@ -8,10 +8,12 @@
 //! `"encrypt":"SUCCESS"` or `"FAILED"` first in the body.
 
 pub mod client;
+mod command;
 pub mod envelope;
 mod hosted;
 mod notify;
 mod ops;
+mod section;
 pub mod settings;
 mod upload;
 mod wire;
@@ -22,11 +24,16 @@ use serde_json::{Map, Value, json};
 use self::envelope::{Sealed, open, seal};
 use self::settings::{ErrorKind, Merchant, Settings};
 use self::wire::{Body as Fields, Head, OpError, RequestHead, Response, parse_envelope};
+use super::client::{
+    ClientAnswer, MerchantClient, Transport, json_content_type, with_step_headers,
+};
+use super::command::ProviderCommand;
 use super::{
     Admission, Body, Cx, Draft, Failure, Opened, Outcome, Provider, Replay, Reply, Request, Trace,
     corrupt,
 };
-use crate::scenario::Scenario;
+use crate::scenario::section::{Build, BuiltinKey, BuiltinProfile, Located};
+use crate::scenario::steps::{RequestStep, StepTarget};
 use crate::world::World;
 use crate::world::rng;
 use crate::world::timeline::Notice;
@@ -34,6 +41,16 @@ use crate::world::timeline::Notice;
 /// The KazePay provider.
 #[derive(Debug)]
 pub struct KazePay;
+
+/// The platform's test-only key pair.
+pub const PLATFORM: BuiltinKey = BuiltinKey {
+    name: PLATFORM_KEY,
+    private_pem: include_str!("../../../fixtures/keys/kazepay-platform.test-only.pem"),
+    public_pem: include_str!("../../../fixtures/keys/kazepay-platform.pub.pem"),
+};
+
+/// The built-in key pair the platform signs and decrypts with.
+const PLATFORM_KEY: &str = "kazepay-platform";
 
 /// An admitted request: its envelope and, for `fileUpload`, the file.
 #[derive(Debug)]
@@ -62,6 +79,8 @@ pub struct Answered {
 
 impl Provider for KazePay {
     const NAME: &'static str = "kazepay";
+    type Section = section::Section;
+    type Credentials = section::Credentials;
     type Settings = Settings;
     type Caller = Caller;
     type Request = Fields;
@@ -69,8 +88,76 @@ impl Provider for KazePay {
     type Error = OpError;
     type Refusal = Refusal;
 
-    fn settings<'s>(&self, scenario: &'s Scenario) -> &'s Settings {
-        &scenario.kazepay
+    fn profile(&self) -> Option<BuiltinProfile> {
+        Some(section::PROFILE)
+    }
+
+    fn build(
+        &self,
+        section: section::Section,
+        merchants: Vec<(usize, Located<section::Credentials>)>,
+        build: &mut Build<'_, '_>,
+    ) -> Option<Settings> {
+        section::build(section, merchants, build)
+    }
+
+    fn builtin_keys(&self) -> &'static [BuiltinKey] {
+        &[PLATFORM]
+    }
+
+    fn command(&self) -> Option<ProviderCommand> {
+        use clap::{FromArgMatches, Subcommand};
+        let command = clap::Command::new(Self::NAME)
+            .about("Seal a KazePay request or open a response with given keys (default: the demo keys)")
+            .subcommand_required(true);
+        Some(ProviderCommand {
+            command: command::Command::augment_subcommands(command),
+            run: |matches| command::run(command::Command::from_arg_matches(matches)?),
+            examples: command::EXAMPLES,
+        })
+    }
+
+    fn platform_key(&self) -> Option<&'static str> {
+        Some(PLATFORM_KEY)
+    }
+
+    fn platform_public_key(&self, settings: &Settings) -> Option<String> {
+        Some(settings.platform_public_pem.clone())
+    }
+
+    fn credentials(&self, settings: &Settings, tenant: usize) -> Value {
+        merchant_of(settings, tenant).map_or(Value::Null, |m| {
+            serde_json::to_value(&m.system).unwrap_or_default()
+        })
+    }
+
+    fn step_target(&self) -> StepTarget {
+        StepTarget::Operation
+    }
+
+    fn client(&self, cx: &Cx<'_, Self>, tenant: usize) -> Result<Box<dyn MerchantClient>, String> {
+        let system = &merchant_of(cx.settings, tenant)
+            .ok_or("the merchant has no KazePay sysId")?
+            .system;
+        let private = system
+            .merchant_private_key
+            .as_deref()
+            .ok_or("the scenario gives no kazepay merchant_private_key to seal with")?;
+        let profile = envelope::Profile {
+            hash: system.sign_hash,
+            key_wrap: system.key_wrap,
+        };
+        let client = client::Client::from_pems(
+            &system.sys_id,
+            private,
+            &cx.settings.platform_public_pem,
+            profile,
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(Box::new(StepClient {
+            client,
+            path: cx.settings.path.clone(),
+        }))
     }
 
     fn prefixes(&self, settings: &Settings) -> Vec<String> {
@@ -337,6 +424,51 @@ impl Provider for KazePay {
             }
         }
         out
+    }
+}
+
+/// Merchant `tenant`'s identity.
+fn merchant_of(settings: &Settings, tenant: usize) -> Option<&Merchant> {
+    settings.merchants.values().find(|m| m.tenant == tenant)
+}
+
+/// A merchant's client for the test runner's steps: requests sealed, answers opened.
+struct StepClient {
+    client: client::Client,
+    path: String,
+}
+
+impl MerchantClient for StepClient {
+    fn send(
+        &mut self,
+        step: &RequestStep,
+        index: usize,
+        transport: &dyn Transport,
+    ) -> Result<ClientAnswer, String> {
+        let operation = step
+            .operation
+            .as_deref()
+            .ok_or("a kazepay request needs `operation`")?;
+        let request_no = format!("{}{index:06}", jiff::Timestamp::now().as_millisecond());
+        let envelope = self
+            .client
+            .seal_request(operation, &request_no, &step.body)
+            .map_err(|e| e.to_string())?;
+        let (status, bytes) = transport.exchange(
+            "POST",
+            &self.path,
+            &with_step_headers(vec![json_content_type()], &step.headers),
+            envelope.to_string().into_bytes(),
+        )?;
+        Ok(ClientAnswer::of(status, bytes, |response| {
+            let opened = self
+                .client
+                .open_response(&response)
+                .map_err(|e| e.to_string())?;
+            Ok(
+                json!({ "status": status, "code": opened.code, "detail": opened.detail, "body": opened.body }),
+            )
+        }))
     }
 }
 

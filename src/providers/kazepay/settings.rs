@@ -2,7 +2,7 @@
 //! delays, KYC rules and the parsed keys of the platform and each merchant.
 //!
 //! Defaults come from `fixtures/profiles/kazepay.yaml`; a scenario's `kazepay:` section
-//! overrides any part (the scenario module merges and resolves it).
+//! overrides any part ([`super::section`] resolves it).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -11,7 +11,9 @@ use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde::{Deserialize, Serialize};
 
 use super::envelope::Profile;
-use crate::world::{CardStatus, KycStatus};
+use super::section::System;
+use crate::world::CardStatus;
+use crate::world::review::ReviewPolicy;
 
 /// Every failure the sandbox can answer, by meaning; the catalog gives each its wire code.
 #[derive(
@@ -104,21 +106,6 @@ pub struct Delays {
     pub virtual_card_review: SignedDuration,
 }
 
-/// A scenario rule deciding KYC submissions: the first rule whose patterns all match wins.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct KycRule {
-    /// Glob (`*` any run, `?` one character), case-insensitive, against the email.
-    pub email: Option<String>,
-    /// Against "firstName lastName".
-    pub name: Option<String>,
-    /// Against the identification number.
-    pub document: Option<String>,
-    pub decision: KycStatus,
-    pub reason: Option<String>,
-    /// Overrides the review delay.
-    pub after: Option<SignedDuration>,
-}
-
 /// The billing address queryCard reports.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Billing {
@@ -135,6 +122,8 @@ pub struct Merchant {
     pub tenant: usize,
     pub public_key: RsaPublicKey,
     pub profile: Profile,
+    /// As the scenario gave it (for `GET /__admin/credentials` and merchant clients).
+    pub system: System,
 }
 
 /// Everything the KazePay provider needs to know about the running scenario.
@@ -144,8 +133,8 @@ pub struct Settings {
     pub errors: BTreeMap<ErrorKind, ErrorText>,
     pub card_statuses: BTreeMap<CardStatus, String>,
     pub delays: Delays,
-    pub kyc_default: KycStatus,
-    pub kyc_rules: Vec<KycRule>,
+    /// How KYC submissions are decided.
+    pub review: ReviewPolicy,
     pub webhook_retries: Vec<SignedDuration>,
     /// BIN → card-number length, for createCard.
     pub virtual_card_bins: BTreeMap<String, usize>,
@@ -156,6 +145,7 @@ pub struct Settings {
     pub busy_api_codes: Vec<String>,
     pub platform_private: RsaPrivateKey,
     pub platform_public: RsaPublicKey,
+    pub platform_public_pem: String,
     /// By sysId.
     pub merchants: HashMap<String, Merchant>,
 }
@@ -180,32 +170,5 @@ impl Settings {
             .get(&status)
             .cloned()
             .unwrap_or_else(|| format!("{status:?}").to_uppercase())
-    }
-
-    /// The KYC decision and delay for a submission, from the first matching rule.
-    pub fn kyc_decision(
-        &self,
-        email: &str,
-        name: &str,
-        document: &str,
-    ) -> (KycStatus, Option<String>, SignedDuration) {
-        let matches = |pattern: &Option<String>, value: &str| {
-            pattern
-                .as_deref()
-                .is_none_or(|p| crate::world::glob::matches(p, value))
-        };
-        self.kyc_rules
-            .iter()
-            .find(|r| {
-                matches(&r.email, email) && matches(&r.name, name) && matches(&r.document, document)
-            })
-            .map(|r| {
-                (
-                    r.decision,
-                    r.reason.clone(),
-                    r.after.unwrap_or(self.delays.kyc_review),
-                )
-            })
-            .unwrap_or((self.kyc_default, None, self.delays.kyc_review))
     }
 }

@@ -11,6 +11,7 @@
 mod gate;
 mod notify;
 mod ops;
+mod section;
 pub mod sensitive;
 pub mod settings;
 mod wire;
@@ -22,9 +23,13 @@ use self::gate::Caller;
 use self::ops::{Lookup, Modes};
 use self::settings::{ErrorKind, Language, Merchant, Settings};
 use self::wire::{Failure as WireFailure, Input, OpError, Success, parse_body};
+use super::client::{
+    ClientAnswer, MerchantClient, Transport, json_content_type, with_step_headers,
+};
 use super::fields::Fields;
 use super::{Admission, Body, Cx, Draft, Failure, Outcome, Provider, Quota, Reply, Request, Trace};
-use crate::scenario::Scenario;
+use crate::scenario::section::{Build, BuiltinProfile, Located};
+use crate::scenario::steps::{RequestStep, StepTarget};
 use crate::world::World;
 use crate::world::timeline::Notice;
 
@@ -62,6 +67,8 @@ pub struct Refusal {
 
 impl Provider for KeySecure {
     const NAME: &'static str = "keysecure";
+    type Section = section::Section;
+    type Credentials = section::Credentials;
     type Settings = Settings;
     type Caller = Caller;
     type Request = Call;
@@ -69,8 +76,46 @@ impl Provider for KeySecure {
     type Error = OpError;
     type Refusal = Refusal;
 
-    fn settings<'s>(&self, scenario: &'s Scenario) -> &'s Settings {
-        &scenario.keysecure
+    fn profile(&self) -> Option<BuiltinProfile> {
+        Some(section::PROFILE)
+    }
+
+    fn build(
+        &self,
+        section: section::Section,
+        merchants: Vec<(usize, Located<section::Credentials>)>,
+        build: &mut Build<'_, '_>,
+    ) -> Option<Settings> {
+        section::build(section, merchants, build)
+    }
+
+    fn prepare(
+        &self,
+        settings: &Settings,
+        tenant: usize,
+        world: &mut World,
+        build: &mut Build<'_, '_>,
+    ) {
+        section::prepare(settings, tenant, world, build);
+    }
+
+    fn credentials(&self, settings: &Settings, tenant: usize) -> Value {
+        merchant_of(settings, tenant).map_or(Value::Null, |m| {
+            serde_json::to_value(&m.key).unwrap_or_default()
+        })
+    }
+
+    fn step_target(&self) -> StepTarget {
+        StepTarget::PathAndMethod
+    }
+
+    fn client(&self, cx: &Cx<'_, Self>, tenant: usize) -> Result<Box<dyn MerchantClient>, String> {
+        let merchant =
+            merchant_of(cx.settings, tenant).ok_or("the merchant has no KeySecure key")?;
+        Ok(Box::new(StepClient {
+            api_key: merchant.key.api_key.clone(),
+            token: None,
+        }))
     }
 
     fn prefixes(&self, _settings: &Settings) -> Vec<String> {
@@ -275,6 +320,90 @@ impl Provider for KeySecure {
             }
         }
         out
+    }
+}
+
+/// Merchant `tenant`'s key.
+fn merchant_of(settings: &Settings, tenant: usize) -> Option<&Merchant> {
+    settings.merchants.values().find(|m| m.tenant == tenant)
+}
+
+/// A merchant's client for the test runner's steps: the key's headers, and an access token
+/// fetched on first use (or the one the steps fetched themselves).
+struct StepClient {
+    api_key: String,
+    token: Option<String>,
+}
+
+impl StepClient {
+    fn headers(&self) -> Vec<(String, String)> {
+        vec![
+            ("api-key".to_owned(), self.api_key.clone()),
+            (
+                "timestamp".to_owned(),
+                jiff::Timestamp::now().as_millisecond().to_string(),
+            ),
+        ]
+    }
+
+    /// The access token, fetched once.
+    fn token(&mut self, transport: &dyn Transport) -> Result<String, String> {
+        if let Some(token) = &self.token {
+            return Ok(token.clone());
+        }
+        let (_, bytes) = transport.exchange("GET", ops::TOKEN_PATH, &self.headers(), Vec::new())?;
+        let answer = super::client::parse_json(&bytes)?;
+        let token = answer["data"]["access_token"]
+            .as_str()
+            .ok_or_else(|| format!("no KeySecure token: {answer}"))?
+            .to_owned();
+        self.token = Some(token.clone());
+        Ok(token)
+    }
+}
+
+impl MerchantClient for StepClient {
+    fn send(
+        &mut self,
+        step: &RequestStep,
+        _index: usize,
+        transport: &dyn Transport,
+    ) -> Result<ClientAnswer, String> {
+        let path = step
+            .path
+            .as_deref()
+            .ok_or("a keysecure request needs `path`")?;
+        let token_request = path == ops::TOKEN_PATH;
+        let mut own = vec![json_content_type()];
+        own.extend(self.headers());
+        // No token to fetch when the step sends its own (or asks for one).
+        let own_token = step
+            .headers
+            .keys()
+            .any(|k| k.eq_ignore_ascii_case("access-token"));
+        if !token_request && !own_token {
+            own.push(("access-token".to_owned(), self.token(transport)?));
+        }
+        let method = step
+            .method
+            .as_deref()
+            .unwrap_or(if token_request { "GET" } else { "POST" });
+        let body = if method == "GET" {
+            Vec::new()
+        } else {
+            step.body.to_string().into_bytes()
+        };
+        let (status, bytes) =
+            transport.exchange(method, path, &with_step_headers(own, &step.headers), body)?;
+        Ok(ClientAnswer::of(status, bytes, |answer| {
+            // A token the steps fetched themselves is the one later requests use.
+            if let Some(token) = answer["data"]["access_token"].as_str() {
+                self.token = Some(token.to_owned());
+            }
+            Ok(
+                serde_json::json!({ "status": status, "code": answer.get("code"), "msg": answer.get("msg"), "body": answer.get("data") }),
+            )
+        }))
     }
 }
 

@@ -13,9 +13,9 @@
 use serde_json::{Map, Number, Value, json};
 
 use super::ops::{ISSUER, consumption_item, merchant_info, millis, status_name};
+use super::section::{IntegrationMode, Key as KeySecureKey};
 use super::sensitive::sign;
 use super::settings::{AuthFallback, Settings};
-use crate::credentials::{IntegrationMode, KeySecureKey};
 use crate::providers::Draft;
 use crate::world::deliveries::DecisionCall;
 use crate::world::deliveries::Outbound;

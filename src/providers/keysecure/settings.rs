@@ -8,6 +8,8 @@ use jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::world::review::ReviewPolicy;
+
 /// Every failure, by meaning; the catalog gives each its code and messages.
 #[derive(
     Clone,
@@ -172,21 +174,11 @@ pub struct Package {
     pub fee_detail: Value,
 }
 
-/// Decides reviews whose cardholder_unique_no and KYC token match every pattern given.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ReviewRule {
-    pub unique_no: Option<String>,
-    pub token: Option<String>,
-    pub approve: bool,
-    pub reason: Option<String>,
-    pub after: Option<SignedDuration>,
-}
-
 /// One merchant's KeySecure key, parsed.
 #[derive(Clone, Debug)]
 pub struct Merchant {
     pub tenant: usize,
-    pub key: crate::credentials::KeySecureKey,
+    pub key: super::section::Key,
 }
 
 /// Everything the KeySecure provider needs to know about the running scenario.
@@ -198,10 +190,9 @@ pub struct Settings {
     pub timestamp_tolerance: SignedDuration,
     /// The default `Timezone`.
     pub timezone: jiff::tz::Offset,
-    pub cardholder_review: SignedDuration,
+    /// How cardholder applications are reviewed (and how long it takes).
+    pub review: ReviewPolicy,
     pub card_production: SignedDuration,
-    pub review_default_approve: bool,
-    pub review_rules: Vec<ReviewRule>,
     /// Globs on card_unique_no whose production ends in Fail.
     pub failing_cards: Vec<String>,
     pub auth_timeout: SignedDuration,
@@ -243,29 +234,5 @@ impl Settings {
             Language::English => &self.success.en_us,
             Language::Chinese => &self.success.zh_cn,
         }
-    }
-
-    /// The review decision (approve?), reason and delay for a cardholder application.
-    pub fn review_decision(
-        &self,
-        unique_no: &str,
-        token: &str,
-    ) -> (bool, Option<String>, SignedDuration) {
-        let matches = |pattern: &Option<String>, value: &str| {
-            pattern
-                .as_deref()
-                .is_none_or(|p| crate::world::glob::matches(p, value))
-        };
-        self.review_rules
-            .iter()
-            .find(|r| matches(&r.unique_no, unique_no) && matches(&r.token, token))
-            .map(|r| {
-                (
-                    r.approve,
-                    r.reason.clone(),
-                    r.after.unwrap_or(self.cardholder_review),
-                )
-            })
-            .unwrap_or((self.review_default_approve, None, self.cardholder_review))
     }
 }

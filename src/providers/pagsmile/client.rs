@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use super::envelope::{OpenError, Sealed, open, seal};
 use crate::crypto::CryptoError;
 use crate::crypto::rsa::{private_key, public_key};
-use crate::scenario::keys::{KeyRole, resolve};
+use crate::scenario::keys::DEMO_MERCHANT;
 use crate::world::rng::{self, SandboxRng};
 
 /// The demo app of the default scenario.
@@ -77,13 +77,11 @@ impl Client {
 
     /// The default scenario's demo app talking to the built-in platform key.
     pub fn demo() -> Client {
-        let key =
-            |name: &str, role| resolve(&format!("builtin:{name}"), role, None).unwrap_or_default();
         Client::from_pems(
             DEMO_APP_ID,
             DEMO_PARTNER_ID,
-            &key("demo-merchant", KeyRole::Private),
-            &key("pagsmile-platform", KeyRole::Public),
+            DEMO_MERCHANT.private_pem,
+            super::PLATFORM.public_pem,
         )
         .unwrap_or_else(|e| unreachable!("the built-in test keys parse: {e}"))
     }

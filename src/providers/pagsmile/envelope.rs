@@ -84,13 +84,14 @@ pub fn open(sealed: &Sealed, recipient: &RsaPrivateKey) -> Result<Vec<u8>, OpenE
 mod tests {
     use super::*;
     use crate::crypto::rsa::{private_key, public_key};
-    use crate::scenario::keys::{KeyRole, resolve};
     use crate::world::rng::stream;
 
     fn platform() -> (RsaPrivateKey, RsaPublicKey) {
-        let private = resolve("builtin:pagsmile-platform", KeyRole::Private, None).unwrap();
-        let public = resolve("builtin:pagsmile-platform", KeyRole::Public, None).unwrap();
-        (private_key(&private).unwrap(), public_key(&public).unwrap())
+        let key = super::super::PLATFORM;
+        (
+            private_key(key.private_pem).unwrap(),
+            public_key(key.public_pem).unwrap(),
+        )
     }
 
     #[test]

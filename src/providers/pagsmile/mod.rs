@@ -8,9 +8,11 @@
 //! success seals `data` for the merchant with a fresh key; a failure is in clear.
 
 pub mod client;
+mod command;
 pub mod envelope;
 mod notify;
 mod ops;
+mod section;
 pub mod settings;
 mod wire;
 
@@ -20,13 +22,18 @@ use serde_json::{Map, Value};
 use self::envelope::{Sealed, open, seal};
 use self::settings::{App, ErrorKind, Settings};
 use self::wire::{Answer, BareSuccess, OpError, SealedSuccess, parse_envelope};
+use super::client::{
+    ClientAnswer, MerchantClient, Transport, json_content_type, with_step_headers,
+};
+use super::command::ProviderCommand;
 use super::fields::Fields;
 use super::{
     Admission, Body, Cx, Draft, Failure, Opened, Outcome, Provider, Replay, Reply, Request, Trace,
     corrupt,
 };
 use crate::headers::basic_credentials;
-use crate::scenario::Scenario;
+use crate::scenario::section::{Build, BuiltinKey, BuiltinProfile, Located};
+use crate::scenario::steps::RequestStep;
 use crate::world::World;
 use crate::world::rng;
 use crate::world::timeline::Notice;
@@ -38,6 +45,16 @@ const PREFIX: &str = "/issuing/";
 #[derive(Debug)]
 pub struct Pagsmile;
 
+/// The platform's test-only key pair.
+pub const PLATFORM: BuiltinKey = BuiltinKey {
+    name: PLATFORM_KEY,
+    private_pem: include_str!("../../../fixtures/keys/pagsmile-platform.test-only.pem"),
+    public_pem: include_str!("../../../fixtures/keys/pagsmile-platform.pub.pem"),
+};
+
+/// The built-in key pair the platform decrypts with.
+const PLATFORM_KEY: &str = "pagsmile-platform";
+
 /// An admitted request: the operation its path names and the envelope's checked fields.
 #[derive(Debug)]
 pub struct Caller {
@@ -47,6 +64,8 @@ pub struct Caller {
 
 impl Provider for Pagsmile {
     const NAME: &'static str = "pagsmile";
+    type Section = section::Section;
+    type Credentials = section::Credentials;
     type Settings = Settings;
     type Caller = Caller;
     type Request = Map<String, Value>;
@@ -54,8 +73,65 @@ impl Provider for Pagsmile {
     type Error = OpError;
     type Refusal = OpError;
 
-    fn settings<'s>(&self, scenario: &'s Scenario) -> &'s Settings {
-        &scenario.pagsmile
+    fn profile(&self) -> Option<BuiltinProfile> {
+        Some(section::PROFILE)
+    }
+
+    fn build(
+        &self,
+        section: section::Section,
+        merchants: Vec<(usize, Located<section::Credentials>)>,
+        build: &mut Build<'_, '_>,
+    ) -> Option<Settings> {
+        section::build(section, merchants, build)
+    }
+
+    fn builtin_keys(&self) -> &'static [BuiltinKey] {
+        &[PLATFORM]
+    }
+
+    fn command(&self) -> Option<ProviderCommand> {
+        use clap::{FromArgMatches, Subcommand};
+        let command = clap::Command::new(Self::NAME)
+            .about("Seal a Pagsmile request or open a response with given keys (default: the demo keys)")
+            .subcommand_required(true);
+        Some(ProviderCommand {
+            command: command::Command::augment_subcommands(command),
+            run: |matches| command::run(command::Command::from_arg_matches(matches)?),
+            examples: command::EXAMPLES,
+        })
+    }
+
+    fn platform_key(&self) -> Option<&'static str> {
+        Some(PLATFORM_KEY)
+    }
+
+    fn platform_public_key(&self, settings: &Settings) -> Option<String> {
+        Some(settings.platform_public_pem.clone())
+    }
+
+    fn credentials(&self, settings: &Settings, tenant: usize) -> Value {
+        app_of(settings, tenant).map_or(Value::Null, |app| {
+            serde_json::to_value(&app.credentials).unwrap_or_default()
+        })
+    }
+
+    fn client(&self, cx: &Cx<'_, Self>, tenant: usize) -> Result<Box<dyn MerchantClient>, String> {
+        let app = &app_of(cx.settings, tenant)
+            .ok_or("the merchant has no Pagsmile app")?
+            .credentials;
+        let private = app
+            .merchant_private_key
+            .as_deref()
+            .ok_or("the scenario gives no pagsmile merchant_private_key to open answers with")?;
+        let client = client::Client::from_pems(
+            &app.app_id,
+            &app.partner_id,
+            private,
+            &cx.settings.platform_public_pem,
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(Box::new(StepClient { client }))
     }
 
     fn prefixes(&self, _settings: &Settings) -> Vec<String> {
@@ -267,6 +343,50 @@ impl Provider for Pagsmile {
     }
 }
 
+/// Merchant `tenant`'s app.
+fn app_of(settings: &Settings, tenant: usize) -> Option<&App> {
+    settings.apps.values().find(|a| a.tenant == tenant)
+}
+
+/// A merchant's client for the test runner's steps: requests sealed, answers opened.
+struct StepClient {
+    client: client::Client,
+}
+
+impl MerchantClient for StepClient {
+    fn send(
+        &mut self,
+        step: &RequestStep,
+        index: usize,
+        transport: &dyn Transport,
+    ) -> Result<ClientAnswer, String> {
+        let path = step
+            .path
+            .as_deref()
+            .ok_or("a pagsmile request needs `path`")?;
+        let request_id = format!("RUN{}{index:06}", jiff::Timestamp::now().as_millisecond());
+        let sealed = self
+            .client
+            .seal_request(&request_id, &step.body)
+            .map_err(|e| e.to_string())?;
+        let (status, bytes) = transport.exchange(
+            "POST",
+            path,
+            &with_step_headers(vec![json_content_type()], &step.headers),
+            sealed.to_string().into_bytes(),
+        )?;
+        Ok(ClientAnswer::of(status, bytes, |response| {
+            let o = self
+                .client
+                .open_response(&response)
+                .map_err(|e| e.to_string())?;
+            Ok(
+                serde_json::json!({ "status": status, "code": o.code, "msg": o.msg, "sub_code": o.sub_code, "sub_msg": o.sub_msg, "total": o.total, "body": o.data }),
+            )
+        }))
+    }
+}
+
 /// The admitted caller's app.
 fn app<'s>(settings: &'s Settings, caller: &Caller) -> Result<&'s App, OpError> {
     settings
@@ -298,7 +418,7 @@ fn admit<'s>(
         .apps
         .get(&envelope.app_id)
         .ok_or_else(|| OpError::new(ErrorKind::UnknownApp).with_field(&envelope.app_id))?;
-    if app.partner_id != envelope.partner_id {
+    if app.credentials.partner_id != envelope.partner_id {
         return Err(OpError::field(
             "partner_id",
             "does not belong to the app_id",
@@ -306,8 +426,8 @@ fn admit<'s>(
     }
     match basic_credentials(request.headers) {
         None => {}
-        Some(Some((user, password))) if user == envelope.app_id && password == app.security_key => {
-        }
+        Some(Some((user, password)))
+            if user == envelope.app_id && password == app.credentials.security_key => {}
         Some(_) => return Err(OpError::new(ErrorKind::InvalidAuthorization)),
     }
     Ok((operation, envelope, app))

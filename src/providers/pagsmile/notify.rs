@@ -28,7 +28,7 @@ pub fn render(
     notice: &Notice,
     seed: u64,
 ) -> Option<Outbound> {
-    let url = app.webhook_url.as_ref()?;
+    let url = app.credentials.webhook_url.as_ref()?;
     let types = &settings.notify_type;
     let card = |id: &str| {
         world
@@ -89,7 +89,7 @@ pub fn render(
     };
     let mut stream = rng::stream(seed, "pagsmile-webhook");
     let body = json!({
-        "partner_id": app.partner_id,
+        "partner_id": app.credentials.partner_id,
         "sub_partner_id": "",
         "timestamp": settings.time(notice.at),
         "version": "1.0",

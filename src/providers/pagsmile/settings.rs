@@ -7,6 +7,8 @@ use jiff::SignedDuration;
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde::{Deserialize, Serialize};
 
+use super::section::AppCredentials;
+use crate::world::review::ReviewPolicy;
 use crate::world::{CardForm, CardStatus, Gender, IdKind};
 
 /// Every failure, by meaning; the catalog gives each its codes.
@@ -167,29 +169,13 @@ pub struct NotifyType {
     pub transaction: i64,
 }
 
-/// Decides audits whose fields match every pattern given.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct AuditRule {
-    pub email: Option<String>,
-    /// Against "first_name last_name".
-    pub name: Option<String>,
-    pub id_no: Option<String>,
-    pub approve: bool,
-    /// The webhook's `codes` on rejection.
-    pub codes: Vec<String>,
-    pub remark: Option<String>,
-    pub after: Option<SignedDuration>,
-}
-
 /// One merchant's Pagsmile identity.
 #[derive(Clone, Debug)]
 pub struct App {
     pub tenant: usize,
-    pub partner_id: String,
-    pub security_key: String,
     pub public_key: RsaPublicKey,
-    pub pay_account_num: String,
-    pub webhook_url: Option<String>,
+    /// As the scenario gave it (ids, secrets, the pay account, the webhook URL).
+    pub credentials: AppCredentials,
 }
 
 /// Everything the Pagsmile provider needs to know about the running scenario.
@@ -211,16 +197,16 @@ pub struct Settings {
     /// BIN → card-number length; `default_bin` is used when card_bin is absent.
     pub card_bins: BTreeMap<String, usize>,
     pub default_bin: String,
-    pub holder_audit: SignedDuration,
+    /// How cardholder audits are decided (and how long they take).
+    pub review: ReviewPolicy,
     pub card_production: SignedDuration,
-    pub audit_default_approve: bool,
-    pub audit_rules: Vec<AuditRule>,
     pub webhook_retries: Vec<SignedDuration>,
     /// Offset of the `yyyy-MM-dd HH:mm:ss` times the API writes.
     pub utc_offset: jiff::tz::Offset,
     /// Paths answering `20000` (a scenario's outage).
     pub unavailable_paths: Vec<String>,
     pub platform_private: RsaPrivateKey,
+    pub platform_public_pem: String,
     /// By app_id.
     pub apps: HashMap<String, App>,
 }
@@ -257,38 +243,5 @@ impl Settings {
             .replace("{field}", field)
             .replace("{reason}", reason);
         text
-    }
-
-    /// The audit decision (approve?), codes, remark and delay for a cardholder.
-    pub fn audit_decision(
-        &self,
-        email: &str,
-        name: &str,
-        id_no: &str,
-    ) -> (bool, Vec<String>, Option<String>, SignedDuration) {
-        let matches = |pattern: &Option<String>, value: &str| {
-            pattern
-                .as_deref()
-                .is_none_or(|p| crate::world::glob::matches(p, value))
-        };
-        self.audit_rules
-            .iter()
-            .find(|r| {
-                matches(&r.email, email) && matches(&r.name, name) && matches(&r.id_no, id_no)
-            })
-            .map(|r| {
-                (
-                    r.approve,
-                    r.codes.clone(),
-                    r.remark.clone(),
-                    r.after.unwrap_or(self.holder_audit),
-                )
-            })
-            .unwrap_or((
-                self.audit_default_approve,
-                Vec::new(),
-                None,
-                self.holder_audit,
-            ))
     }
 }

@@ -17,6 +17,7 @@ use crate::providers::kazepay::wire::{Body, OpError};
 use crate::world::cardholder::plausible_email;
 use crate::world::countries::is_country_code;
 use crate::world::ids;
+use crate::world::review::Applicant;
 use crate::world::timeline::Event;
 use crate::world::{Address, Cardholder, IdDocument, IdKind, Kyc, KycStatus, Phone, Review, World};
 
@@ -53,19 +54,25 @@ pub fn submit_with_images(
     // Last: it stores inline images, once every other check has passed.
     let documents = images(body, world, &identity)?;
     let name = format!("{} {}", identity.first_name, identity.last_name);
-    let (decision, reason, after) =
-        context
-            .settings
-            .kyc_decision(&identity.email, &name, &identity.document_number);
+    let applicant = Applicant {
+        email: &identity.email,
+        name: &name,
+        document: &identity.document_number,
+        ..Applicant::default()
+    };
+    let ruling = context
+        .settings
+        .review
+        .decide(&world.rules.reviews, &applicant);
     let now = world.now();
-    let due = now.saturating_add(after).unwrap_or(now);
+    let due = now.saturating_add(ruling.after).unwrap_or(now);
     let id = record(
         world,
         identity,
         documents,
         Some(Review {
-            decision,
-            reason,
+            decision: ruling.decision,
+            reason: ruling.reason,
             codes: Vec::new(),
             due,
         }),

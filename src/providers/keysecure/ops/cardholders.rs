@@ -13,6 +13,7 @@ use super::{
 };
 use crate::providers::keysecure::settings::ErrorKind;
 use crate::providers::keysecure::wire::{Input, OpError, page_of, paging};
+use crate::world::review::Applicant;
 use crate::world::timeline::Event;
 use crate::world::{Cardholder, Currency, Funding, Kyc, KycStatus, Money, Review, World, ids};
 
@@ -68,15 +69,22 @@ pub fn apply(
 /// Records the application and starts its review.
 fn submit(context: &Context<'_>, world: &mut World, id: &str, unique_no: &str, token: &str) {
     let now = world.now();
-    let (approve, reason, after) = context.settings.review_decision(unique_no, token);
-    let due = now.saturating_add(after).unwrap_or(now);
+    // KeySecure knows no names: magic names match the merchant's reference for the person.
+    let applicant = Applicant {
+        name: unique_no,
+        reference: unique_no,
+        token,
+        ..Applicant::default()
+    };
+    let ruling = context
+        .settings
+        .review
+        .decide(&world.rules.reviews, &applicant);
+    let due = now.saturating_add(ruling.after).unwrap_or(now);
+    let approved = ruling.decision == KycStatus::Passed;
     let review = Review {
-        decision: if approve {
-            KycStatus::Passed
-        } else {
-            KycStatus::Rejected
-        },
-        reason: if approve { None } else { reason },
+        decision: ruling.decision,
+        reason: if approved { None } else { ruling.reason },
         codes: Vec::new(),
         due,
     };
@@ -124,7 +132,7 @@ fn submit(context: &Context<'_>, world: &mut World, id: &str, unique_no: &str, t
             submitted_at: now,
         },
     );
-    if after.is_zero() {
+    if ruling.after.is_zero() {
         world.catch_up();
     }
 }

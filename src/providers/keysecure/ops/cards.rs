@@ -10,8 +10,8 @@
 use serde_json::{Value, json};
 
 use super::{Context, ISSUER, card, cardholder, millis, require};
-use crate::credentials::IntegrationMode;
 use crate::providers::fields::Fields;
+use crate::providers::keysecure::section::IntegrationMode;
 use crate::providers::keysecure::sensitive;
 use crate::providers::keysecure::settings::ErrorKind;
 use crate::providers::keysecure::wire::{Input, OpError, page_of, paging};

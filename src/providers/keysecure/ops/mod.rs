@@ -11,9 +11,9 @@ mod consumption;
 use http::Method;
 use serde_json::Value;
 
+use super::section::{IntegrationMode, Key as KeySecureKey};
 use super::settings::{ErrorKind, Settings};
 use super::wire::{Input, OpError};
-use crate::credentials::{IntegrationMode, KeySecureKey};
 use crate::world::{Card, CardStatus, Cardholder, KycStatus, World};
 
 pub use cards::status_name;

@@ -116,7 +116,7 @@ pub fn apply(
             count: 1,
             share_card: application.share_card,
             shared_account: application.shared_account,
-            pay_account: context.app.pay_account_num.clone(),
+            pay_account: context.app.credentials.pay_account_num.clone(),
             funding,
             remark: application.remark,
             account_num,
@@ -388,7 +388,7 @@ fn read_application(
         ));
     }
     if let Some(account) = fields.optional_text("pay_account_num", 1, 64)?
-        && account != context.app.pay_account_num
+        && account != context.app.credentials.pay_account_num
     {
         return Err(OpError::new(ErrorKind::AccountNotFound).with_field(account));
     }

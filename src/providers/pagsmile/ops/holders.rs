@@ -12,6 +12,7 @@ use crate::providers::fields::{FieldProblem, Fields};
 use crate::providers::pagsmile::settings::{ErrorKind, Settings, number_of};
 use crate::providers::pagsmile::wire::{Answer, OpError};
 use crate::world::cardholder::plausible_email;
+use crate::world::review::Applicant;
 use crate::world::timeline::Event;
 use crate::world::{
     Address, Cardholder, Gender, IdDocument, IdKind, Kyc, KycStatus, Phone, Review, World,
@@ -181,14 +182,15 @@ pub fn register(
             (h.created_at, h.issuer.clone())
         });
     let name = format!("{} {}", identity.first_name, identity.last_name);
-    let (approve, codes, remark, after) =
-        settings.audit_decision(&identity.email, &name, &identity.id_no);
-    let decision = if approve {
-        KycStatus::Passed
-    } else {
-        KycStatus::Rejected
+    let applicant = Applicant {
+        email: &identity.email,
+        name: &name,
+        document: &identity.id_no,
+        ..Applicant::default()
     };
-    let due = now.saturating_add(after).unwrap_or(now);
+    let ruling = settings.review.decide(&world.rules.reviews, &applicant);
+    let due = now.saturating_add(ruling.after).unwrap_or(now);
+    let rejected = ruling.decision == KycStatus::Rejected;
     world.cardholders.insert(
         id.clone(),
         Cardholder {
@@ -221,9 +223,14 @@ pub fn register(
                 submitted_at: Some(now),
                 documents: Vec::new(),
                 review: Some(Review {
-                    decision,
-                    reason: if approve { None } else { remark },
-                    codes: if approve { Vec::new() } else { codes },
+                    decision: ruling.decision,
+                    // An approval carries neither remark nor codes.
+                    reason: rejected.then(|| ruling.reason.clone()).flatten(),
+                    codes: if rejected {
+                        ruling.codes.clone()
+                    } else {
+                        Vec::new()
+                    },
                     due,
                 }),
                 hosted_token: None,
@@ -236,7 +243,7 @@ pub fn register(
         submitted_at: now,
     };
     world.schedule(due, event);
-    if after.is_zero() {
+    if ruling.after.is_zero() {
         // Decided within this request, as a synchronous audit would be.
         world.catch_up();
     }

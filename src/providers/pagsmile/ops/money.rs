@@ -157,7 +157,7 @@ impl Transfer {
         let amount = fields.amount("amount", &currency)?;
         fields.optional_text("reference", 1, 128)?;
         if let Some(account) = account
-            && account != context.app.pay_account_num
+            && account != context.app.credentials.pay_account_num
         {
             return Err(OpError::new(ErrorKind::AccountNotFound).with_field(account));
         }

@@ -35,49 +35,34 @@ pub struct Step {
     pub expect_state: BTreeMap<String, Value>,
 }
 
-/// The providers a request step can speak.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Provider {
-    Acedata,
-    Kazepay,
-    Pagsmile,
-    Keysecure,
-}
-
-impl Provider {
-    /// The name a step gives it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Provider::Acedata => "acedata",
-            Provider::Kazepay => "kazepay",
-            Provider::Pagsmile => "pagsmile",
-            Provider::Keysecure => "keysecure",
-        }
-    }
-
-    /// Whether the provider names an operation (AceData endpoint, KazePay apiCode) rather than
-    /// a path.
-    fn takes_operation(self) -> bool {
-        matches!(self, Provider::Acedata | Provider::Kazepay)
-    }
+/// What a provider's request steps name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepTarget {
+    /// An operation (an endpoint, an apiCode).
+    Operation,
+    /// A path, starting with `/`.
+    Path,
+    /// A path, and the method if not the provider's usual one.
+    PathAndMethod,
 }
 
 /// A provider request, in plaintext: the runner seals and opens envelopes itself.
 #[derive(Clone, Debug, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestStep {
-    pub provider: Provider,
-    /// AceData endpoint (`check-1e`) or KazePay apiCode (`queryCard`).
+    /// A provider's name.
+    #[serde(deserialize_with = "strict::required_text")]
+    pub provider: String,
+    /// The operation, for providers that name one (an endpoint, an apiCode).
     #[serde(default, deserialize_with = "strict::text")]
     pub operation: Option<String>,
-    /// Pagsmile or KeySecure path, starting with `/` (`/issuing/card/apply`).
+    /// The path, starting with `/`, for providers that name one.
     #[serde(default, deserialize_with = "strict::text")]
     pub path: Option<String>,
-    /// KeySecure only: `GET` or `POST` (default POST; GET for the token).
+    /// The method, for providers whose requests take several (`GET` or `POST`).
     #[serde(default, deserialize_with = "strict::text")]
     pub method: Option<String>,
-    /// The plaintext body (KazePay body, Pagsmile biz_data, JSON of the others).
+    /// The plaintext body (what an envelope carries, or the JSON body).
     #[serde(default)]
     pub body: Value,
     /// Headers to send; one named like a header the runner sends (any case) replaces it.
@@ -139,11 +124,10 @@ pub struct Expect {
     /// HTTP status.
     #[serde(default, deserialize_with = "strict::status")]
     pub status: Option<u16>,
-    /// The provider's code (AceData `result` or gateway code, KazePay `head.code`, Pagsmile
-    /// `code`, KeySecure `code`), as text.
+    /// The provider's code (its answer's result or error code), as text.
     #[serde(default, deserialize_with = "strict::text")]
     pub code: Option<String>,
-    /// Pagsmile's `sub_code`.
+    /// The provider's sub-code, where it has one.
     #[serde(default, deserialize_with = "strict::text")]
     pub sub_code: Option<String>,
     /// Dotted path → an exact value, `{like: "glob"}` or `{exists: bool}`.
@@ -192,9 +176,14 @@ impl Step {
     }
 
     /// What is wrong with the step that its types cannot say, given the scenario's merchant
-    /// ids. Values holding a `${capture}` are only known when the step runs and are checked
-    /// then (by the control API).
-    pub fn problems(&self, merchants: &[&str]) -> Vec<String> {
+    /// ids and the providers served (with what their requests name). Values holding a
+    /// `${capture}` are only known when the step runs and are checked then (by the control
+    /// API).
+    pub fn problems(
+        &self,
+        merchants: &[&str],
+        providers: &[(&'static str, StepTarget)],
+    ) -> Vec<String> {
         let mut problems = Vec::new();
         let simulations = self.simulate.as_ref().map_or(0, |s| s.given().len());
         if simulations != 1 && self.simulate.is_some() {
@@ -257,7 +246,7 @@ impl Step {
             problems.extend(duration_problem(by));
         }
         if let Some(request) = &self.request {
-            problems.extend(request.problems());
+            problems.extend(request.problems(providers));
         }
         if let Some(admin) = &self.admin {
             if http::Method::from_bytes(admin.method.as_bytes()).is_err() {
@@ -276,10 +265,14 @@ impl Step {
 }
 
 impl RequestStep {
-    fn problems(&self) -> Vec<String> {
+    fn problems(&self, providers: &[(&'static str, StepTarget)]) -> Vec<String> {
+        let name = &self.provider;
+        let Some((_, target)) = providers.iter().find(|(p, _)| p == name) else {
+            let names: Vec<&str> = providers.iter().map(|(p, _)| *p).collect();
+            return vec![format!("no provider `{name}`; one of {}", names.join(", "))];
+        };
         let mut problems = Vec::new();
-        let name = self.provider.name();
-        if self.provider.takes_operation() {
+        if *target == StepTarget::Operation {
             if self.operation.is_none() {
                 problems.push(format!("a {name} request needs `operation`"));
             }
@@ -299,8 +292,8 @@ impl RequestStep {
                 ));
             }
         }
-        if self.method.is_some() && self.provider != Provider::Keysecure {
-            problems.push("`method` is for KeySecure requests only".to_owned());
+        if self.method.is_some() && *target != StepTarget::PathAndMethod {
+            problems.push(format!("a {name} request takes no `method`"));
         }
         problems
     }
@@ -447,41 +440,32 @@ mod tests {
     }
 
     #[test]
-    fn request_providers_are_the_served_ones() {
-        let all = [
-            Provider::Acedata,
-            Provider::Kazepay,
-            Provider::Pagsmile,
-            Provider::Keysecure,
-        ];
-        let mut names: Vec<&str> = all.iter().map(|p| p.name()).collect();
-        let mut served = crate::providers::builtin().names();
-        names.sort_unstable();
-        served.sort_unstable();
-        assert_eq!(names, served);
-        for provider in all {
-            assert_eq!(serde_json::to_value(provider).unwrap(), provider.name());
-        }
-    }
-
-    #[test]
     fn a_step_names_one_action_its_provider_needs() {
         let merchants = ["shop"];
-        let ok = step(
-            serde_json::json!({ "request": { "provider": "acedata", "operation": "check-1e" } }),
-        );
-        assert!(ok.problems(&merchants).is_empty());
+        let providers = [
+            ("bank", StepTarget::Operation),
+            ("issuer", StepTarget::Path),
+        ];
+        let ok =
+            step(serde_json::json!({ "request": { "provider": "bank", "operation": "check-1e" } }));
+        assert!(ok.problems(&merchants, &providers).is_empty());
         assert!(matches!(ok.action(), Some(Action::Request(_))));
         let two = step(
             serde_json::json!({ "advance": "1m", "admin": { "method": "GET", "path": "/clock" } }),
         );
-        assert!(two.problems(&merchants)[0].contains("one of"));
+        assert!(two.problems(&merchants, &providers)[0].contains("one of"));
         let captured = step(serde_json::json!({ "advance": "${later}", "tenant": "${who}" }));
-        assert!(captured.problems(&merchants).is_empty());
+        assert!(captured.problems(&merchants, &providers).is_empty());
         let wrong = step(
-            serde_json::json!({ "request": { "provider": "pagsmile", "operation": "x", "method": "GET" } }),
+            serde_json::json!({ "request": { "provider": "issuer", "operation": "x", "method": "GET" } }),
         );
-        let problems = wrong.problems(&merchants);
+        let problems = wrong.problems(&merchants, &providers);
         assert_eq!(problems.len(), 3, "{problems:?}");
+        let unknown =
+            step(serde_json::json!({ "request": { "provider": "nobody", "path": "/x" } }));
+        assert_eq!(
+            unknown.problems(&merchants, &providers),
+            ["no provider `nobody`; one of bank, issuer"]
+        );
     }
 }

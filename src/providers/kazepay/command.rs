@@ -1,6 +1,10 @@
 //! `issuer-sandbox kazepay seal|open`: the KazePay envelope from the command line, for the
 //! developer whose own implementation disagrees with the sandbox.
 
+/// Example lines for `issuer-sandbox --help`.
+pub const EXAMPLES: &str = "  echo '{\"cardID\":\"3377\"}' | issuer-sandbox kazepay seal --api-code queryCard > request.json
+  curl -s http://127.0.0.1:8080/kazepay -d @request.json | issuer-sandbox kazepay open";
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -8,14 +12,14 @@ use anyhow::Context as _;
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{Value, json};
 
-use super::inputs::{default_request_no, key, merchant_and_platform, read_input};
+use super::client::{Client, DEMO_SYS_ID};
+use super::envelope::{KeyWrap, Profile};
 use crate::crypto::rsa::SignatureHash;
-use crate::kazepay::{Client, DEMO_SYS_ID};
-use crate::providers::kazepay::envelope::{KeyWrap, Profile};
+use crate::providers::command::{default_request_no, key, merchant_and_platform, read_input};
 use crate::scenario::keys::KeyRole;
 
 #[derive(Debug, Subcommand)]
-pub(super) enum Command {
+pub enum Command {
     /// Plaintext JSON body → a ready request envelope (merchant signs, platform key wraps).
     Seal(SealArgs),
     /// A response envelope → its head and decrypted body; with --as-platform, a request.
@@ -23,7 +27,7 @@ pub(super) enum Command {
 }
 
 #[derive(Debug, Args)]
-pub(super) struct Keys {
+pub struct Keys {
     /// The merchant's private key (PEM); default: the built-in demo merchant's.
     #[arg(long, value_name = "FILE")]
     merchant_key: Option<PathBuf>,
@@ -36,7 +40,7 @@ pub(super) struct Keys {
 }
 
 #[derive(Debug, Args)]
-pub(super) struct SealArgs {
+pub struct SealArgs {
     /// head.apiCode, e.g. queryCard.
     #[arg(long)]
     api_code: String,
@@ -56,7 +60,7 @@ pub(super) struct SealArgs {
 }
 
 #[derive(Debug, Args)]
-pub(super) struct OpenArgs {
+pub struct OpenArgs {
     #[command(flatten)]
     keys: Keys,
     /// Open a request as the platform would (needs --platform-private-key).
@@ -83,7 +87,7 @@ enum Wrap {
     Base64,
 }
 
-pub(super) fn run(command: Command) -> anyhow::Result<ExitCode> {
+pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Seal(args) => {
             let profile = Profile {
@@ -111,7 +115,7 @@ pub(super) fn run(command: Command) -> anyhow::Result<ExitCode> {
             let opened = if args.as_platform {
                 let pem = key(
                     args.platform_private_key.as_ref(),
-                    "builtin:kazepay-platform",
+                    super::PLATFORM,
                     KeyRole::Private,
                 )?;
                 client.open_request_as_platform(&envelope, &pem)?
@@ -129,7 +133,7 @@ fn client(keys: &Keys) -> anyhow::Result<Client> {
     let (merchant, platform) = merchant_and_platform(
         keys.merchant_key.as_ref(),
         keys.platform_key.as_ref(),
-        "builtin:kazepay-platform",
+        super::PLATFORM,
     )?;
     Ok(Client::from_pems(
         &keys.sys_id,

@@ -1,6 +1,11 @@
 //! `issuer-sandbox pagsmile seal|open`: the Pagsmile envelope from the command line, for the
 //! developer whose own implementation disagrees with the sandbox.
 
+/// Example lines for `issuer-sandbox --help`.
+pub const EXAMPLES: &str = "  echo '{\"card_token\":\"CT202611210000000001\"}' | issuer-sandbox pagsmile seal > request.json
+  curl -s http://127.0.0.1:8080/issuing/card/query-card-balance -H 'Content-Type: application/json' \\
+       -d @request.json | issuer-sandbox pagsmile open";
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -8,12 +13,12 @@ use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
-use super::inputs::{default_request_no, key, merchant_and_platform, read_input};
-use crate::pagsmile::{Client, DEMO_APP_ID, DEMO_PARTNER_ID};
+use super::client::{Client, DEMO_APP_ID, DEMO_PARTNER_ID};
+use crate::providers::command::{default_request_no, key, merchant_and_platform, read_input};
 use crate::scenario::keys::KeyRole;
 
 #[derive(Debug, Subcommand)]
-pub(super) enum Command {
+pub enum Command {
     /// Plaintext biz_data JSON → a ready request (its key wrapped for the platform).
     Seal(SealArgs),
     /// A response → its codes and decrypted data; with --as-platform, a request's biz_data.
@@ -21,7 +26,7 @@ pub(super) enum Command {
 }
 
 #[derive(Debug, Args)]
-pub(super) struct Keys {
+pub struct Keys {
     /// The merchant's private key (PEM); default: the built-in demo merchant's.
     #[arg(long, value_name = "FILE")]
     merchant_key: Option<PathBuf>,
@@ -37,7 +42,7 @@ pub(super) struct Keys {
 }
 
 #[derive(Debug, Args)]
-pub(super) struct SealArgs {
+pub struct SealArgs {
     /// request_id; default: the time and a counter.
     #[arg(long)]
     request_id: Option<String>,
@@ -48,7 +53,7 @@ pub(super) struct SealArgs {
 }
 
 #[derive(Debug, Args)]
-pub(super) struct OpenArgs {
+pub struct OpenArgs {
     #[command(flatten)]
     keys: Keys,
     /// Open a request as the platform would (with --platform-private-key).
@@ -61,7 +66,7 @@ pub(super) struct OpenArgs {
     input: Option<PathBuf>,
 }
 
-pub(super) fn run(command: Command) -> anyhow::Result<ExitCode> {
+pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Seal(args) => {
             let mut client = client(&args.keys)?;
@@ -79,7 +84,7 @@ pub(super) fn run(command: Command) -> anyhow::Result<ExitCode> {
             let shown = if args.as_platform {
                 let pem = key(
                     args.platform_private_key.as_ref(),
-                    "builtin:pagsmile-platform",
+                    super::PLATFORM,
                     KeyRole::Private,
                 )?;
                 json!({ "biz_data": client.open_request_as_platform(&message, &pem)? })
@@ -100,7 +105,7 @@ fn client(keys: &Keys) -> anyhow::Result<Client> {
     let (merchant, platform) = merchant_and_platform(
         keys.merchant_key.as_ref(),
         keys.platform_key.as_ref(),
-        "builtin:pagsmile-platform",
+        super::PLATFORM,
     )?;
     Ok(Client::from_pems(
         &keys.app_id,

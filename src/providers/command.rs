@@ -1,0 +1,70 @@
+//! Providers' own command-line tools (`issuer-sandbox PROVIDER ...`, such as an envelope's
+//! seal and open): the subcommand a provider contributes ([`ProviderCommand`]), and what such
+//! tools read — keys (a PEM file, or a built-in test key), JSON input (a file, or standard
+//! input) — and a default request number.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+
+use crate::scenario::keys::{DEMO_MERCHANT, KeyRole, resolve};
+use crate::scenario::section::BuiltinKey;
+
+/// A provider's subcommand of `issuer-sandbox`.
+#[derive(Debug)]
+pub struct ProviderCommand {
+    /// The subcommand, named after the provider, with its arguments.
+    pub command: clap::Command,
+    /// Runs it with its matched arguments.
+    pub run: fn(&clap::ArgMatches) -> anyhow::Result<std::process::ExitCode>,
+    /// Example lines for `issuer-sandbox --help`.
+    pub examples: &'static str,
+}
+
+/// The PEM at `path`, or the built-in key `builtin`.
+pub fn key(path: Option<&PathBuf>, builtin: BuiltinKey, role: KeyRole) -> anyhow::Result<String> {
+    let reference = match path {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?,
+        None => format!("builtin:{}", builtin.name),
+    };
+    resolve(&reference, role, None, &[builtin]).map_err(anyhow::Error::msg)
+}
+
+/// The merchant's private key and the platform's public key: the files given, or the demo
+/// merchant's and the built-in `platform` pair's.
+pub fn merchant_and_platform(
+    merchant: Option<&PathBuf>,
+    platform: Option<&PathBuf>,
+    platform_builtin: BuiltinKey,
+) -> anyhow::Result<(String, String)> {
+    Ok((
+        key(merchant, DEMO_MERCHANT, KeyRole::Private)?,
+        key(platform, platform_builtin, KeyRole::Public)?,
+    ))
+}
+
+/// The text of `path`; standard input for `-` or no path.
+pub fn read_input(path: Option<&PathBuf>) -> anyhow::Result<String> {
+    match path {
+        Some(path) if path.as_os_str() != "-" => {
+            std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+        }
+        _ => {
+            let mut text = String::new();
+            std::io::stdin().read_to_string(&mut text)?;
+            Ok(text)
+        }
+    }
+}
+
+/// `yyyyMMddHHmmss` plus six digits of the sub-second time: unique enough for a person typing.
+pub fn default_request_no() -> String {
+    let now = jiff::Timestamp::now();
+    format!(
+        "{}{:06}",
+        now.strftime("%Y%m%d%H%M%S"),
+        now.subsec_microsecond()
+    )
+}
