@@ -8,7 +8,7 @@ fn main() {
     let count: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(10_000);
     match provider.as_str() {
         "kazepay" => {
-            let mut client = issuer_sandbox::kazepay::Client::demo();
+            let mut client = issuer_sandbox::providers::kazepay::client::Client::demo();
             let body = serde_json::json!({ "email": "zhang.wei@example.com" });
             for n in 0..count {
                 let envelope = client
@@ -18,7 +18,7 @@ fn main() {
             }
         }
         "pagsmile" => {
-            let mut client = issuer_sandbox::pagsmile::Client::demo();
+            let mut client = issuer_sandbox::providers::pagsmile::client::Client::demo();
             let body = serde_json::json!({ "card_token": "CT202611210000000001" });
             for n in 0..count {
                 let request = client

@@ -52,11 +52,11 @@ mod tests {
 
     #[test]
     fn reads_basic_credentials_and_tells_unreadable_from_absent() {
-        // base64("16258292145316638:Pagsmile_sk_x")
-        let header = format!("Basic {}", BASE64.encode("16258292145316638:Pagsmile_sk_x"));
+        // base64("16258292145316638:app_sk_x")
+        let header = format!("Basic {}", BASE64.encode("16258292145316638:app_sk_x"));
         assert_eq!(
             basic_credentials(&headers(&header)),
-            Some(Some(("16258292145316638".into(), "Pagsmile_sk_x".into())))
+            Some(Some(("16258292145316638".into(), "app_sk_x".into())))
         );
         assert_eq!(basic_credentials(&headers("Basic !!")), Some(None));
         assert_eq!(basic_credentials(&headers("Bearer abc")), Some(None));

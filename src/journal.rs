@@ -263,7 +263,7 @@ mod tests {
     fn drops_oldest_first_and_keeps_ids_increasing() {
         let journal = Journal::new(2);
         for _ in 0..3 {
-            journal.record(entry("acedata", None));
+            journal.record(entry("bank-a", None));
         }
         let ids: Vec<u64> = journal
             .list(&Filter::default())
@@ -273,22 +273,22 @@ mod tests {
         assert_eq!(ids, vec![2, 3]);
         assert_eq!(journal.dropped(), 1);
         journal.clear();
-        assert_eq!(journal.record(entry("acedata", None)), 4);
+        assert_eq!(journal.record(entry("bank-a", None)), 4);
     }
 
     #[test]
     fn filters_and_limits() {
         let journal = Journal::new(10);
-        journal.record(entry("acedata", Some("a")));
-        journal.record(entry("acedata", Some("b")));
-        journal.record(entry("kazepay", Some("a")));
+        journal.record(entry("bank-a", Some("a")));
+        journal.record(entry("bank-a", Some("b")));
+        journal.record(entry("bank-b", Some("a")));
         let f = Filter {
             tenant: Some("a".into()),
             ..Filter::default()
         };
         assert_eq!(journal.list(&f).len(), 2);
         let f = Filter {
-            provider: Some("acedata".into()),
+            provider: Some("bank-a".into()),
             limit: Some(1),
             ..Filter::default()
         };
@@ -302,7 +302,7 @@ mod tests {
 
     #[test]
     fn bodies_keep_json_and_fall_back_to_text() {
-        let e = entry("acedata", None);
+        let e = entry("bank-a", None);
         assert_eq!(e.request.raw(), serde_json::json!({}));
         assert_eq!(e.response.raw(), Value::String("not json".into()));
         assert_eq!(

@@ -23,6 +23,4 @@ pub mod sync;
 pub mod webhooks;
 pub mod world;
 
-pub use providers::kazepay::client as kazepay;
-pub use providers::pagsmile::client as pagsmile;
 pub use sandbox::{Sandbox, SandboxBuilder, StartError};

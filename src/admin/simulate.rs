@@ -35,7 +35,7 @@ struct KycDecision {
     email: Option<String>,
     decision: KycStatus,
     reason: Option<String>,
-    /// Rejection codes (Pagsmile's audit webhook `codes`).
+    /// Machine-readable rejection codes, for providers whose notifications carry them.
     #[serde(default)]
     codes: Vec<String>,
 }
@@ -102,8 +102,8 @@ struct CardTransaction {
 
 /// `POST /__admin/simulate/transaction`: an authorization, clearing, reversal or refund on a
 /// card, as the card network would send it. A purchase the card cannot pay is recorded as a
-/// declined (failed) transaction. When the card's issuer asks the merchant first (KeySecure's
-/// Auth callback), the question is put with no lock held and a refusal declines.
+/// declined (failed) transaction. When the card's issuer asks the merchant first (a synchronous
+/// authorization callback), the question is put with no lock held and a refusal declines.
 pub(super) async fn transaction(app: &App, request: &AdminRequest) -> AdminResult {
     let running = app.running();
     let body: CardTransaction = request.json()?;
@@ -289,7 +289,7 @@ struct CardAction {
 }
 
 /// `POST /__admin/simulate/production`: a card's production ends now (its order finishes, or
-/// its pending status settles) — Pagsmile, KeySecure and KazePay cards alike.
+/// its pending status settles) — whichever provider issued the card.
 pub(super) fn production(running: &Running, request: &AdminRequest) -> AdminResult {
     card_action(running, request, |world, card, at| {
         world.complete_production(card, at)?;

@@ -1,5 +1,5 @@
-//! AES with PKCS#7 padding, in ECB mode (KazePay, KeySecure) and CBC mode (Pagsmile). The key
-//! length picks AES-128, -192 or -256.
+//! AES with PKCS#7 padding, in ECB mode and CBC mode (the envelopes and sensitive fields of
+//! several providers). The key length picks AES-128, -192 or -256.
 
 use aes::cipher::block_padding::Pkcs7;
 use aes::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyInit, KeyIvInit};

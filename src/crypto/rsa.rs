@@ -131,10 +131,10 @@ mod tests {
         )
     }
 
-    fn platform() -> (RsaPrivateKey, RsaPublicKey) {
+    fn stranger() -> (RsaPrivateKey, RsaPublicKey) {
         pair(
-            include_str!("../../fixtures/keys/kazepay-platform.test-only.pem"),
-            include_str!("../../fixtures/keys/kazepay-platform.pub.pem"),
+            include_str!("../../fixtures/keys/stranger.test-only.pem"),
+            include_str!("../../fixtures/keys/stranger.pub.pem"),
         )
     }
 
@@ -157,7 +157,7 @@ mod tests {
 
     #[test]
     fn wrapped_keys_unwrap_with_the_matching_private_key_only() {
-        let (private, public) = platform();
+        let (private, public) = stranger();
         let (other_private, _) = demo();
         let mut rng = stream(1, "t");
         let wrapped = wrap(&public, b"0123456789abcdef", &mut rng).unwrap();

@@ -25,9 +25,9 @@ impl CardStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Card {
     pub id: String,
-    /// An opaque handle some issuers expose instead of the number (Pagsmile's card_token).
+    /// An opaque handle some issuers expose instead of the number (a card token).
     pub token: Option<String>,
-    /// The provider API that manages this card (`kazepay`, `pagsmile`, `keysecure`), or `None`
+    /// The provider that manages this card (its name), or `None`
     /// for a card that only exists so lookups and verifications can find it.
     pub issuer: Option<String>,
     pub cardholder_id: Option<String>,
@@ -46,7 +46,7 @@ pub struct Card {
     pub activation: Option<Activation>,
     /// Spending limits, when the issuer sets them.
     pub limits: Option<Limits>,
-    /// The merchant's own reference for the card (KeySecure's card_unique_no).
+    /// The merchant's own reference for the card (a unique number it chose).
     pub merchant_ref: Option<String>,
     /// The issuer's product the card was made from (a card BIN order number, a card package).
     pub product: Option<String>,
@@ -96,10 +96,10 @@ pub enum Funding {
     /// On the card itself (`available`): recharged, spent, refunded.
     #[default]
     Own,
-    /// In the merchant's account of the card's currency, drawn at each purchase (KeySecure's
-    /// authorization mode, where the merchant approves each one).
+    /// In the merchant's account of the card's currency, drawn at each purchase
+    /// (authorization mode, where the merchant approves each one).
     MerchantAccount,
-    /// In the cardholder's account of the card's currency (KeySecure's credit extension).
+    /// In the cardholder's account of the card's currency (credit extension).
     HolderAccount,
 }
 

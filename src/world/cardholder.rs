@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Cardholder {
     pub id: String,
-    /// The provider that registered this person (`kazepay`, `pagsmile`); none for people a
+    /// The provider that registered this person (its name); none for people a
     /// scenario declares, whom every provider may serve.
     pub issuer: Option<String>,
-    /// The merchant's own reference for the person (KeySecure's cardholder_unique_no).
+    /// The merchant's own reference for the person (a unique number it chose).
     pub merchant_ref: Option<String>,
     pub first_name: String,
     pub last_name: String,
@@ -82,7 +82,7 @@ pub struct Address {
 pub struct Kyc {
     pub status: KycStatus,
     pub reason: Option<String>,
-    /// Machine-readable reasons of a rejection (Pagsmile's audit `codes`).
+    /// Machine-readable reasons of a rejection (for providers that send codes).
     pub codes: Vec<String>,
     pub decided_at: Option<Timestamp>,
     pub submitted_at: Option<Timestamp>,

@@ -1,4 +1,4 @@
-//! Cardholder accounts (KeySecure's credit extension): the merchant moves money between its own
+//! Cardholder accounts (credit extension): the merchant moves money between its own
 //! account and a cardholder's, and the cardholder's cards spend from it. Every transfer is
 //! immediate and recorded; money only changes place, so the books' total does not move.
 
@@ -23,7 +23,7 @@ pub enum Direction {
 pub struct HolderTransfer {
     pub id: String,
     pub holder_id: String,
-    /// The merchant's own reference (KeySecure's transfer_unique_no).
+    /// The merchant's own reference for the transfer (a unique number it chose).
     pub merchant_ref: String,
     pub direction: Direction,
     /// Positive.

@@ -30,7 +30,7 @@ pub enum TransactionKind {
     Refund,
     /// Closing a card: its balance goes back to the merchant account.
     CloseRefund,
-    /// Part of a card's balance goes back to the merchant account (Pagsmile's recharge-return).
+    /// Part of a card's balance goes back to the merchant account (a recharge returned).
     Return,
 }
 
@@ -711,7 +711,7 @@ mod tests {
             status: CardStatus::Active,
             ..Card::ordered(
                 "c".into(),
-                "kazepay",
+                "issuer-a",
                 "4111111111111111".into(),
                 "123".into(),
                 Currency::new("USD").unwrap(),

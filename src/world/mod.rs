@@ -97,7 +97,7 @@ pub struct World {
     pub holder_accounts: BTreeMap<String, BTreeMap<Currency, Money>>,
     /// Transfers between the merchant and its cardholders, oldest first.
     holder_transfers: Vec<holder_accounts::HolderTransfer>,
-    /// Idempotency keys already used (namespaced by provider, e.g. `kazepay:<requestNo>`).
+    /// Idempotency keys already used (namespaced by provider, e.g. `NAME:<request number>`).
     #[serde(skip)]
     used_keys: BTreeSet<String>,
     /// Webhook URL per provider.
@@ -351,7 +351,7 @@ mod tests {
             let pan = format!("{partial}{}", ids::luhn_check_digit(&partial));
             let card = Card::ordered(
                 n.to_string(),
-                "kazepay",
+                "issuer-a",
                 pan,
                 "123".into(),
                 usd.clone(),
@@ -365,7 +365,7 @@ mod tests {
         if let Some(pan) = world.unused_pan(bin, length) {
             assert_eq!(pan, last);
         }
-        let card = Card::ordered("last".into(), "kazepay", last, "123".into(), usd, now);
+        let card = Card::ordered("last".into(), "issuer-a", last, "123".into(), usd, now);
         world.insert_card(card).unwrap();
         assert_eq!(world.unused_pan(bin, length), None);
         assert_eq!(world.cards().len(), 1000);

@@ -1,5 +1,5 @@
-//! Card orders: an application for a card that may take time to produce (Pagsmile's card
-//! apply). The card exists from the start in `pending`; when the order finishes it becomes
+//! Card orders: an application for a card that may take time to produce (an issuer's card
+//! application). The card exists from the start in `pending`; when the order finishes it becomes
 //! active with its initial balance, or fails and the balance goes back to the merchant.
 
 use jiff::Timestamp;
@@ -164,7 +164,7 @@ mod tests {
             "h".into(),
             Cardholder {
                 id: "h".into(),
-                issuer: Some("pagsmile".into()),
+                issuer: Some("issuer-a".into()),
                 merchant_ref: None,
                 first_name: "Ada".into(),
                 last_name: "Lovelace".into(),
@@ -185,7 +185,7 @@ mod tests {
                 cardholder_id: Some("h".into()),
                 ..Card::ordered(
                     "c".into(),
-                    "pagsmile",
+                    "issuer-a",
                     "6587040000000000".into(),
                     "123".into(),
                     Currency::new("USD").unwrap(),
@@ -198,7 +198,7 @@ mod tests {
             "o".into(),
             Order {
                 order_no: "o".into(),
-                issuer: "pagsmile".into(),
+                issuer: "issuer-a".into(),
                 holder_id: "h".into(),
                 card_id: "c".into(),
                 state: OrderState::Processing,

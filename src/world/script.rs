@@ -210,7 +210,7 @@ mod tests {
         world
             .insert_card(Card::ordered(
                 "c".into(),
-                "keysecure",
+                "issuer-a",
                 "4111111111111111".into(),
                 "123".into(),
                 usd,

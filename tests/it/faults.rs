@@ -296,14 +296,15 @@ fn catalog_errors_are_answered_in_the_providers_own_encrypted_format() {
     let sandbox = sandbox(&scenario(
         "faults:\n  - { match: { provider: kazepay, operation: queryCard, fields: { cardID: \"3377\" } }, action: { error: system_busy } }\n",
     ));
-    let mut client = issuer_sandbox::kazepay::Client::demo();
-    let query = |client: &mut issuer_sandbox::kazepay::Client, card: &str, no: &str| {
-        let envelope = client
-            .seal_request("queryCard", no, &json!({ "cardID": card }))
-            .unwrap();
-        let (_, response) = status_json(client_post(&sandbox, "/kazepay", &envelope));
-        client.open_response(&response).unwrap()
-    };
+    let mut client = issuer_sandbox::providers::kazepay::client::Client::demo();
+    let query =
+        |client: &mut issuer_sandbox::providers::kazepay::client::Client, card: &str, no: &str| {
+            let envelope = client
+                .seal_request("queryCard", no, &json!({ "cardID": card }))
+                .unwrap();
+            let (_, response) = status_json(client_post(&sandbox, "/kazepay", &envelope));
+            client.open_response(&response).unwrap()
+        };
     let busy = query(&mut client, "3377", "1");
     assert_eq!(busy.code, "SYSTEM_BUSY");
     assert_eq!(
@@ -329,7 +330,7 @@ fn broken_crypto_is_caught_by_clients_that_verify() {
     let sandbox = sandbox(&scenario(
         "faults:\n  - { match: { provider: kazepay }, action: break_crypto }\n  - { match: { provider: pagsmile }, action: break_crypto }\n",
     ));
-    let mut kazepay = issuer_sandbox::kazepay::Client::demo();
+    let mut kazepay = issuer_sandbox::providers::kazepay::client::Client::demo();
     let envelope = kazepay
         .seal_request("getWebhookUrl", "1", &json!({}))
         .unwrap();
@@ -337,7 +338,7 @@ fn broken_crypto_is_caught_by_clients_that_verify() {
     assert_eq!(status, 200);
     let error = kazepay.open_response(&response).unwrap_err().to_string();
     assert!(error.contains("signature"), "{error}");
-    let mut pagsmile = issuer_sandbox::pagsmile::Client::demo();
+    let mut pagsmile = issuer_sandbox::providers::pagsmile::client::Client::demo();
     let request = pagsmile
         .seal_request("R-1", &json!({ "card_token": "CT202611210000000001" }))
         .unwrap();
@@ -358,7 +359,7 @@ fn a_lost_answer_after_a_card_was_issued_leaves_the_card_issued() {
     let sandbox = sandbox(&scenario(
         "faults:\n  - { match: { provider: pagsmile, operation: /issuing/card/apply }, action: reset, after: true, when: { first: 1 } }\n",
     ));
-    let mut pagsmile = issuer_sandbox::pagsmile::Client::demo();
+    let mut pagsmile = issuer_sandbox::providers::pagsmile::client::Client::demo();
     let apply = json!({ "order_no": "LOST-1", "card_scheme": 3, "card_type": 1, "holder_id": 20000001, "initial_balance": "10.00" });
     let request = pagsmile.seal_request("A-1", &apply).unwrap();
     let lost = client()
@@ -410,7 +411,7 @@ fn keysecure_and_pagsmile_catalog_errors_and_status() {
     let sandbox = sandbox(&scenario(
         "faults:\n  - { match: { provider: pagsmile, operation: /issuing/card/query-card-balance }, action: { error: unavailable } }\n  - { match: { provider: keysecure, operation: /open-api/v1/card/support/bins }, action: { status: 503 } }\n",
     ));
-    let mut pagsmile = issuer_sandbox::pagsmile::Client::demo();
+    let mut pagsmile = issuer_sandbox::providers::pagsmile::client::Client::demo();
     let request = pagsmile
         .seal_request("R-1", &json!({ "card_token": "CT202611210000000001" }))
         .unwrap();

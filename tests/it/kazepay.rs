@@ -2,7 +2,7 @@
 //! the operations.
 
 use issuer_sandbox::Sandbox;
-use issuer_sandbox::kazepay::{Client, Opened};
+use issuer_sandbox::providers::kazepay::client::{Client, Opened};
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -596,7 +596,7 @@ fn failures_before_the_caller_is_trusted_come_back_in_clear() {
     ))
     .unwrap();
     let mut stranger = Client::from_pems(
-        issuer_sandbox::kazepay::DEMO_SYS_ID,
+        issuer_sandbox::providers::kazepay::client::DEMO_SYS_ID,
         &stranger_pem,
         &platform_pem,
         Default::default(),
@@ -790,7 +790,10 @@ fn webhooks_are_sealed_for_the_merchant_and_retried_on_the_sandbox_clock() {
     // First attempt: the merchant answers 500.
     let first = receiver.next();
     assert_eq!(first["head"]["apiCode"], "notify");
-    assert_eq!(first["head"]["sysId"], issuer_sandbox::kazepay::DEMO_SYS_ID);
+    assert_eq!(
+        first["head"]["sysId"],
+        issuer_sandbox::providers::kazepay::client::DEMO_SYS_ID
+    );
     let opened = s.client.open_response(&first).unwrap();
     let event = opened.body.unwrap();
     assert_eq!(

@@ -2,7 +2,7 @@
 //! cardholder audits, card orders (immediate and slow), limits, money and webhooks.
 
 use issuer_sandbox::Sandbox;
-use issuer_sandbox::pagsmile::{Client, Opened};
+use issuer_sandbox::providers::pagsmile::client::{Client, Opened};
 use serde_json::{Value, json};
 
 use crate::support::*;

@@ -129,7 +129,7 @@ fn every_provider_locks_the_tenants_world_once_per_request() {
     assert_eq!(body(&reply)["code"], 0, "{}", body(&reply));
     assert_eq!(locks, 1, "KeySecure card list");
 
-    let mut pagsmile = issuer_sandbox::pagsmile::Client::demo();
+    let mut pagsmile = issuer_sandbox::providers::pagsmile::client::Client::demo();
     let sealed = pagsmile
         .seal_request("L-1", &json!({ "card_token": "CT202611210000000001" }))
         .unwrap();
@@ -138,7 +138,7 @@ fn every_provider_locks_the_tenants_world_once_per_request() {
     assert_eq!(body(&reply)["code"], "10000", "{}", body(&reply));
     assert_eq!(locks, 1, "Pagsmile balance");
 
-    let mut kazepay = issuer_sandbox::kazepay::Client::demo();
+    let mut kazepay = issuer_sandbox::providers::kazepay::client::Client::demo();
     let sealed = kazepay
         .seal_request("getWebhookUrl", "L-1", &json!({}))
         .unwrap();
@@ -214,11 +214,11 @@ fn fault_rules_are_consulted_at_the_same_point_for_every_provider() {
         "{",
     );
     assert_eq!(keysecure.0, 503, "{}", keysecure.1);
-    let mut pagsmile = issuer_sandbox::pagsmile::Client::demo();
+    let mut pagsmile = issuer_sandbox::providers::pagsmile::client::Client::demo();
     let sealed = pagsmile.seal_request("F-1", &json!({})).unwrap();
     let pagsmile_reply = post("/issuing/card/query-card-balance", &[], &sealed.to_string());
     assert_eq!(pagsmile_reply.0, 503, "{}", pagsmile_reply.1);
-    let mut kazepay = issuer_sandbox::kazepay::Client::demo();
+    let mut kazepay = issuer_sandbox::providers::kazepay::client::Client::demo();
     let sealed = kazepay
         .seal_request("queryCard", "F-1", &json!({}))
         .unwrap();

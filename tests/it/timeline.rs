@@ -216,7 +216,7 @@ fn events_happen_when_they_were_due_however_far_the_clock_jumps() {
 fn magic_names_fail_kyc_in_every_provider_and_magic_amounts_decline() {
     let sandbox = sandbox(&scripted(""));
     // Pagsmile: a holder named REJECT… is rejected by the audit.
-    let mut pagsmile = issuer_sandbox::pagsmile::Client::demo();
+    let mut pagsmile = issuer_sandbox::providers::pagsmile::client::Client::demo();
     let holder = json!({
         "mobile": "+5511987654321", "first_name": "REJECT", "last_name": "Souza", "id_no": "MG123456", "id_type": 1,
         "email": "r@example.com", "birthday": "1990-05-20", "nationality_code": "BR",
@@ -262,7 +262,7 @@ fn production_and_recharges_can_be_completed_from_the_control_api() {
         "name: frozen\n",
         "name: frozen\npagsmile: { delays: { card_production: 1h } }\n",
     ));
-    let mut pagsmile = issuer_sandbox::pagsmile::Client::demo();
+    let mut pagsmile = issuer_sandbox::providers::pagsmile::client::Client::demo();
     let apply = json!({ "order_no": "P-1", "card_scheme": 3, "card_type": 1, "holder_id": 20000001, "initial_balance": "5.00" });
     let request = pagsmile.seal_request("P-1", &apply).unwrap();
     client()

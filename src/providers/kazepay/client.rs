@@ -3,7 +3,7 @@
 //! request as the platform would).
 //!
 //! ```
-//! use issuer_sandbox::kazepay::Client;
+//! use issuer_sandbox::providers::kazepay::client::Client;
 //! let mut client = Client::demo();
 //! let envelope = client.seal_request("getWebhookUrl", "2024062810200868740754", &serde_json::json!({})).unwrap();
 //! assert_eq!(envelope["head"]["sysId"], "202402271432298822660001");

@@ -3,7 +3,7 @@
 //! client, open a request as the platform would).
 //!
 //! ```
-//! use issuer_sandbox::pagsmile::Client;
+//! use issuer_sandbox::providers::pagsmile::client::Client;
 //! let mut client = Client::demo();
 //! let request = client.seal_request("req-1", &serde_json::json!({"card_token": "CT1"})).unwrap();
 //! assert_eq!(request["app_id"], "2017051914172236111");
