@@ -13,6 +13,7 @@ mod kazepay;
 mod keysecure;
 mod pagsmile;
 mod pipeline;
+mod plugin;
 mod scenario;
 mod schema;
 mod server;
