@@ -162,7 +162,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
 
 /// Runs every file's steps, prints the report, writes JUnit XML if asked; 1 on any failure.
 fn test(args: &TestArgs, registry: &providers::Registry) -> anyhow::Result<ExitCode> {
-    let outcomes: Vec<crate::runner::Outcome> = args
+    let outcomes: Vec<crate::runner::FileRun> = args
         .files
         .iter()
         .map(|file| crate::runner::run_file(file, registry))

@@ -140,8 +140,8 @@ pub trait Provider: Send + Sync + Sized + 'static {
         _cx: &Cx<'_, Self>,
         _caller: &Self::Caller,
         _request: &Request<'_>,
-    ) -> Result<Opened, Self::Refusal> {
-        Ok(Opened::Clear)
+    ) -> Result<Unsealed, Self::Refusal> {
+        Ok(Unsealed::Clear)
     }
 
     /// Reads the opened body into the typed request. A refusal here is answered only after
@@ -151,7 +151,7 @@ pub trait Provider: Send + Sync + Sized + 'static {
         cx: &Cx<'_, Self>,
         caller: &Self::Caller,
         request: &Request<'_>,
-        body: &Body<'_>,
+        body: &Payload<'_>,
     ) -> Result<Self::Request, Self::Error>;
 
     /// Checks that need the tenant's world (its sandbox clock: expired keys and tokens), inside
@@ -161,7 +161,7 @@ pub trait Provider: Send + Sync + Sized + 'static {
         _cx: &Cx<'_, Self>,
         _caller: &Self::Caller,
         _request: &Request<'_>,
-        _body: &Body<'_>,
+        _body: &Payload<'_>,
         _world: &World,
     ) -> Result<(), Self::Error> {
         Ok(())
@@ -342,7 +342,7 @@ impl<P: Provider> std::fmt::Debug for Admission<'_, P> {
 
 /// An envelope, opened.
 #[derive(Debug)]
-pub enum Opened {
+pub enum Unsealed {
     /// The body travels in clear: read it as it came.
     Clear,
     /// The decrypted body.
@@ -352,7 +352,7 @@ pub enum Opened {
 /// A request body as the hooks read it: the bytes (decrypted for envelope providers) and,
 /// parsed once, their JSON (`Null` when they are not JSON).
 #[derive(Debug)]
-pub struct Body<'a> {
+pub struct Payload<'a> {
     pub bytes: &'a [u8],
     pub json: &'a Value,
 }

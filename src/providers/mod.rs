@@ -17,8 +17,8 @@ pub mod keysecure;
 pub mod pagsmile;
 
 pub use contract::{
-    Admission, Body, Cx, Draft, Failure, Opened, Outcome, Provider, Quota, Replay, Reply, Request,
-    Seal, Trace, corrupt,
+    Admission, Cx, Draft, Failure, Outcome, Payload, Provider, Quota, Replay, Reply, Request, Seal,
+    Trace, Unsealed, corrupt,
 };
 pub use registry::{Registry, Served};
 

@@ -8,7 +8,7 @@ use rand::RngExt;
 use serde_json::Value;
 
 use super::contract::{
-    Admission, Body, Cx, Failure, Opened, Outcome, Provider, Reply, Request, Trace,
+    Admission, Cx, Failure, Outcome, Payload, Provider, Reply, Request, Trace, Unsealed,
 };
 use crate::faults::{Fired, Probe};
 use crate::world::tenant::Tenant;
@@ -55,12 +55,12 @@ pub(crate) fn run<P: Provider>(provider: &P, cx: &Cx<'_, P>, request: &Request<'
         Err(refusal) => return refused(provider, cx, Some(tenant), refusal, trace),
     };
     let bytes: &[u8] = match &opened {
-        Opened::Clear => request.body,
-        Opened::Plain(plain) => plain,
+        Unsealed::Clear => request.body,
+        Unsealed::Plain(plain) => plain,
     };
     // Parsed once: the fault rules' fields, the journal's view and the read all use it.
     let parsed: Option<Value> = serde_json::from_slice(bytes).ok();
-    if let Opened::Plain(plain) = &opened {
+    if let Unsealed::Plain(plain) = &opened {
         trace.request_plain = Some(
             parsed
                 .clone()
@@ -68,7 +68,7 @@ pub(crate) fn run<P: Provider>(provider: &P, cx: &Cx<'_, P>, request: &Request<'
         );
     }
     let json = parsed.unwrap_or(Value::Null);
-    let body = Body { bytes, json: &json };
+    let body = Payload { bytes, json: &json };
     let read = provider.read(cx, &caller, request, &body);
     let operation = trace.operation.as_deref().unwrap_or_default();
     let (locked, now) = tenant.with_world(|world| {

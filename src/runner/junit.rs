@@ -1,6 +1,6 @@
 //! JUnit XML of a run, for CI systems: a test suite per scenario file, a test case per step.
 
-use super::{Outcome, Verdict};
+use super::{FileRun, Verdict};
 
 /// `text` fit for XML 1.0 character data and attribute values: the markup characters as
 /// entities, tab/newline/carriage return as character references (an attribute would fold
@@ -26,12 +26,12 @@ fn escape(text: &str) -> String {
 }
 
 /// The XML document.
-pub fn junit(outcomes: &[Outcome]) -> String {
+pub fn junit(outcomes: &[FileRun]) -> String {
     let tests: usize = outcomes
         .iter()
         .map(|o| o.steps.len() + usize::from(o.error.is_some()))
         .sum();
-    let failures: usize = outcomes.iter().map(Outcome::failed).sum();
+    let failures: usize = outcomes.iter().map(FileRun::failed).sum();
     let mut out = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"issuer-sandbox\" tests=\"{tests}\" failures=\"{failures}\">\n"
     );

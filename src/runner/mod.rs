@@ -18,7 +18,7 @@ use self::clients::Clients;
 use crate::providers::Registry;
 use crate::sandbox::Sandbox;
 use crate::scenario::Scenario;
-use crate::scenario::steps::{Action, Step};
+use crate::scenario::steps::{Step, StepAction};
 
 pub use junit::junit;
 
@@ -42,7 +42,7 @@ pub struct StepResult {
 
 /// One scenario file's results.
 #[derive(Clone, Debug)]
-pub struct Outcome {
+pub struct FileRun {
     pub file: String,
     /// Set when the scenario could not be loaded or started (no step ran).
     pub error: Option<String>,
@@ -50,7 +50,7 @@ pub struct Outcome {
     pub elapsed: Duration,
 }
 
-impl Outcome {
+impl FileRun {
     pub fn passed(&self) -> usize {
         self.count(|v| *v == Verdict::Passed)
     }
@@ -69,12 +69,12 @@ impl Outcome {
 }
 
 /// Loads `path` for the providers of `registry` and runs its steps.
-pub fn run_file(path: &Path, registry: &Registry) -> Outcome {
+pub fn run_file(path: &Path, registry: &Registry) -> FileRun {
     let started = Instant::now();
     let label = path.display().to_string();
     match Scenario::from_file(path, registry) {
         Ok(scenario) => run(scenario, &label, registry),
-        Err(error) => Outcome {
+        Err(error) => FileRun {
             file: label,
             error: Some(error.to_string()),
             steps: Vec::new(),
@@ -85,7 +85,7 @@ pub fn run_file(path: &Path, registry: &Registry) -> Outcome {
 
 /// Runs a loaded scenario's steps against a fresh in-process sandbox serving the providers
 /// of `registry` (the ones the scenario was loaded for).
-pub fn run(scenario: Scenario, label: &str, registry: &Registry) -> Outcome {
+pub fn run(scenario: Scenario, label: &str, registry: &Registry) -> FileRun {
     let started = Instant::now();
     let steps = scenario.steps.clone();
     let clients = Clients::new(&scenario);
@@ -96,7 +96,7 @@ pub fn run(scenario: Scenario, label: &str, registry: &Registry) -> Outcome {
     {
         Ok(sandbox) => sandbox,
         Err(error) => {
-            return Outcome {
+            return FileRun {
                 file: label.to_owned(),
                 error: Some(error.to_string()),
                 steps: Vec::new(),
@@ -138,7 +138,7 @@ pub fn run(scenario: Scenario, label: &str, registry: &Registry) -> Outcome {
             elapsed: step_started.elapsed(),
         });
     }
-    Outcome {
+    FileRun {
         file: label.to_owned(),
         error: None,
         steps: results,
@@ -210,7 +210,7 @@ impl Runner {
             None => self.clients.first_tenant().to_owned(),
         };
         let view = match step.action() {
-            Some(Action::Request(request)) => {
+            Some(StepAction::Request(request)) => {
                 let expects_silence = step.expect.as_ref().is_some_and(|e| e.no_answer);
                 match self.clients.send(&self.sandbox, &tenant, request, index) {
                     Ok(view) if expects_silence => {
@@ -224,7 +224,7 @@ impl Runner {
                     Err(error) => return Err(error),
                 }
             }
-            Some(Action::Advance(by)) => {
+            Some(StepAction::Advance(by)) => {
                 // Without a tenant the control API moves every merchant's clock.
                 let mut body = json!({ "by": by });
                 if let Some(tenant) = &step.tenant {
@@ -232,13 +232,13 @@ impl Runner {
                 }
                 Some(self.control(&step, "POST", "/clock/advance", &body)?)
             }
-            Some(Action::Simulate(kind, body)) => {
+            Some(StepAction::Simulate(kind, body)) => {
                 let mut body = body.clone();
                 body.entry("tenant").or_insert(json!(tenant));
                 let path = format!("/simulate/{kind}");
                 Some(self.control(&step, "POST", &path, &Value::Object(body))?)
             }
-            Some(Action::Admin(admin)) => {
+            Some(StepAction::Admin(admin)) => {
                 Some(self.control(&step, &admin.method, &admin.path, &admin.body)?)
             }
             None => None,
@@ -412,7 +412,7 @@ fn printable(text: &str) -> String {
 }
 
 /// The readable report: a line per step, diffs under failures, a summary line.
-pub fn report(outcomes: &[Outcome]) -> String {
+pub fn report(outcomes: &[FileRun]) -> String {
     let mut out = String::new();
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     // Multi-line texts are printed line by line, each indented and escaped.

@@ -54,7 +54,7 @@ pub(super) fn build(
         &builtin_keys,
         &mut problems,
     );
-    let context = merchants::Context {
+    let context = merchants::Setup {
         rules,
         seed: file.seed,
         start,

@@ -23,7 +23,7 @@ use crate::world::{
 };
 
 /// What building every merchant needs to know.
-pub(super) struct Context<'a> {
+pub(super) struct Setup<'a> {
     pub seed: u64,
     /// The scenario's start instant (or the load time): `created_at` of starting data and the
     /// base of default expiry dates.
@@ -38,7 +38,7 @@ pub(super) struct Context<'a> {
 /// A merchant's starting world, and where each of its `cards:` is written.
 pub(super) fn build_tenant(
     section: MerchantSection,
-    context: &Context<'_>,
+    context: &Setup<'_>,
     problems: &mut Problems<'_>,
 ) -> (World, HashMap<String, Location>) {
     let id = section.id.value.clone();
@@ -146,7 +146,7 @@ fn build_account(section: &AccountSection, world: &mut World, problems: &mut Pro
 
 fn build_cardholder(
     section: CardholderSection,
-    context: &Context<'_>,
+    context: &Setup<'_>,
     problems: &mut Problems<'_>,
 ) -> Option<Cardholder> {
     let id = &section.id;
@@ -247,7 +247,7 @@ fn build_cardholder(
 fn build_card(
     section: CardSection,
     world: &World,
-    context: &Context<'_>,
+    context: &Setup<'_>,
     rng: &mut SandboxRng,
     problems: &mut Problems<'_>,
 ) -> Option<Card> {

@@ -196,7 +196,7 @@ impl<'de, C: DeserializeOwned> Visitor<'de> for Merchants<C> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut all = Vec::new();
-        while let Some(credentials) = seq.next_element_seed(Credentials::<C> {
+        while let Some(credentials) = seq.next_element_seed(CredentialsSeed::<C> {
             name: self.name,
             within: false,
             types: PhantomData,
@@ -213,13 +213,13 @@ impl<'de, C: DeserializeOwned> Visitor<'de> for Merchants<C> {
 
 /// One merchant's credentials for one provider: `credentials.NAME` of a merchant (`within`
 /// false), then `NAME` of its credentials (`within` true).
-struct Credentials<C> {
+struct CredentialsSeed<C> {
     name: &'static str,
     within: bool,
     types: PhantomData<fn() -> C>,
 }
 
-impl<'de, C: DeserializeOwned> DeserializeSeed<'de> for Credentials<C> {
+impl<'de, C: DeserializeOwned> DeserializeSeed<'de> for CredentialsSeed<C> {
     type Value = Option<Located<C>>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
@@ -227,7 +227,7 @@ impl<'de, C: DeserializeOwned> DeserializeSeed<'de> for Credentials<C> {
     }
 }
 
-impl<'de, C: DeserializeOwned> Visitor<'de> for Credentials<C> {
+impl<'de, C: DeserializeOwned> Visitor<'de> for CredentialsSeed<C> {
     type Value = Option<Located<C>>;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -240,7 +240,7 @@ impl<'de, C: DeserializeOwned> Visitor<'de> for Credentials<C> {
             if self.within && key == self.name {
                 found = map.next_value()?;
             } else if !self.within && key == "credentials" {
-                found = map.next_value_seed(Credentials::<C> {
+                found = map.next_value_seed(CredentialsSeed::<C> {
                     name: self.name,
                     within: true,
                     types: PhantomData,

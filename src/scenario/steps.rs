@@ -141,7 +141,7 @@ pub struct Expect {
 
 /// The one thing a step does.
 #[derive(Clone, Copy, Debug)]
-pub enum Action<'s> {
+pub enum StepAction<'s> {
     Request(&'s RequestStep),
     Advance(&'s str),
     /// The simulation's kind (its route) and body.
@@ -154,24 +154,24 @@ const ACTIONS: &str = "request, advance, simulate, admin";
 
 impl Step {
     /// Every action the step names (a valid step names at most one).
-    fn actions(&self) -> Vec<Action<'_>> {
+    fn actions(&self) -> Vec<StepAction<'_>> {
         let mut actions = Vec::new();
-        actions.extend(self.request.as_ref().map(Action::Request));
-        actions.extend(self.advance.as_deref().map(Action::Advance));
+        actions.extend(self.request.as_ref().map(StepAction::Request));
+        actions.extend(self.advance.as_deref().map(StepAction::Advance));
         if let Some(simulate) = &self.simulate {
             actions.extend(
                 simulate
                     .given()
                     .into_iter()
-                    .map(|(kind, body)| Action::Simulate(kind, body)),
+                    .map(|(kind, body)| StepAction::Simulate(kind, body)),
             );
         }
-        actions.extend(self.admin.as_ref().map(Action::Admin));
+        actions.extend(self.admin.as_ref().map(StepAction::Admin));
         actions
     }
 
     /// What the step does; `None` for a step that only checks the state.
-    pub fn action(&self) -> Option<Action<'_>> {
+    pub fn action(&self) -> Option<StepAction<'_>> {
         self.actions().into_iter().next()
     }
 
@@ -449,7 +449,7 @@ mod tests {
         let ok =
             step(serde_json::json!({ "request": { "provider": "bank", "operation": "check-1e" } }));
         assert!(ok.problems(&merchants, &providers).is_empty());
-        assert!(matches!(ok.action(), Some(Action::Request(_))));
+        assert!(matches!(ok.action(), Some(StepAction::Request(_))));
         let two = step(
             serde_json::json!({ "advance": "1m", "admin": { "method": "GET", "path": "/clock" } }),
         );

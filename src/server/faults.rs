@@ -21,7 +21,7 @@ use crate::world::rng;
 
 /// How an answer leaves the server.
 #[derive(Debug)]
-pub(super) struct Delivery {
+pub(super) struct Sending {
     rules: Vec<String>,
     delay: Duration,
     manner: Manner,
@@ -47,9 +47,9 @@ pub(super) fn apply(
     provider: &dyn Served,
     path: &str,
     mut reply: Reply,
-) -> (Reply, Delivery) {
+) -> (Reply, Sending) {
     let Some(fired) = reply.fault.clone() else {
-        let delivery = Delivery {
+        let delivery = Sending {
             rules: Vec::new(),
             delay: Duration::ZERO,
             manner: Manner::Whole,
@@ -99,7 +99,7 @@ pub(super) fn apply(
         }
         Some(Action::Error(_) | Action::Delay(_)) | None => {}
     }
-    let delivery = Delivery {
+    let delivery = Sending {
         rules: fired.rules.clone(),
         delay: fired.delay,
         manner,
@@ -107,7 +107,7 @@ pub(super) fn apply(
     (reply, delivery)
 }
 
-impl Delivery {
+impl Sending {
     /// The journal's note: which rules fired and what became of the answer.
     pub(super) fn note(&self) -> Option<String> {
         if self.rules.is_empty() {

@@ -147,7 +147,7 @@ fn load(faults_and_steps: &str) -> Result<Scenario, String> {
 }
 
 /// Runs the steps; the outcome and its printed report.
-fn run_steps(faults_and_steps: &str) -> (runner::Outcome, String) {
+fn run_steps(faults_and_steps: &str) -> (runner::FileRun, String) {
     let scenario = load(faults_and_steps).unwrap_or_else(|e| panic!("{e}"));
     let outcome = runner::run(scenario, "case.yaml", &issuer_sandbox::providers::builtin());
     let report = runner::report(std::slice::from_ref(&outcome));
@@ -155,7 +155,7 @@ fn run_steps(faults_and_steps: &str) -> (runner::Outcome, String) {
 }
 
 /// The failure text of the only failed step.
-fn failure(outcome: &runner::Outcome, report: &str) -> String {
+fn failure(outcome: &runner::FileRun, report: &str) -> String {
     let failed: Vec<&String> = outcome
         .steps
         .iter()

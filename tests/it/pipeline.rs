@@ -349,7 +349,7 @@ fn webhooks_are_composed_in_the_lock_and_sealed_outside_it() {
 /// webhook is sealed.
 mod watcher {
     use issuer_sandbox::providers::{
-        Admission, Body, Cx, Draft, Failure, Outcome, Provider, Reply, Request, Trace,
+        Admission, Cx, Draft, Failure, Outcome, Payload, Provider, Reply, Request, Trace,
     };
     use issuer_sandbox::scenario::section::{Build, Located};
     use issuer_sandbox::world::World;
@@ -392,7 +392,13 @@ mod watcher {
             }
         }
 
-        fn read(&self, _: &Cx<'_, Self>, _: &(), _: &Request<'_>, _: &Body<'_>) -> Result<(), ()> {
+        fn read(
+            &self,
+            _: &Cx<'_, Self>,
+            _: &(),
+            _: &Request<'_>,
+            _: &Payload<'_>,
+        ) -> Result<(), ()> {
             Ok(())
         }
 

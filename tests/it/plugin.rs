@@ -13,7 +13,7 @@ use issuer_sandbox::providers::client::{
     ClientAnswer, MerchantClient, Transport, json_content_type, with_step_headers,
 };
 use issuer_sandbox::providers::{
-    Admission, Body, Cx, Failure, Outcome, Provider, Reply, Request, Trace,
+    Admission, Cx, Failure, Outcome, Payload, Provider, Reply, Request, Trace,
 };
 use issuer_sandbox::runner;
 use issuer_sandbox::scenario::Scenario;
@@ -177,7 +177,7 @@ impl Provider for EchoBank {
         _cx: &Cx<'_, Self>,
         caller: &Operation,
         _request: &Request<'_>,
-        body: &Body<'_>,
+        body: &Payload<'_>,
     ) -> Result<Option<Money>, EchoError> {
         match caller {
             Operation::Balance => Ok(None),

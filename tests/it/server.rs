@@ -4,7 +4,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 
 use issuer_sandbox::providers::{
-    Admission, Body, Cx, Failure, Outcome, Provider, Reply, Request, Trace,
+    Admission, Cx, Failure, Outcome, Payload, Provider, Reply, Request, Trace,
 };
 use issuer_sandbox::scenario::section::{Build, Located};
 use issuer_sandbox::world::World;
@@ -59,7 +59,7 @@ impl Provider for Explosive {
         }
     }
 
-    fn read(&self, _: &Cx<'_, Self>, _: &(), _: &Request<'_>, _: &Body<'_>) -> Result<(), ()> {
+    fn read(&self, _: &Cx<'_, Self>, _: &(), _: &Request<'_>, _: &Payload<'_>) -> Result<(), ()> {
         Ok(())
     }
 

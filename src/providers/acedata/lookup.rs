@@ -1,6 +1,6 @@
 //! `check-1e`: card number → issuing bank and card nature, from the BIN table.
 
-use super::settings::{Answer, Endpoint, Language, Settings, Situation};
+use super::settings::{Endpoint, Language, PinnedAnswer, Settings, Situation};
 use super::wire::LookupResult;
 use super::{CardShape, card_shape};
 use crate::world::bins::{BinRange, BinTable, CardKind};
@@ -30,7 +30,7 @@ pub(super) fn answer(settings: &Settings, bins: &BinTable, card: &str) -> Lookup
 }
 
 /// A pinned answer; bank and type default to the BIN table's when the pin leaves them out.
-fn from_pin(settings: &Settings, pin: &Answer, range: Option<&BinRange>) -> LookupResult {
+fn from_pin(settings: &Settings, pin: &PinnedAnswer, range: Option<&BinRange>) -> LookupResult {
     let success = pin.result == "0";
     LookupResult {
         description: pin

@@ -21,7 +21,7 @@ use self::wire::{Answer, FieldError, Fields, GatewayErrorBody, GatewayErrorDetai
 use super::client::{
     ClientAnswer, MerchantClient, Transport, json_content_type, with_step_headers,
 };
-use super::{Admission, Body, Cx, Failure, Outcome, Provider, Quota, Reply, Request, Trace};
+use super::{Admission, Cx, Failure, Outcome, Payload, Provider, Quota, Reply, Request, Trace};
 use crate::headers::bearer_token;
 use crate::scenario::section::{Build, BuiltinProfile, Located};
 use crate::scenario::steps::{RequestStep, StepTarget};
@@ -166,7 +166,7 @@ impl Provider for AceData {
         _cx: &Cx<'_, Self>,
         caller: &Caller,
         _request: &Request<'_>,
-        body: &Body<'_>,
+        body: &Payload<'_>,
     ) -> Result<Query, Gateway> {
         parse(caller.endpoint, body.bytes)
             .map_err(|FieldError(message)| Gateway::with_message(GatewayError::BadRequest, message))

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
 use super::settings::{
-    Answer, Endpoint, EndpointTable, GatewayError, GatewayErrorText, Language, ResultText,
+    Endpoint, EndpointTable, GatewayError, GatewayErrorText, Language, PinnedAnswer, ResultText,
     Settings, Situation, Token,
 };
 use crate::scenario::model::RateLimitSection;
@@ -188,8 +188,8 @@ fn answers(
     sections: Vec<Spanned<AnswerSection>>,
     endpoints: &BTreeMap<Endpoint, EndpointTable>,
     build: &mut Build<'_, '_>,
-) -> HashMap<String, Vec<Answer>> {
-    let mut answers: HashMap<String, Vec<Answer>> = HashMap::new();
+) -> HashMap<String, Vec<PinnedAnswer>> {
+    let mut answers: HashMap<String, Vec<PinnedAnswer>> = HashMap::new();
     for answer in sections {
         let (a, at) = (answer.value, answer.referenced);
         let applies_to: Vec<Endpoint> = a.endpoint.map_or(Endpoint::ALL.to_vec(), |e| vec![e]);
@@ -227,7 +227,7 @@ fn answers(
                 format!("card {} already has an answer for {scope}", a.bank_card),
             );
         }
-        pins.push(Answer {
+        pins.push(PinnedAnswer {
             endpoint: a.endpoint,
             result: a.result,
             description: a.description,

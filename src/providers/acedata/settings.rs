@@ -237,7 +237,7 @@ pub struct GatewayErrorText {
 
 /// A scenario-pinned answer for one card number.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Answer {
+pub struct PinnedAnswer {
     /// Only for this endpoint; `None` pins all four.
     pub endpoint: Option<Endpoint>,
     pub result: String,
@@ -263,7 +263,7 @@ pub struct Settings {
     pub endpoints: BTreeMap<Endpoint, EndpointTable>,
     pub gateway_errors: BTreeMap<GatewayError, GatewayErrorText>,
     /// Pinned answers by card number.
-    pub answers: HashMap<String, Vec<Answer>>,
+    pub answers: HashMap<String, Vec<PinnedAnswer>>,
     /// The BIN table lookups answer from.
     pub bins: Arc<BinTable>,
     /// Every merchant's tokens, in scenario order.
@@ -279,7 +279,7 @@ impl Settings {
 
 impl Settings {
     /// The pinned answer for `card` on `endpoint`, an endpoint-specific pin winning.
-    pub fn pinned(&self, card: &str, endpoint: Endpoint) -> Option<&Answer> {
+    pub fn pinned(&self, card: &str, endpoint: Endpoint) -> Option<&PinnedAnswer> {
         let pins = self.answers.get(card)?;
         pins.iter()
             .find(|a| a.endpoint == Some(endpoint))

@@ -19,7 +19,7 @@ use crate::providers::command::{default_request_no, key, merchant_and_platform, 
 use crate::scenario::keys::KeyRole;
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub enum ToolCommand {
     /// Plaintext JSON body → a ready request envelope (merchant signs, platform key wraps).
     Seal(SealArgs),
     /// A response envelope → its head and decrypted body; with --as-platform, a request.
@@ -87,9 +87,9 @@ enum Wrap {
     Base64,
 }
 
-pub fn run(command: Command) -> anyhow::Result<ExitCode> {
+pub fn run(command: ToolCommand) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Seal(args) => {
+        ToolCommand::Seal(args) => {
             let profile = Profile {
                 hash: match args.hash {
                     Hash::Sha256 => SignatureHash::Sha256,
@@ -108,7 +108,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&envelope)?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Open(args) => {
+        ToolCommand::Open(args) => {
             let client = client(&args.keys)?;
             let envelope: Value = serde_json::from_str(&read_input(args.input.as_ref())?)
                 .context("the envelope is not JSON")?;

@@ -22,15 +22,15 @@ use http::{Method, StatusCode};
 use serde_json::{Map, Value, json};
 
 use self::envelope::{Sealed, open, seal};
-use self::settings::{ErrorKind, Merchant, Settings};
+use self::settings::{ErrorKind, Settings, SysIdentity};
 use self::wire::{Body as Fields, Head, OpError, RequestHead, Response, parse_envelope};
 use super::client::{
     ClientAnswer, MerchantClient, Transport, json_content_type, with_step_headers,
 };
 use super::command::ProviderCommand;
 use super::{
-    Admission, Body, Cx, Draft, Failure, Opened, Outcome, Provider, Replay, Reply, Request, Trace,
-    corrupt,
+    Admission, Cx, Draft, Failure, Outcome, Payload, Provider, Replay, Reply, Request, Trace,
+    Unsealed, corrupt,
 };
 use crate::scenario::section::{Build, BuiltinKey, BuiltinProfile, Located};
 use crate::scenario::steps::{RequestStep, StepTarget};
@@ -111,8 +111,8 @@ impl Provider for KazePay {
             .about("Seal a KazePay request or open a response with given keys (default: the demo keys)")
             .subcommand_required(true);
         Some(ProviderCommand {
-            command: command::Command::augment_subcommands(command),
-            run: |matches| command::run(command::Command::from_arg_matches(matches)?),
+            command: command::ToolCommand::augment_subcommands(command),
+            run: |matches| command::run(command::ToolCommand::from_arg_matches(matches)?),
             examples: command::EXAMPLES,
         })
     }
@@ -225,7 +225,7 @@ impl Provider for KazePay {
         cx: &Cx<'_, Self>,
         caller: &Caller,
         _request: &Request<'_>,
-    ) -> Result<Opened, Refusal> {
+    ) -> Result<Unsealed, Refusal> {
         let refuse = |kind, reason: String| Refusal {
             head: caller.head.clone(),
             kind,
@@ -239,7 +239,7 @@ impl Provider for KazePay {
             encrypt: caller.encrypt.clone(),
         };
         match open(&sealed, &cx.settings.platform_private, &merchant.public_key) {
-            Ok((plaintext, _hash)) => Ok(Opened::Plain(plaintext)),
+            Ok((plaintext, _hash)) => Ok(Unsealed::Plain(plaintext)),
             Err(e) if e.is_signature() => Err(refuse(ErrorKind::BadSignature, String::new())),
             Err(e) => Err(refuse(ErrorKind::DecryptFailed, e.to_string())),
         }
@@ -251,7 +251,7 @@ impl Provider for KazePay {
         cx: &Cx<'_, Self>,
         caller: &Caller,
         _request: &Request<'_>,
-        body: &Body<'_>,
+        body: &Payload<'_>,
     ) -> Result<Fields, OpError> {
         if cx.settings.busy_api_codes.contains(&caller.head.api_code) {
             return Err(OpError::new(ErrorKind::SystemBusy));
@@ -427,8 +427,8 @@ impl Provider for KazePay {
     }
 }
 
-/// Merchant `tenant`'s identity.
-fn merchant_of(settings: &Settings, tenant: usize) -> Option<&Merchant> {
+/// SysIdentity `tenant`'s identity.
+fn merchant_of(settings: &Settings, tenant: usize) -> Option<&SysIdentity> {
     settings.merchants.values().find(|m| m.tenant == tenant)
 }
 
@@ -473,7 +473,7 @@ impl MerchantClient for StepClient {
 }
 
 /// The merchant a head's sysId names.
-fn merchant<'s>(settings: &'s Settings, head: &RequestHead) -> Option<&'s Merchant> {
+fn merchant<'s>(settings: &'s Settings, head: &RequestHead) -> Option<&'s SysIdentity> {
     settings.merchants.get(&head.sys_id)
 }
 
@@ -555,7 +555,7 @@ fn in_clear(
 )]
 fn sealed_reply(
     settings: &Settings,
-    merchant: &Merchant,
+    merchant: &SysIdentity,
     head: &RequestHead,
     code: String,
     detail: String,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
 use super::envelope::{KeyWrap, Profile};
-use super::settings::{Billing, Delays, ErrorKind, ErrorText, Merchant, Settings};
+use super::settings::{Billing, Delays, ErrorKind, ErrorText, Settings, SysIdentity};
 use crate::crypto::rsa::{self, SignatureHash};
 use crate::scenario::section::{Build, BuiltinProfile, Located};
 use crate::world::review::{ReviewPolicy, ReviewRule};
@@ -279,7 +279,7 @@ pub fn build(
         };
         by_sys_id.insert(
             system.sys_id.clone(),
-            Merchant {
+            SysIdentity {
                 tenant,
                 public_key,
                 profile,

@@ -118,7 +118,7 @@ pub struct Billing {
 
 /// One merchant's KazePay identity.
 #[derive(Clone, Debug)]
-pub struct Merchant {
+pub struct SysIdentity {
     pub tenant: usize,
     pub public_key: RsaPublicKey,
     pub profile: Profile,
@@ -147,7 +147,7 @@ pub struct Settings {
     pub platform_public: RsaPublicKey,
     pub platform_public_pem: String,
     /// By sysId.
-    pub merchants: HashMap<String, Merchant>,
+    pub merchants: HashMap<String, SysIdentity>,
 }
 
 impl Settings {

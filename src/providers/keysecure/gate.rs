@@ -5,7 +5,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
 use super::ops::TOKEN_PATH;
-use super::settings::{ErrorKind, Language, Merchant, Settings};
+use super::settings::{ErrorKind, KeyIdentity, Language, Settings};
 use super::wire::OpError;
 use crate::providers::Request;
 use crate::running::{Session, Sessions};
@@ -33,7 +33,7 @@ fn header<'a>(request: &'a Request<'_>, name: &str) -> Option<&'a str> {
 pub fn identify<'s>(
     settings: &'s Settings,
     request: &Request<'_>,
-) -> Result<&'s Merchant, OpError> {
+) -> Result<&'s KeyIdentity, OpError> {
     let api_key =
         header(request, "api-key").ok_or_else(|| OpError::new(ErrorKind::MissingApiKey))?;
     settings
@@ -46,7 +46,7 @@ pub fn identify<'s>(
 /// (not for the token request) 1006, 1007.
 pub fn check(
     settings: &Settings,
-    merchant: &Merchant,
+    merchant: &KeyIdentity,
     sessions: Sessions<'_>,
     request: &Request<'_>,
     now: Timestamp,
@@ -144,7 +144,7 @@ pub fn parse_timezone(text: &str) -> Option<jiff::tz::Offset> {
 /// merchant's sandbox clock). Earlier tokens stay valid until their own expiry.
 pub fn issue_token(
     settings: &Settings,
-    merchant: &Merchant,
+    merchant: &KeyIdentity,
     sessions: Sessions<'_>,
     world: &mut World,
 ) -> Value {

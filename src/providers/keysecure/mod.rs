@@ -21,13 +21,15 @@ use serde_json::Value;
 
 use self::gate::Caller;
 use self::ops::{Lookup, Modes};
-use self::settings::{ErrorKind, Language, Merchant, Settings};
-use self::wire::{Failure as WireFailure, Input, OpError, Success, parse_body};
+use self::settings::{ErrorKind, KeyIdentity, Language, Settings};
+use self::wire::{FailureBody, Input, OpError, Success, parse_body};
 use super::client::{
     ClientAnswer, MerchantClient, Transport, json_content_type, with_step_headers,
 };
 use super::fields::Fields;
-use super::{Admission, Body, Cx, Draft, Failure, Outcome, Provider, Quota, Reply, Request, Trace};
+use super::{
+    Admission, Cx, Draft, Failure, Outcome, Payload, Provider, Quota, Reply, Request, Trace,
+};
 use crate::scenario::section::{Build, BuiltinProfile, Located};
 use crate::scenario::steps::{RequestStep, StepTarget};
 use crate::world::World;
@@ -157,7 +159,7 @@ impl Provider for KeySecure {
         cx: &Cx<'_, Self>,
         caller: &Caller,
         request: &Request<'_>,
-        _body: &Body<'_>,
+        _body: &Payload<'_>,
     ) -> Result<Call, OpError> {
         if caller.token_request {
             gate::read_token_request(request)?;
@@ -172,7 +174,7 @@ impl Provider for KeySecure {
         cx: &Cx<'_, Self>,
         caller: &Caller,
         request: &Request<'_>,
-        _body: &Body<'_>,
+        _body: &Payload<'_>,
         world: &World,
     ) -> Result<(), OpError> {
         let merchant = merchant(cx, caller)?;
@@ -323,8 +325,8 @@ impl Provider for KeySecure {
     }
 }
 
-/// Merchant `tenant`'s key.
-fn merchant_of(settings: &Settings, tenant: usize) -> Option<&Merchant> {
+/// KeyIdentity `tenant`'s key.
+fn merchant_of(settings: &Settings, tenant: usize) -> Option<&KeyIdentity> {
     settings.merchants.values().find(|m| m.tenant == tenant)
 }
 
@@ -408,7 +410,7 @@ impl MerchantClient for StepClient {
 }
 
 /// The admitted caller's merchant.
-fn merchant<'s>(cx: &Cx<'s, KeySecure>, caller: &Caller) -> Result<&'s Merchant, OpError> {
+fn merchant<'s>(cx: &Cx<'s, KeySecure>, caller: &Caller) -> Result<&'s KeyIdentity, OpError> {
     cx.settings
         .merchants
         .get(&caller.api_key)
@@ -419,7 +421,7 @@ fn merchant<'s>(cx: &Cx<'s, KeySecure>, caller: &Caller) -> Result<&'s Merchant,
 /// `Timezone`, body (1004), a scenario's outage (1001).
 fn route(
     settings: &Settings,
-    merchant: &Merchant,
+    merchant: &KeyIdentity,
     request: &Request<'_>,
 ) -> Result<Routed, OpError> {
     let (route, params, right_method) = match ops::find(request.method, request.path) {
@@ -466,5 +468,5 @@ fn route(
 
 fn failure(settings: &Settings, language: Language, error: &OpError, trace: Trace) -> Reply {
     let (code, msg) = settings.error(error.kind, language, &error.field, &error.reason);
-    Reply::json(StatusCode::OK, &WireFailure { code, msg }, trace)
+    Reply::json(StatusCode::OK, &FailureBody { code, msg }, trace)
 }

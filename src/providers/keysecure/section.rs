@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
 use super::settings::{
-    AuthFallback, CardBin, ErrorKind, ErrorText, Merchant, Message, Package, Settings,
+    AuthFallback, CardBin, ErrorKind, ErrorText, KeyIdentity, Message, Package, Settings,
 };
 use crate::scenario::model::RateLimitSection;
 use crate::scenario::section::{Build, BuiltinProfile, Deep, Located};
@@ -316,11 +316,11 @@ pub fn build(
         return None;
     };
     let default_rate_limit = section.rate_limit.and_then(Build::rate_limit);
-    let merchants: HashMap<String, Merchant> = merchants
+    let merchants: HashMap<String, KeyIdentity> = merchants
         .into_iter()
         .map(|(tenant, credentials)| {
             let key = key(credentials.value, default_rate_limit, tenant, build);
-            (key.api_key.clone(), Merchant { tenant, key })
+            (key.api_key.clone(), KeyIdentity { tenant, key })
         })
         .collect();
     Some(Settings {

@@ -176,7 +176,7 @@ pub struct Package {
 
 /// One merchant's KeySecure key, parsed.
 #[derive(Clone, Debug)]
-pub struct Merchant {
+pub struct KeyIdentity {
     pub tenant: usize,
     pub key: super::section::Key,
 }
@@ -203,7 +203,7 @@ pub struct Settings {
     /// Paths that answer 1001 (a scenario's outage).
     pub unavailable_paths: Vec<String>,
     /// By Api-Key.
-    pub merchants: HashMap<String, Merchant>,
+    pub merchants: HashMap<String, KeyIdentity>,
 }
 
 impl Settings {

@@ -26,7 +26,7 @@ pub struct Success<'a> {
 
 /// A failure.
 #[derive(Debug, Serialize)]
-pub struct Failure {
+pub struct FailureBody {
     pub code: i64,
     pub msg: String,
 }

@@ -18,7 +18,7 @@ use crate::providers::command::{default_request_no, key, merchant_and_platform, 
 use crate::scenario::keys::KeyRole;
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub enum ToolCommand {
     /// Plaintext biz_data JSON → a ready request (its key wrapped for the platform).
     Seal(SealArgs),
     /// A response → its codes and decrypted data; with --as-platform, a request's biz_data.
@@ -66,9 +66,9 @@ pub struct OpenArgs {
     input: Option<PathBuf>,
 }
 
-pub fn run(command: Command) -> anyhow::Result<ExitCode> {
+pub fn run(command: ToolCommand) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Seal(args) => {
+        ToolCommand::Seal(args) => {
             let mut client = client(&args.keys)?;
             let biz: Value = serde_json::from_str(&read_input(args.input.as_ref())?)
                 .context("the biz_data is not JSON")?;
@@ -77,7 +77,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&request)?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Open(args) => {
+        ToolCommand::Open(args) => {
             let client = client(&args.keys)?;
             let message: Value = serde_json::from_str(&read_input(args.input.as_ref())?)
                 .context("the message is not JSON")?;

@@ -20,7 +20,7 @@ use http::{Method, StatusCode};
 use serde_json::{Map, Value};
 
 use self::envelope::{Sealed, open, seal};
-use self::settings::{App, ErrorKind, Settings};
+use self::settings::{AppIdentity, ErrorKind, Settings};
 use self::wire::{Answer, BareSuccess, OpError, SealedSuccess, parse_envelope};
 use super::client::{
     ClientAnswer, MerchantClient, Transport, json_content_type, with_step_headers,
@@ -28,8 +28,8 @@ use super::client::{
 use super::command::ProviderCommand;
 use super::fields::Fields;
 use super::{
-    Admission, Body, Cx, Draft, Failure, Opened, Outcome, Provider, Replay, Reply, Request, Trace,
-    corrupt,
+    Admission, Cx, Draft, Failure, Outcome, Payload, Provider, Replay, Reply, Request, Trace,
+    Unsealed, corrupt,
 };
 use crate::headers::basic_credentials;
 use crate::scenario::section::{Build, BuiltinKey, BuiltinProfile, Located};
@@ -96,8 +96,8 @@ impl Provider for Pagsmile {
             .about("Seal a Pagsmile request or open a response with given keys (default: the demo keys)")
             .subcommand_required(true);
         Some(ProviderCommand {
-            command: command::Command::augment_subcommands(command),
-            run: |matches| command::run(command::Command::from_arg_matches(matches)?),
+            command: command::ToolCommand::augment_subcommands(command),
+            run: |matches| command::run(command::ToolCommand::from_arg_matches(matches)?),
             examples: command::EXAMPLES,
         })
     }
@@ -170,13 +170,13 @@ impl Provider for Pagsmile {
         cx: &Cx<'_, Self>,
         caller: &Caller,
         _request: &Request<'_>,
-    ) -> Result<Opened, OpError> {
+    ) -> Result<Unsealed, OpError> {
         let sealed = Sealed {
             data: caller.envelope.biz_data.clone(),
             random_key: caller.envelope.random_key.clone(),
         };
         open(&sealed, &cx.settings.platform_private)
-            .map(Opened::Plain)
+            .map(Unsealed::Plain)
             .map_err(|e| OpError::new(ErrorKind::InvalidSignature).with_reason(e.to_string()))
     }
 
@@ -186,7 +186,7 @@ impl Provider for Pagsmile {
         cx: &Cx<'_, Self>,
         _caller: &Caller,
         request: &Request<'_>,
-        body: &Body<'_>,
+        body: &Payload<'_>,
         _world: &World,
     ) -> Result<(), OpError> {
         if !body.json.is_object() {
@@ -208,7 +208,7 @@ impl Provider for Pagsmile {
         _cx: &Cx<'_, Self>,
         _caller: &Caller,
         _request: &Request<'_>,
-        body: &Body<'_>,
+        body: &Payload<'_>,
     ) -> Result<Map<String, Value>, OpError> {
         body.json
             .as_object()
@@ -344,7 +344,7 @@ impl Provider for Pagsmile {
 }
 
 /// Merchant `tenant`'s app.
-fn app_of(settings: &Settings, tenant: usize) -> Option<&App> {
+fn app_of(settings: &Settings, tenant: usize) -> Option<&AppIdentity> {
     settings.apps.values().find(|a| a.tenant == tenant)
 }
 
@@ -388,7 +388,7 @@ impl MerchantClient for StepClient {
 }
 
 /// The admitted caller's app.
-fn app<'s>(settings: &'s Settings, caller: &Caller) -> Result<&'s App, OpError> {
+fn app<'s>(settings: &'s Settings, caller: &Caller) -> Result<&'s AppIdentity, OpError> {
     settings
         .apps
         .get(&caller.envelope.app_id)
@@ -399,7 +399,7 @@ fn app<'s>(settings: &'s Settings, caller: &Caller) -> Result<&'s App, OpError> 
 fn admit<'s>(
     settings: &'s Settings,
     request: &Request<'_>,
-) -> Result<(ops::Operation, wire::RequestEnvelope, &'s App), OpError> {
+) -> Result<(ops::Operation, wire::RequestEnvelope, &'s AppIdentity), OpError> {
     if request.method != Method::POST {
         return Err(OpError::new(ErrorKind::MethodNotSupported));
     }
@@ -443,7 +443,7 @@ fn in_clear(settings: &Settings, error: &OpError, trace: Trace) -> Reply {
 fn success(
     settings: &Settings,
     app_id: &str,
-    app: &App,
+    app: &AppIdentity,
     answer: Answer,
     seed: u64,
     mut trace: Trace,

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::ops::{
     ISSUER, audit_status, is_pagsmile_holder, long, map, masked_pan, order_fields, token_of,
 };
-use super::settings::{App, CardStatusCodes, Settings};
+use super::settings::{AppIdentity, CardStatusCodes, Settings};
 use crate::world::World;
 use crate::world::deliveries::Outbound;
 use crate::world::ledger::{Transaction, TransactionKind};
@@ -23,7 +23,7 @@ use crate::world::{Card, CardStatus, Money, ids, rng};
 pub fn render(
     settings: &Settings,
     app_id: &str,
-    app: &App,
+    app: &AppIdentity,
     world: &World,
     notice: &Notice,
     seed: u64,

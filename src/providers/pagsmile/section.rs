@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
 use super::settings::{
-    App, AuditStatus, CardStatusCodes, ErrorKind, ErrorText, HolderStatus, NotifyType, OrderStatus,
-    Settings, SuccessText,
+    AppIdentity, AuditStatus, CardStatusCodes, ErrorKind, ErrorText, HolderStatus, NotifyType,
+    OrderStatus, Settings, SuccessText,
 };
 use crate::crypto::rsa;
 use crate::scenario::section::{Build, BuiltinProfile, Located};
@@ -279,7 +279,7 @@ pub fn build(
 
 /// One merchant's app, its keys resolved; `None` when its public key is unusable (a located
 /// problem says why).
-fn app(tenant: usize, c: Credentials, build: &mut Build<'_, '_>) -> Option<App> {
+fn app(tenant: usize, c: Credentials, build: &mut Build<'_, '_>) -> Option<AppIdentity> {
     build.claim(tenant, &c.app_id);
     if let Some(url) = &c.webhook_url
         && !deliverable_url(&url.value)
@@ -302,7 +302,7 @@ fn app(tenant: usize, c: Credentials, build: &mut Build<'_, '_>) -> Option<App> 
     };
     // Parsed (with a located problem on failure) when resolved just above.
     let public_key = rsa::public_key(&credentials.merchant_public_key).ok()?;
-    Some(App {
+    Some(AppIdentity {
         tenant,
         public_key,
         credentials,

@@ -171,7 +171,7 @@ pub struct NotifyType {
 
 /// One merchant's Pagsmile identity.
 #[derive(Clone, Debug)]
-pub struct App {
+pub struct AppIdentity {
     pub tenant: usize,
     pub public_key: RsaPublicKey,
     /// As the scenario gave it (ids, secrets, the pay account, the webhook URL).
@@ -208,7 +208,7 @@ pub struct Settings {
     pub platform_private: RsaPrivateKey,
     pub platform_public_pem: String,
     /// By app_id.
-    pub apps: HashMap<String, App>,
+    pub apps: HashMap<String, AppIdentity>,
 }
 
 /// The number `dictionary` gives `value`, if any (the first, when several map to it).

@@ -19,7 +19,7 @@ pub const ISSUER: &str = "kazepay";
 
 /// Operations a card status permits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Action {
+pub enum CardAction {
     Activate,
     SetPin,
     Recharge,
@@ -29,15 +29,15 @@ pub enum Action {
 }
 
 /// Whether a card in `status` permits `action`.
-pub fn allows(status: CardStatus, action: Action) -> bool {
+pub fn allows(status: CardStatus, action: CardAction) -> bool {
     use CardStatus::*;
     match action {
-        Action::Activate => status == Inactive,
-        Action::SetPin => matches!(status, Inactive | Activating | Active | Frozen),
-        Action::Recharge => matches!(status, Inactive | Activating | Active | Frozen),
-        Action::Freeze => status == Active,
-        Action::Unfreeze => status == Frozen,
-        Action::Close => matches!(status, Inactive | Active | Frozen | Lost),
+        CardAction::Activate => status == Inactive,
+        CardAction::SetPin => matches!(status, Inactive | Activating | Active | Frozen),
+        CardAction::Recharge => matches!(status, Inactive | Activating | Active | Frozen),
+        CardAction::Freeze => status == Active,
+        CardAction::Unfreeze => status == Frozen,
+        CardAction::Close => matches!(status, Inactive | Active | Frozen | Lost),
     }
 }
 
@@ -52,7 +52,7 @@ pub fn card<'w>(world: &'w World, body: &Body) -> Result<&'w Card, OpError> {
 }
 
 /// Refuses `action` on `card` with CARD_STATUS_ERROR naming its status.
-pub fn require(context: &Context<'_>, card: &Card, action: Action) -> Result<(), OpError> {
+pub fn require(context: &Context<'_>, card: &Card, action: CardAction) -> Result<(), OpError> {
     if allows(card.status, action) {
         Ok(())
     } else {
@@ -109,7 +109,7 @@ pub fn assign(context: &Context<'_>, world: &mut World, body: &Body) -> Result<F
 pub fn activate(context: &Context<'_>, world: &mut World, body: &Body) -> Result<Fields, OpError> {
     let code = body.text("activationCode", 32)?;
     let card = card(world, body)?;
-    require(context, card, Action::Activate)?;
+    require(context, card, CardAction::Activate)?;
     let passed = world
         .holder_of(card)
         .is_some_and(|h| h.kyc.status == KycStatus::Passed);
@@ -138,7 +138,7 @@ pub fn set_pin(context: &Context<'_>, world: &mut World, body: &Body) -> Result<
         return Err(OpError::field("pin", "must be a six-digit number"));
     }
     let card = card(world, body)?;
-    require(context, card, Action::SetPin)?;
+    require(context, card, CardAction::SetPin)?;
     let card_id = card.id.clone();
     if let Some(card) = world.card_mut(&card_id) {
         card.pin = Some(pin.to_owned());
@@ -208,9 +208,9 @@ pub fn update_status(
     let wanted = body.one_of("status", &["ACTIVE", "INACTIVE"])?;
     let card = card(world, body)?;
     let (action, to) = if wanted == "ACTIVE" {
-        (Action::Unfreeze, CardStatus::Active)
+        (CardAction::Unfreeze, CardStatus::Active)
     } else {
-        (Action::Freeze, CardStatus::Frozen)
+        (CardAction::Freeze, CardStatus::Frozen)
     };
     require(context, card, action)?;
     let card_id = card.id.clone();
@@ -224,7 +224,7 @@ pub fn update_status(
 /// must clear first.
 pub fn close(context: &Context<'_>, world: &mut World, body: &Body) -> Result<Fields, OpError> {
     let card = card(world, body)?;
-    require(context, card, Action::Close)?;
+    require(context, card, CardAction::Close)?;
     if card.blocked.is_positive() {
         return Err(
             OpError::new(ErrorKind::InvalidState).with_reason("holding pending authorizations")

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use jiff::civil::DateTime;
 use serde_json::{Value, json};
 
-use super::cards::{Action, card, require};
+use super::cards::{CardAction, card, require};
 use super::{Answer, Context, fields};
 use crate::providers::kazepay::settings::{ErrorKind, Settings};
 use crate::providers::kazepay::wire::{Body, OpError};
@@ -31,7 +31,7 @@ pub fn recharge(context: &Context<'_>, world: &mut World, body: &Body) -> Result
     let card = card(world, body)?;
     check_currency(body, card)?;
     let amount = body.amount("amount", &card.currency)?;
-    require(context, card, Action::Recharge)?;
+    require(context, card, CardAction::Recharge)?;
     let card_id = card.id.clone();
     let transaction_id = world
         .start_recharge(&card_id, &amount)

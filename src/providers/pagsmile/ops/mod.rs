@@ -8,7 +8,7 @@ mod money;
 
 use serde_json::{Map, Value};
 
-use super::settings::{App, CardStatusCodes, ErrorKind, Settings};
+use super::settings::{AppIdentity, CardStatusCodes, ErrorKind, Settings};
 use super::wire::{Answer, OpError};
 use crate::providers::fields::Fields;
 use crate::world::{Card, CardStatus, World};
@@ -20,7 +20,7 @@ pub use holders::{ISSUER, audit_status, is_pagsmile_holder};
 #[derive(Debug)]
 pub struct Context<'a> {
     pub settings: &'a Settings,
-    pub app: &'a App,
+    pub app: &'a AppIdentity,
 }
 
 type Run = fn(&Context<'_>, &mut World, &Fields<'_>) -> Result<Answer, OpError>;
