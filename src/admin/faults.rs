@@ -25,7 +25,7 @@ pub(super) fn add(app: &App, running: &Running, request: &AdminRequest) -> Admin
     let id = running
         .faults
         .add(spec, merchants, &app.registry)
-        .map_err(AdminError::bad_request)?;
+        .map_err(|e| AdminError::bad_request(e.to_string()))?;
     Ok(respond::json(StatusCode::CREATED, &json!({ "id": id })))
 }
 

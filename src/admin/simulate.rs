@@ -125,7 +125,7 @@ pub(super) async fn transaction(app: &App, request: &AdminRequest) -> AdminResul
     })?;
     if let Some(call) = call {
         posting.id = Some(call.id.clone());
-        posting.declined_by_merchant = crate::webhooks::ask(&call).await.err();
+        posting.declined_by_merchant = crate::webhooks::ask(&call).await.err().map(|d| d.0);
     }
     tenant.with_world(|world| {
         world.catch_up();
@@ -309,7 +309,11 @@ pub(super) fn recharge(running: &Running, request: &AdminRequest) -> AdminResult
 fn card_action(
     running: &Running,
     request: &AdminRequest,
-    act: impl FnOnce(&mut World, &str, jiff::Timestamp) -> Result<serde_json::Value, String>,
+    act: impl FnOnce(
+        &mut World,
+        &str,
+        jiff::Timestamp,
+    ) -> Result<serde_json::Value, crate::world::script::ScriptError>,
 ) -> AdminResult {
     let body: CardAction = request.json()?;
     let tenant = one_tenant(running, body.tenant.as_deref())?;
@@ -320,7 +324,7 @@ fn card_action(
         }
         let now = world.now();
         let answer = act(world, &body.card, now)
-            .map_err(|why| AdminError::new(StatusCode::CONFLICT, "refused", why))?;
+            .map_err(|why| AdminError::new(StatusCode::CONFLICT, "refused", why.to_string()))?;
         Ok(respond::json(StatusCode::OK, &answer))
     })
 }

@@ -20,7 +20,7 @@ use jiff::{SignedDuration, Timestamp};
 use rand::RngExt;
 use serde_json::{Value, json};
 
-use self::spec::{Action, Catalogs, Delay, FaultSpec, Rule};
+use self::spec::{Action, Catalogs, Delay, FaultSpec, Rule, RuleError};
 use crate::sync::lock;
 use crate::world::rng::{self, SandboxRng};
 
@@ -149,14 +149,14 @@ impl FaultBook {
         spec: FaultSpec,
         merchants: impl IntoIterator<Item = &'a str>,
         catalogs: &dyn Catalogs,
-    ) -> Result<String, String> {
+    ) -> Result<String, RuleError> {
         let mut book = self.write();
         let mut next = book.next;
         let id = spec::unnamed_id(&mut next, |id| book.armed.iter().any(|a| a.rule.id == id));
         let rule = spec.compile(id, catalogs)?;
         rule.check_tenant(merchants)?;
         if book.armed.iter().any(|a| a.rule.id == rule.id) {
-            return Err(format!("a rule `{}` exists already", rule.id));
+            return Err(RuleError::Exists(rule.id));
         }
         if rule.spec.id.is_none() {
             book.next = next;
@@ -456,18 +456,24 @@ mod tests {
                 .unwrap()
                 .compile("f".into(), &TestCatalogs)
         };
-        assert!(
-            compile(json!({ "action": { "error": "system_busy" } }))
-                .unwrap_err()
-                .contains("match.provider")
+        assert_eq!(
+            compile(json!({ "action": { "error": "system_busy" } })).unwrap_err(),
+            RuleError::ErrorWithoutProvider
         );
-        assert!(
+        assert_eq!(
             compile(json!({ "match": { "provider": "bank" }, "action": { "error": "nope" } }))
                 .unwrap_err()
-                .contains("catalog")
+                .to_string(),
+            "`nope` is not an entry of bank's error catalog"
+        );
+        assert_eq!(
+            compile(json!({ "match": { "provider": "bank" }, "action": "break_crypto" }))
+                .unwrap_err()
+                .to_string(),
+            "break_crypto needs match.provider, one of sealed"
         );
         assert!(
-            compile(json!({ "match": { "provider": "bank" }, "action": "break_crypto" })).is_err()
+            compile(json!({ "match": { "provider": "sealed" }, "action": "break_crypto" })).is_ok()
         );
         assert!(compile(json!({ "action": { "status": 42 } })).is_err());
         assert!(compile(json!({ "action": "reset", "when": { "probability": 1.5 } })).is_err());

@@ -158,7 +158,7 @@ impl Rule {
     pub fn check_tenant<'a>(
         &self,
         merchants: impl IntoIterator<Item = &'a str>,
-    ) -> Result<(), String> {
+    ) -> Result<(), RuleError> {
         let Some(pattern) = &self.spec.matcher.tenant else {
             return Ok(());
         };
@@ -170,10 +170,10 @@ impl Rule {
         {
             return Ok(());
         }
-        Err(format!(
-            "match.tenant `{pattern}` matches no merchant (there are: {})",
-            merchants.join(", ")
-        ))
+        Err(RuleError::NoSuchTenant {
+            pattern: pattern.clone(),
+            merchants: merchants.join(", "),
+        })
     }
 }
 
@@ -203,6 +203,47 @@ fn valid_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
+/// Why a fault rule cannot be used, in words for the person who wrote it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RuleError {
+    #[error("match.provider `{provider}` is not one of {known}")]
+    UnknownProvider { provider: String, known: String },
+    #[error("an `error` action needs match.provider (each catalog is a provider's)")]
+    ErrorWithoutProvider,
+    #[error("`{error}` is not an entry of {provider}'s error catalog")]
+    NotInCatalog { error: String, provider: String },
+    #[error("status {0}: give an error status, 400 to 599")]
+    Status(u16),
+    #[error("{what}: `{text}` is not a duration such as 200ms or 2s")]
+    Duration { what: &'static str, text: String },
+    #[error("delay.uniform: the second bound is below the first")]
+    UniformBounds,
+    #[error("delay.lognormal.sigma must be between 0 and {MAX_SIGMA}")]
+    Sigma,
+    #[error("slow needs chunk_bytes ≥ 1 and an interval above 0, at most {MAX_SLOW_INTERVAL:#}")]
+    Slow,
+    #[error("break_crypto needs match.provider, one of {with_crypto}")]
+    BreakCryptoWithoutProvider { with_crypto: String },
+    #[error("id `{0}`: use letters, digits, `-`, `_` and `.` (it goes in /__admin/faults/ID)")]
+    Id(String),
+    #[error("when.first must be 1 or more (0 would never fire)")]
+    FirstZero,
+    #[error("when.until must come after when.from")]
+    UntilBeforeFrom,
+    #[error("when.every must be 1 or more")]
+    EveryZero,
+    #[error("when.probability must be between 0 and 1")]
+    Probability,
+    #[error(
+        "`after` applies to reset, empty, garbage, hang and status: the request is processed, then the answer is lost or replaced"
+    )]
+    AfterNotApplicable,
+    #[error("match.tenant `{pattern}` matches no merchant (there are: {merchants})")]
+    NoSuchTenant { pattern: String, merchants: String },
+    #[error("a rule `{0}` exists already")]
+    Exists(String),
+}
+
 /// What fault rules may name: the providers served and their catalogs (the provider registry
 /// answers).
 pub trait Catalogs {
@@ -214,43 +255,46 @@ pub trait Catalogs {
     fn has_crypto(&self, provider: &str) -> bool;
 }
 
-fn duration(text: &str, what: &str) -> Result<SignedDuration, String> {
+fn duration(text: &str, what: &'static str) -> Result<SignedDuration, RuleError> {
     text.parse::<SignedDuration>()
         .ok()
         .filter(|d| !d.is_negative())
-        .ok_or_else(|| format!("{what}: `{text}` is not a duration such as 200ms or 2s"))
+        .ok_or_else(|| RuleError::Duration {
+            what,
+            text: text.to_owned(),
+        })
 }
 
 impl FaultSpec {
     /// Checks the rule against what `catalogs` knows; `id` names it when it has no id of its
     /// own.
-    pub fn compile(self, id: String, catalogs: &dyn Catalogs) -> Result<Rule, String> {
+    pub fn compile(self, id: String, catalogs: &dyn Catalogs) -> Result<Rule, RuleError> {
         let provider = self.matcher.provider.as_deref();
         if let Some(p) = provider
             && !catalogs.providers().contains(&p)
         {
-            return Err(format!(
-                "match.provider `{p}` is not one of {}",
-                catalogs.providers().join(", ")
-            ));
+            return Err(RuleError::UnknownProvider {
+                provider: p.to_owned(),
+                known: catalogs.providers().join(", "),
+            });
         }
         let action = match &self.action {
             ActionSpec::Error(name) => {
                 let Some(p) = provider else {
-                    return Err(
-                        "an `error` action needs match.provider (each catalog is a provider's)"
-                            .to_owned(),
-                    );
+                    return Err(RuleError::ErrorWithoutProvider);
                 };
                 if !catalogs.catalog_has(p, name) {
-                    return Err(format!("`{name}` is not an entry of {p}'s error catalog"));
+                    return Err(RuleError::NotInCatalog {
+                        error: name.clone(),
+                        provider: p.to_owned(),
+                    });
                 }
                 Action::Error(name.clone())
             }
             ActionSpec::Status(code) => {
                 // 1xx, 204, 205 and 304 cannot carry the gateway error body.
                 if !(400..=599).contains(code) {
-                    return Err(format!("status {code}: give an error status, 400 to 599"));
+                    return Err(RuleError::Status(*code));
                 }
                 Action::Status(*code)
             }
@@ -262,15 +306,13 @@ impl FaultSpec {
             }) => {
                 let (low, high) = (duration(low, "delay")?, duration(high, "delay")?);
                 if high < low {
-                    return Err("delay.uniform: the second bound is below the first".to_owned());
+                    return Err(RuleError::UniformBounds);
                 }
                 Action::Delay(Delay::Uniform(low, high))
             }
             ActionSpec::Delay(DelaySpec::LogNormal { lognormal }) => {
                 if !(0.0..=MAX_SIGMA).contains(&lognormal.sigma) {
-                    return Err(format!(
-                        "delay.lognormal.sigma must be between 0 and {MAX_SIGMA}"
-                    ));
+                    return Err(RuleError::Sigma);
                 }
                 Action::Delay(Delay::LogNormal {
                     median: duration(&lognormal.median, "delay.lognormal.median")?,
@@ -280,9 +322,7 @@ impl FaultSpec {
             ActionSpec::Slow(slow) => {
                 let interval = duration(&slow.interval, "slow.interval")?;
                 if slow.chunk_bytes == 0 || interval.is_zero() || interval > MAX_SLOW_INTERVAL {
-                    return Err(format!(
-                        "slow needs chunk_bytes ≥ 1 and an interval above 0, at most {MAX_SLOW_INTERVAL:#}"
-                    ));
+                    return Err(RuleError::Slow);
                 }
                 Action::Slow {
                     chunk_bytes: slow.chunk_bytes,
@@ -300,41 +340,34 @@ impl FaultSpec {
                         .into_iter()
                         .filter(|p| catalogs.has_crypto(p))
                         .collect();
-                    return Err(format!(
-                        "break_crypto needs match.provider, one of {}",
-                        with_crypto.join(", ")
-                    ));
+                    return Err(RuleError::BreakCryptoWithoutProvider {
+                        with_crypto: with_crypto.join(", "),
+                    });
                 }
                 Action::BreakCrypto
             }
         };
         let id = self.id.clone().unwrap_or(id);
         if !valid_id(&id) {
-            return Err(format!(
-                "id `{id}`: use letters, digits, `-`, `_` and `.` (it goes in /__admin/faults/ID)"
-            ));
+            return Err(RuleError::Id(id));
         }
         let when = &self.when;
         if when.first == Some(0) {
-            return Err("when.first must be 1 or more (0 would never fire)".to_owned());
+            return Err(RuleError::FirstZero);
         }
         if let (Some(from), Some(until)) = (when.from, when.until)
             && until <= from
         {
-            return Err("when.until must come after when.from".to_owned());
+            return Err(RuleError::UntilBeforeFrom);
         }
         if when.every == Some(0) {
-            return Err("when.every must be 1 or more".to_owned());
+            return Err(RuleError::EveryZero);
         }
         if when.probability.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
-            return Err("when.probability must be between 0 and 1".to_owned());
+            return Err(RuleError::Probability);
         }
         if self.after && !action.answers_instead() {
-            return Err(
-                "`after` applies to reset, empty, garbage, hang and status: the request is \
-                 processed, then the answer is lost or replaced"
-                    .to_owned(),
-            );
+            return Err(RuleError::AfterNotApplicable);
         }
         Ok(Rule {
             id,

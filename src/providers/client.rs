@@ -10,6 +10,26 @@ use serde_json::Value;
 
 use crate::scenario::steps::RequestStep;
 
+/// Why a step's request got no answer to check.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// The request could not be made: the merchant or the step lacks what it needs.
+    #[error("{0}")]
+    Request(String),
+    /// Nothing could be sent (a bad URL, nothing listening).
+    #[error("{0}")]
+    Unsent(String),
+    /// Sent, and no answer came (the connection closed or reset, an empty or late answer).
+    #[error("no answer: {0}")]
+    NoAnswer(String),
+}
+
+impl From<&str> for SendError {
+    fn from(why: &str) -> SendError {
+        SendError::Request(why.to_owned())
+    }
+}
+
 /// One merchant's client of one provider; it may keep state between steps (a token).
 pub trait MerchantClient {
     /// Sends `step` (the `index`th step of its file, for unique request numbers).
@@ -18,20 +38,19 @@ pub trait MerchantClient {
         step: &RequestStep,
         index: usize,
         transport: &dyn Transport,
-    ) -> Result<ClientAnswer, String>;
+    ) -> Result<ClientAnswer, SendError>;
 }
 
 /// How a client reaches the sandbox.
 pub trait Transport {
-    /// One exchange: `path` is appended to the sandbox's base URL. `Err` when no answer came
-    /// (the text says why).
+    /// One exchange: `path` is appended to the sandbox's base URL.
     fn exchange(
         &self,
         method: &str,
         path: &str,
         headers: &[(String, String)],
         body: Vec<u8>,
-    ) -> Result<(u16, Bytes), String>;
+    ) -> Result<(u16, Bytes), SendError>;
 }
 
 /// A provider's answer as its client opened it.
@@ -79,7 +98,7 @@ pub fn with_step_headers(
 }
 
 /// An answer's JSON, or why it is none.
-pub fn parse_json(bytes: &[u8]) -> Result<Value, String> {
+fn parse_json(bytes: &[u8]) -> Result<Value, String> {
     if bytes.is_empty() {
         return Err("the answer is empty".to_owned());
     }

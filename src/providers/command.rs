@@ -29,7 +29,7 @@ pub fn key(path: Option<&PathBuf>, builtin: BuiltinKey, role: KeyRole) -> anyhow
             .with_context(|| format!("cannot read {}", path.display()))?,
         None => format!("builtin:{}", builtin.name),
     };
-    resolve(&reference, role, None, &[builtin]).map_err(anyhow::Error::msg)
+    Ok(resolve(&reference, role, None, &[builtin])?)
 }
 
 /// The merchant's private key and the platform's public key: the files given, or the demo

@@ -25,7 +25,7 @@ use serde_json::Value;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 
-use super::client::MerchantClient;
+use super::client::{MerchantClient, SendError};
 use crate::faults::Fired;
 use crate::running::{Running, Sessions};
 use crate::scenario::section::{Build, BuiltinKey, BuiltinProfile, Located, Merge};
@@ -117,8 +117,11 @@ pub trait Provider: Send + Sync + Sized + 'static {
         &self,
         _cx: &Cx<'_, Self>,
         _tenant: usize,
-    ) -> Result<Box<dyn MerchantClient>, String> {
-        Err(format!("{} has no merchant client", Self::NAME))
+    ) -> Result<Box<dyn MerchantClient>, SendError> {
+        Err(SendError::Request(format!(
+            "{} has no merchant client",
+            Self::NAME
+        )))
     }
 
     /// Path prefixes served; the longest matching prefix of any provider wins.

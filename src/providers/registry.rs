@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::client::MerchantClient;
+use super::client::{MerchantClient, SendError};
 use super::command::ProviderCommand;
 use super::contract::{Cx, Draft, Failure, Provider, Reply, Request};
 use super::pipeline;
@@ -143,7 +143,11 @@ pub trait Served: Send + Sync {
     /// The platform's public key (PEM), if it has one.
     fn platform_public_key(&self, running: &Running) -> Option<String>;
     /// Merchant `tenant`'s client, for the test runner.
-    fn client(&self, running: &Running, tenant: usize) -> Result<Box<dyn MerchantClient>, String>;
+    fn client(
+        &self,
+        running: &Running,
+        tenant: usize,
+    ) -> Result<Box<dyn MerchantClient>, SendError>;
     /// Its lines of the start-up banner.
     fn banner(&self, running: &Running, base_url: &str) -> String;
     /// Its own subcommand of `issuer-sandbox`, if it has one.
@@ -233,9 +237,14 @@ impl<P: Provider> Served for P {
         Provider::platform_public_key(self, cx::<P>(running)?.settings)
     }
 
-    fn client(&self, running: &Running, tenant: usize) -> Result<Box<dyn MerchantClient>, String> {
-        let cx = cx::<P>(running)
-            .ok_or_else(|| format!("{} is not configured by the scenario", P::NAME))?;
+    fn client(
+        &self,
+        running: &Running,
+        tenant: usize,
+    ) -> Result<Box<dyn MerchantClient>, SendError> {
+        let cx = cx::<P>(running).ok_or_else(|| {
+            SendError::Request(format!("{} is not configured by the scenario", P::NAME))
+        })?;
         Provider::client(self, &cx, tenant)
     }
 

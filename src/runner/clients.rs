@@ -11,7 +11,7 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 
 use super::View;
-use crate::providers::client::{ClientAnswer, MerchantClient, Transport};
+use crate::providers::client::{ClientAnswer, MerchantClient, SendError, Transport};
 use crate::sandbox::Sandbox;
 use crate::scenario::Scenario;
 use crate::scenario::steps::RequestStep;
@@ -48,8 +48,8 @@ impl Clients {
     }
 
     /// One HTTP exchange on a connection of its own. A failure before the connection is made
-    /// (a bad URL, nothing listening) is the runner's error; once connected, a missing answer
-    /// (closed, reset, empty, too late) is "no answer" ([`super::NO_ANSWER`]), which a step may
+    /// (a bad URL, nothing listening) is [`SendError::Unsent`]; once connected, a missing
+    /// answer (closed, reset, empty, too late) is [`SendError::NoAnswer`], which a step may
     /// expect.
     pub(super) fn http(
         &self,
@@ -57,11 +57,12 @@ impl Clients {
         url: &str,
         headers: &[(String, String)],
         body: Vec<u8>,
-    ) -> Result<(u16, Bytes), String> {
+    ) -> Result<(u16, Bytes), SendError> {
         let failed = |why: String| format!("{method} {url}: {why}");
-        let uri: http::Uri = url.parse().map_err(|e| failed(format!("not a URL: {e}")))?;
+        let unsent = |why: String| SendError::Unsent(failed(why));
+        let uri: http::Uri = url.parse().map_err(|e| unsent(format!("not a URL: {e}")))?;
         let (Some(authority), Some(port)) = (uri.authority(), uri.port_u16()) else {
-            return Err(failed("not a URL with a host and a port".to_owned()));
+            return Err(unsent("not a URL with a host and a port".to_owned()));
         };
         let host = authority
             .host()
@@ -77,14 +78,14 @@ impl Clients {
         }
         let request = request
             .body(Full::new(Bytes::from(body)))
-            .map_err(|e| failed(format!("cannot build the request: {e}")))?;
+            .map_err(|e| unsent(format!("cannot build the request: {e}")))?;
         self.runtime.block_on(async {
             let deadline = tokio::time::Instant::now() + TIMEOUT;
             let stream =
                 tokio::time::timeout_at(deadline, tokio::net::TcpStream::connect((host, port)))
                     .await
-                    .map_err(|_| failed(format!("cannot connect within {TIMEOUT:?}")))?
-                    .map_err(|e| failed(format!("cannot connect: {e}")))?;
+                    .map_err(|_| unsent(format!("cannot connect within {TIMEOUT:?}")))?
+                    .map_err(|e| unsent(format!("cannot connect: {e}")))?;
             let exchange = async {
                 let (mut sender, connection) =
                     hyper::client::conn::http1::handshake(TokioIo::new(stream))
@@ -108,7 +109,7 @@ impl Clients {
             tokio::time::timeout_at(deadline, exchange)
                 .await
                 .unwrap_or_else(|_| Err(format!("nothing within {TIMEOUT:?}")))
-                .map_err(|e| format!("{}{}", super::NO_ANSWER, failed(e)))
+                .map_err(|e| SendError::NoAnswer(failed(e)))
         })
     }
 
@@ -119,17 +120,16 @@ impl Clients {
         tenant: &str,
         request: &RequestStep,
         index: usize,
-    ) -> Result<View, String> {
+    ) -> Result<View, SendError> {
         let app = sandbox.app();
         let running = app.running();
         let tenant_index = running
             .tenant(tenant)
-            .ok_or_else(|| format!("no merchant `{tenant}` in the scenario"))?
+            .ok_or_else(|| SendError::Request(format!("no merchant `{tenant}` in the scenario")))?
             .index;
-        let provider = app
-            .registry
-            .get(&request.provider)
-            .ok_or_else(|| format!("no provider `{}` is served", request.provider))?;
+        let provider = app.registry.get(&request.provider).ok_or_else(|| {
+            SendError::Request(format!("no provider `{}` is served", request.provider))
+        })?;
         let mut clients = self.clients.borrow_mut();
         let key = (tenant.to_owned(), request.provider.clone());
         let client = match clients.entry(key) {
@@ -162,7 +162,7 @@ impl Transport for ToSandbox<'_> {
         path: &str,
         headers: &[(String, String)],
         body: Vec<u8>,
-    ) -> Result<(u16, Bytes), String> {
+    ) -> Result<(u16, Bytes), SendError> {
         self.clients
             .http(method, &format!("{}{path}", self.base), headers, body)
     }
@@ -194,7 +194,7 @@ mod tests {
             )
             .unwrap_err();
         assert!(
-            !refused.starts_with(super::super::NO_ANSWER) && refused.contains("cannot connect"),
+            matches!(&refused, SendError::Unsent(why) if why.contains("cannot connect")),
             "{refused}"
         );
         // A path run into the port is no URL to send to.
@@ -206,7 +206,7 @@ mod tests {
                 Vec::new(),
             )
             .unwrap_err();
-        assert!(!garbled.starts_with(super::super::NO_ANSWER), "{garbled}");
+        assert!(matches!(garbled, SendError::Unsent(_)), "{garbled}");
         // Accepted, then closed without a word: no answer.
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}/x", listener.local_addr().unwrap());
@@ -216,6 +216,6 @@ mod tests {
         });
         let silent = clients.http("GET", &url, &[], Vec::new()).unwrap_err();
         closer.join().unwrap();
-        assert!(silent.starts_with(super::super::NO_ANSWER), "{silent}");
+        assert!(matches!(silent, SendError::NoAnswer(_)), "{silent}");
     }
 }

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use self::check::{Mismatch, check_answer, check_state};
 use self::clients::Clients;
 use crate::providers::Registry;
+use crate::providers::client::SendError;
 use crate::sandbox::Sandbox;
 use crate::scenario::Scenario;
 use crate::scenario::steps::{Step, StepAction};
@@ -153,9 +154,6 @@ struct Runner {
     captures: BTreeMap<String, String>,
 }
 
-/// How the clients' errors start when a request got no answer at all.
-pub(crate) const NO_ANSWER: &str = "no answer: ";
-
 /// An answer as steps see it.
 #[derive(Clone, Debug)]
 pub(crate) struct View {
@@ -220,8 +218,8 @@ impl Runner {
                         ));
                     }
                     Ok(view) => Some(view),
-                    Err(error) if expects_silence && error.starts_with(NO_ANSWER) => None,
-                    Err(error) => return Err(error),
+                    Err(SendError::NoAnswer(_)) if expects_silence => None,
+                    Err(error) => return Err(error.to_string()),
                 }
             }
             Some(StepAction::Advance(by)) => {
@@ -318,12 +316,15 @@ impl Runner {
         } else {
             body.to_string().into_bytes()
         };
-        let (status, bytes) = self.clients.http(
-            method,
-            &format!("{}/__admin{path}", self.sandbox.url()),
-            &[("content-type".to_owned(), "application/json".to_owned())],
-            body,
-        )?;
+        let (status, bytes) = self
+            .clients
+            .http(
+                method,
+                &format!("{}/__admin{path}", self.sandbox.url()),
+                &[("content-type".to_owned(), "application/json".to_owned())],
+                body,
+            )
+            .map_err(|e| e.to_string())?;
         let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         Ok(View::opened(json!({ "status": status, "body": body })))
     }

@@ -221,7 +221,7 @@ fn platform_keys(
         }
         let resolve = |reference: &Spanned<String>, role, problems: &mut Problems<'_>| {
             keys::resolve(&reference.value, role, base_dir, builtin)
-                .map_err(|message| problems.at(reference.referenced, message))
+                .map_err(|error| problems.at(reference.referenced, error.to_string()))
                 .ok()
         };
         let private_pem = resolve(&given.private_key, KeyRole::Private, problems).filter(|pem| {

@@ -23,6 +23,24 @@ pub const DEMO_MERCHANT: BuiltinKey = BuiltinKey {
     public_pem: include_str!("../../fixtures/keys/demo-merchant.pub.pem"),
 };
 
+/// Why a key reference cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("unknown built-in key `{name}`; known: {known}")]
+    UnknownBuiltin { name: String, known: String },
+    #[error(
+        "`{0}` is a file path, but this scenario has no directory to resolve it against; inline the PEM or use builtin:NAME"
+    )]
+    NoDirectory(String),
+    #[error("cannot read key file {path}: {source}")]
+    Unreadable {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("expected a PEM block whose type ends in `{0}`")]
+    WrongRole(&'static str),
+}
+
 /// Resolves `reference` to PEM text of the given role, or says why it cannot.
 /// `builtin` lists the built-in pairs `builtin:NAME` may name.
 pub fn resolve(
@@ -30,13 +48,16 @@ pub fn resolve(
     role: KeyRole,
     base_dir: Option<&Path>,
     builtin: &[BuiltinKey],
-) -> Result<String, String> {
+) -> Result<String, KeyError> {
     let pem = if reference.trim_start().starts_with("-----BEGIN") {
         reference.to_owned()
     } else if let Some(name) = reference.strip_prefix("builtin:") {
         let key = builtin.iter().find(|k| k.name == name).ok_or_else(|| {
             let known: Vec<_> = builtin.iter().map(|k| k.name).collect();
-            format!("unknown built-in key `{name}`; known: {}", known.join(", "))
+            KeyError::UnknownBuiltin {
+                name: name.to_owned(),
+                known: known.join(", "),
+            }
         })?;
         match role {
             KeyRole::Public => key.public_pem.to_owned(),
@@ -44,26 +65,22 @@ pub fn resolve(
         }
     } else {
         let Some(base_dir) = base_dir else {
-            return Err(format!(
-                "`{reference}` is a file path, but this scenario has no directory to resolve it against; \
-                 inline the PEM or use builtin:NAME"
-            ));
+            return Err(KeyError::NoDirectory(reference.to_owned()));
         };
         let path = base_dir.join(reference);
-        std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read key file {}: {e}", path.display()))?
+        std::fs::read_to_string(&path).map_err(|source| KeyError::Unreadable {
+            path: path.display().to_string(),
+            source,
+        })?
     };
     let wanted = match role {
-        KeyRole::Public => "PUBLIC KEY-----",
-        KeyRole::Private => "PRIVATE KEY-----",
+        KeyRole::Public => "PUBLIC KEY",
+        KeyRole::Private => "PRIVATE KEY",
     };
-    if pem.contains(wanted) {
+    if pem.contains(&format!("{wanted}-----")) {
         Ok(pem)
     } else {
-        Err(format!(
-            "expected a PEM block whose type ends in `{}`",
-            wanted.trim_end_matches('-')
-        ))
+        Err(KeyError::WrongRole(wanted))
     }
 }
 
@@ -103,16 +120,19 @@ mod tests {
         assert!(
             resolve(&public, KeyRole::Private, None, &[])
                 .unwrap_err()
+                .to_string()
                 .contains("PRIVATE KEY")
         );
         assert!(
             resolve("builtin:nope", KeyRole::Public, None, &[DEMO_MERCHANT])
                 .unwrap_err()
+                .to_string()
                 .contains("unknown built-in key")
         );
         assert!(
             resolve("keys/x.pem", KeyRole::Public, None, &[])
                 .unwrap_err()
+                .to_string()
                 .contains("no directory")
         );
     }

@@ -517,7 +517,7 @@ impl Build<'_, '_> {
 
     fn resolve_key(&mut self, reference: &Located<String>, role: KeyRole) -> Option<String> {
         keys::resolve(&reference.value, role, self.base_dir, self.builtin_keys)
-            .map_err(|message| self.problems.at(reference.referenced, message))
+            .map_err(|error| self.problems.at(reference.referenced, error.to_string()))
             .ok()
     }
 

@@ -172,8 +172,13 @@ async fn post(
         .unwrap_or_else(|_| Err(format!("no answer within {timeout:?}")))
 }
 
+/// The merchant said no (or nothing, where that declines): why, as the transaction records it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Declined(pub String);
+
 /// Puts `call` to the merchant (no lock may be held); `Ok` to go on, `Err(reason)` if refused.
-pub async fn ask(call: &DecisionCall) -> Result<(), String> {
+pub async fn ask(call: &DecisionCall) -> Result<(), Declined> {
     let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
     let answer = post(&client, &call.url, &call.body, &call.headers, call.timeout).await;
     let approved = answer
@@ -188,6 +193,6 @@ pub async fn ask(call: &DecisionCall) -> Result<(), String> {
     };
     match &call.refusal {
         None => Ok(()),
-        Some(reason) => Err(format!("{reason}: {why}")),
+        Some(reason) => Err(Declined(format!("{reason}: {why}"))),
     }
 }

@@ -47,6 +47,23 @@ pub struct EventRecord {
     pub outcome: String,
 }
 
+/// Why an issuer-side action could not happen.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ScriptError {
+    #[error("no transaction labelled `{0}` yet")]
+    NoLabel(String),
+    #[error(transparent)]
+    Ledger(#[from] super::ledger::LedgerError),
+    #[error("no card {0}")]
+    NoCard(String),
+    #[error("card {card} is {status:?}: not the issuer's to change now")]
+    NotTheIssuers { card: String, status: CardStatus },
+    #[error("no cardholder {0}")]
+    NoCardholder(String),
+    #[error("card {0} is not in production")]
+    NotInProduction(String),
+}
+
 impl World {
     /// Runs an issuer-side action now; the outcome, or why it could not happen.
     pub fn run_scripted(
@@ -54,7 +71,7 @@ impl World {
         at: Timestamp,
         label: Option<String>,
         action: Scripted,
-    ) -> Result<String, String> {
+    ) -> Result<String, ScriptError> {
         let outcome = self.perform(at, &action);
         if let (Ok(id), Some(label), Scripted::Transaction { .. }) = (&outcome, &label, &action) {
             self.labels.insert(label.clone(), id.clone());
@@ -71,7 +88,7 @@ impl World {
         outcome
     }
 
-    fn perform(&mut self, at: Timestamp, action: &Scripted) -> Result<String, String> {
+    fn perform(&mut self, at: Timestamp, action: &Scripted) -> Result<String, ScriptError> {
         match action {
             Scripted::Transaction {
                 posting,
@@ -82,10 +99,10 @@ impl World {
                     let id = self
                         .labels
                         .get(label)
-                        .ok_or_else(|| format!("no transaction labelled `{label}` yet"))?;
+                        .ok_or_else(|| ScriptError::NoLabel(label.clone()))?;
                     posting.authorization_id = Some(id.clone());
                 }
-                let id = self.post_transaction(posting).map_err(|e| e.to_string())?;
+                let id = self.post_transaction(posting)?;
                 self.notify(
                     at,
                     Notification::TransactionPosted {
@@ -99,15 +116,16 @@ impl World {
                     .cards
                     .get(card)
                     .map(|c| c.status)
-                    .ok_or_else(|| format!("no card {card}"))?;
+                    .ok_or_else(|| ScriptError::NoCard(card.clone()))?;
                 if matches!(
                     current,
                     CardStatus::Stock | CardStatus::Closing | CardStatus::Closed
                 ) || self.order_in_production(card).is_some()
                 {
-                    return Err(format!(
-                        "card {card} is {current:?}: not the issuer's to change now"
-                    ));
+                    return Err(ScriptError::NotTheIssuers {
+                        card: card.clone(),
+                        status: current,
+                    });
                 }
                 self.set_card_status(card, *status, at);
                 Ok("ok".to_owned())
@@ -119,7 +137,7 @@ impl World {
                 codes,
             } => {
                 if !self.cardholders.contains_key(cardholder) {
-                    return Err(format!("no cardholder {cardholder}"));
+                    return Err(ScriptError::NoCardholder(cardholder.clone()));
                 }
                 self.decide_kyc(cardholder, *decision, reason.clone(), codes.clone(), at);
                 Ok("ok".to_owned())
@@ -128,7 +146,10 @@ impl World {
                 let settled = self.settle_recharges(card, at);
                 Ok(format!("{settled} settled"))
             }
-            Scripted::CompleteProduction { card } => self.complete_production(card, at),
+            Scripted::CompleteProduction { card } => {
+                self.complete_production(card, at)?;
+                Ok("ok".to_owned())
+            }
         }
     }
 
@@ -156,20 +177,20 @@ impl World {
 
     /// Ends `card`'s production now: its order finishes (waiting for the holder's review if
     /// that is still running), or its pending status settles as scheduled.
-    pub fn complete_production(&mut self, card: &str, at: Timestamp) -> Result<String, String> {
+    pub fn complete_production(&mut self, card: &str, at: Timestamp) -> Result<(), ScriptError> {
         if let Some(order) = self.order_in_production(card).map(|o| o.order_no.clone()) {
             if let Some(order) = self.orders.get_mut(&order) {
                 order.ready_at = at;
             }
             self.finish_order(&order, at);
-            return Ok("ok".to_owned());
+            return Ok(());
         }
         let due = self.timeline.iter().position(|s| {
             matches!(&s.event, Event::SettleCard { card_id, from, .. }
                 if card_id == card && *from == CardStatus::Pending)
         });
         let Some(index) = due else {
-            return Err(format!("card {card} is not in production"));
+            return Err(ScriptError::NotInProduction(card.to_owned()));
         };
         let scheduled = self.timeline.remove(index);
         if let Event::SettleCard { card_id, from, to } = scheduled.event
@@ -177,7 +198,7 @@ impl World {
         {
             self.set_card_status(&card_id, to, at);
         }
-        Ok("ok".to_owned())
+        Ok(())
     }
 }
 
@@ -233,7 +254,7 @@ mod tests {
     fn production_ends_now_and_its_event_is_gone() {
         let mut world = world_with_pending_card();
         let now = world.now();
-        assert_eq!(world.complete_production("c", now), Ok("ok".to_owned()));
+        assert_eq!(world.complete_production("c", now), Ok(()));
         assert_eq!(world.cards()["c"].status, CardStatus::Active);
         assert!(world.scheduled().is_empty());
         assert!(world.complete_production("c", now).is_err());

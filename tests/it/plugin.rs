@@ -10,7 +10,7 @@ use http::StatusCode;
 use issuer_sandbox::Sandbox;
 use issuer_sandbox::merge_fields;
 use issuer_sandbox::providers::client::{
-    ClientAnswer, MerchantClient, Transport, json_content_type, with_step_headers,
+    ClientAnswer, MerchantClient, SendError, Transport, json_content_type, with_step_headers,
 };
 use issuer_sandbox::providers::{
     Admission, Cx, Failure, Outcome, Payload, Provider, Reply, Request, Trace,
@@ -251,7 +251,11 @@ impl Provider for EchoBank {
         StepTarget::Operation
     }
 
-    fn client(&self, cx: &Cx<'_, Self>, tenant: usize) -> Result<Box<dyn MerchantClient>, String> {
+    fn client(
+        &self,
+        cx: &Cx<'_, Self>,
+        tenant: usize,
+    ) -> Result<Box<dyn MerchantClient>, SendError> {
         let (_, token) = cx
             .settings
             .tokens
@@ -276,7 +280,7 @@ impl MerchantClient for EchoClient {
         step: &RequestStep,
         _index: usize,
         transport: &dyn Transport,
-    ) -> Result<ClientAnswer, String> {
+    ) -> Result<ClientAnswer, SendError> {
         let operation = step
             .operation
             .as_deref()

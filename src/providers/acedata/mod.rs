@@ -19,7 +19,7 @@ use self::settings::{Endpoint, GatewayError, Settings};
 use self::verify::Claim;
 use self::wire::{Answer, FieldError, Fields, GatewayErrorBody, GatewayErrorDetail};
 use super::client::{
-    ClientAnswer, MerchantClient, Transport, json_content_type, with_step_headers,
+    ClientAnswer, MerchantClient, SendError, Transport, json_content_type, with_step_headers,
 };
 use super::{Admission, Cx, Failure, Outcome, Payload, Provider, Quota, Reply, Request, Trace};
 use crate::headers::bearer_token;
@@ -110,7 +110,11 @@ impl Provider for AceData {
         StepTarget::Operation
     }
 
-    fn client(&self, cx: &Cx<'_, Self>, tenant: usize) -> Result<Box<dyn MerchantClient>, String> {
+    fn client(
+        &self,
+        cx: &Cx<'_, Self>,
+        tenant: usize,
+    ) -> Result<Box<dyn MerchantClient>, SendError> {
         let token = cx
             .settings
             .tokens
@@ -278,7 +282,7 @@ impl MerchantClient for StepClient {
         step: &RequestStep,
         _index: usize,
         transport: &dyn Transport,
-    ) -> Result<ClientAnswer, String> {
+    ) -> Result<ClientAnswer, SendError> {
         let operation = step
             .operation
             .as_deref()

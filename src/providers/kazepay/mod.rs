@@ -25,7 +25,7 @@ use self::envelope::{Sealed, open, seal};
 use self::settings::{ErrorKind, Settings, SysIdentity};
 use self::wire::{Body as Fields, Head, OpError, RequestHead, Response, parse_envelope};
 use super::client::{
-    ClientAnswer, MerchantClient, Transport, json_content_type, with_step_headers,
+    ClientAnswer, MerchantClient, SendError, Transport, json_content_type, with_step_headers,
 };
 use super::command::ProviderCommand;
 use super::{
@@ -135,7 +135,11 @@ impl Provider for KazePay {
         StepTarget::Operation
     }
 
-    fn client(&self, cx: &Cx<'_, Self>, tenant: usize) -> Result<Box<dyn MerchantClient>, String> {
+    fn client(
+        &self,
+        cx: &Cx<'_, Self>,
+        tenant: usize,
+    ) -> Result<Box<dyn MerchantClient>, SendError> {
         let system = &merchant_of(cx.settings, tenant)
             .ok_or("the merchant has no KazePay sysId")?
             .system;
@@ -153,7 +157,7 @@ impl Provider for KazePay {
             &cx.settings.platform_public_pem,
             profile,
         )
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| SendError::Request(e.to_string()))?;
         Ok(Box::new(StepClient {
             client,
             path: cx.settings.path.clone(),
@@ -444,7 +448,7 @@ impl MerchantClient for StepClient {
         step: &RequestStep,
         index: usize,
         transport: &dyn Transport,
-    ) -> Result<ClientAnswer, String> {
+    ) -> Result<ClientAnswer, SendError> {
         let operation = step
             .operation
             .as_deref()
@@ -453,7 +457,7 @@ impl MerchantClient for StepClient {
         let envelope = self
             .client
             .seal_request(operation, &request_no, &step.body)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| SendError::Request(e.to_string()))?;
         let (status, bytes) = transport.exchange(
             "POST",
             &self.path,

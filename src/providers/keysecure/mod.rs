@@ -24,7 +24,7 @@ use self::ops::{Lookup, Modes};
 use self::settings::{ErrorKind, KeyIdentity, Language, Settings};
 use self::wire::{FailureBody, Input, OpError, Success, parse_body};
 use super::client::{
-    ClientAnswer, MerchantClient, Transport, json_content_type, with_step_headers,
+    ClientAnswer, MerchantClient, SendError, Transport, json_content_type, with_step_headers,
 };
 use super::fields::Fields;
 use super::{
@@ -111,7 +111,11 @@ impl Provider for KeySecure {
         StepTarget::PathAndMethod
     }
 
-    fn client(&self, cx: &Cx<'_, Self>, tenant: usize) -> Result<Box<dyn MerchantClient>, String> {
+    fn client(
+        &self,
+        cx: &Cx<'_, Self>,
+        tenant: usize,
+    ) -> Result<Box<dyn MerchantClient>, SendError> {
         let merchant =
             merchant_of(cx.settings, tenant).ok_or("the merchant has no KeySecure key")?;
         Ok(Box::new(StepClient {
@@ -349,15 +353,15 @@ impl StepClient {
     }
 
     /// The access token, fetched once.
-    fn token(&mut self, transport: &dyn Transport) -> Result<String, String> {
+    fn token(&mut self, transport: &dyn Transport) -> Result<String, SendError> {
         if let Some(token) = &self.token {
             return Ok(token.clone());
         }
         let (_, bytes) = transport.exchange("GET", ops::TOKEN_PATH, &self.headers(), Vec::new())?;
-        let answer = super::client::parse_json(&bytes)?;
+        let answer: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         let token = answer["data"]["access_token"]
             .as_str()
-            .ok_or_else(|| format!("no KeySecure token: {answer}"))?
+            .ok_or_else(|| SendError::Request(format!("no KeySecure token: {answer}")))?
             .to_owned();
         self.token = Some(token.clone());
         Ok(token)
@@ -370,7 +374,7 @@ impl MerchantClient for StepClient {
         step: &RequestStep,
         _index: usize,
         transport: &dyn Transport,
-    ) -> Result<ClientAnswer, String> {
+    ) -> Result<ClientAnswer, SendError> {
         let path = step
             .path
             .as_deref()

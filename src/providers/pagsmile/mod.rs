@@ -23,7 +23,7 @@ use self::envelope::{Sealed, open, seal};
 use self::settings::{AppIdentity, ErrorKind, Settings};
 use self::wire::{Answer, BareSuccess, OpError, SealedSuccess, parse_envelope};
 use super::client::{
-    ClientAnswer, MerchantClient, Transport, json_content_type, with_step_headers,
+    ClientAnswer, MerchantClient, SendError, Transport, json_content_type, with_step_headers,
 };
 use super::command::ProviderCommand;
 use super::fields::Fields;
@@ -116,7 +116,11 @@ impl Provider for Pagsmile {
         })
     }
 
-    fn client(&self, cx: &Cx<'_, Self>, tenant: usize) -> Result<Box<dyn MerchantClient>, String> {
+    fn client(
+        &self,
+        cx: &Cx<'_, Self>,
+        tenant: usize,
+    ) -> Result<Box<dyn MerchantClient>, SendError> {
         let app = &app_of(cx.settings, tenant)
             .ok_or("the merchant has no Pagsmile app")?
             .credentials;
@@ -130,7 +134,7 @@ impl Provider for Pagsmile {
             private,
             &cx.settings.platform_public_pem,
         )
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| SendError::Request(e.to_string()))?;
         Ok(Box::new(StepClient { client }))
     }
 
@@ -359,7 +363,7 @@ impl MerchantClient for StepClient {
         step: &RequestStep,
         index: usize,
         transport: &dyn Transport,
-    ) -> Result<ClientAnswer, String> {
+    ) -> Result<ClientAnswer, SendError> {
         let path = step
             .path
             .as_deref()
@@ -368,7 +372,7 @@ impl MerchantClient for StepClient {
         let sealed = self
             .client
             .seal_request(&request_id, &step.body)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| SendError::Request(e.to_string()))?;
         let (status, bytes) = transport.exchange(
             "POST",
             path,
