@@ -1,26 +1,28 @@
 //! issuer-sandbox: a stateful in-memory fake of card-issuing and bank-card provider APIs.
 //!
-//! The binary serves it (`issuer-sandbox serve`); Rust tests embed it with [`Sandbox`]. Layers,
-//! outside in: [`server`] (transport) → [`providers`] (each provider's wire format and
-//! operations) → [`world`] (domain state), configured by [`scenario`] and inspected or driven
-//! through [`admin`] (the control API). See `ARCHITECTURE.md` for the map and invariants.
+//! The binary serves it (`issuer-sandbox serve`); Rust tests embed it with [`Sandbox`] and read
+//! its [`journal`], or run scenario steps with the [`runner`]. A provider is a plug-in: it
+//! implements the contract in [`providers`] (the one request pipeline serves it), writes its
+//! part of a scenario with the kit in [`scenario::section`], and keeps its state in the
+//! [`world`]. The transport, the control API, webhooks and crypto are the crate's own. See
+//! `ARCHITECTURE.md` for the map and invariants.
 
-pub mod admin;
+pub(crate) mod admin;
 pub mod app;
 pub mod cli;
-pub mod crypto;
+pub(crate) mod crypto;
 pub mod faults;
-pub mod headers;
+pub(crate) mod headers;
 pub mod journal;
 pub mod providers;
-pub mod respond;
+pub(crate) mod respond;
 pub mod runner;
 pub mod running;
 mod sandbox;
 pub mod scenario;
-pub mod server;
-pub mod sync;
-pub mod webhooks;
+pub(crate) mod server;
+pub(crate) mod sync;
+pub(crate) mod webhooks;
 pub mod world;
 
 pub use sandbox::{Sandbox, SandboxBuilder, StartError};

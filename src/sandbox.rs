@@ -244,6 +244,12 @@ impl Sandbox {
         }
     }
 
+    /// Whether the tenant owes its merchant no webhook attempt right now (every notification
+    /// rendered, none being sent, none due): then its state shows every attempt made so far.
+    pub fn webhooks_settled(&self, tenant: &str) -> bool {
+        crate::webhooks::settled(&self.app, tenant)
+    }
+
     /// The shared application state, for anything the helpers above do not cover.
     pub fn app(&self) -> &Arc<App> {
         &self.app

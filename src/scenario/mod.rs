@@ -3,7 +3,7 @@
 //! This is the only module that reads YAML or touches the file system for scenarios. A source
 //! goes through three steps: [`model`] parses the core of it (unknown keys and wrong types are
 //! errors with a location) while each provider reads its own parts with its own types
-//! ([`section`]); [`build`] checks what types cannot (duplicates, references, formats) and
+//! ([`section`]); `build` checks what types cannot (duplicates, references, formats) and
 //! resolves it into a [`Scenario`], handing each provider its section; [`generate`] adds
 //! seeded fake cardholders and cards. A [`Scenario`] is immutable; resetting a tenant clones
 //! its initial world again.

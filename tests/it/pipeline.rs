@@ -339,7 +339,7 @@ fn webhooks_are_composed_in_the_lock_and_sealed_outside_it() {
         r#"{"card":"card-zhang-icbc","status":"frozen"}"#,
     );
     assert_eq!(status, 200, "{body}");
-    eventually(|| issuer_sandbox::webhooks::settled(sandbox.app(), "demo"));
+    eventually(|| sandbox.webhooks_settled("demo"));
     let seen = SEALED_WITH_WORLD_LOCKED.lock().unwrap().clone();
     assert!(!seen.is_empty(), "the watcher sealed its webhook");
     assert!(seen.iter().all(|locked| !locked), "{seen:?}");

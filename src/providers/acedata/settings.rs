@@ -2,7 +2,7 @@
 //! texts, the rate limit and pinned answers.
 //!
 //! Defaults come from `fixtures/profiles/acedata.yaml`; a scenario's `acedata:` section
-//! overrides any part ([`super::section`] resolves it). Nothing here is wire format.
+//! overrides any part (its `section` module resolves it). Nothing here is wire format.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

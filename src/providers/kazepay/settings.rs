@@ -2,7 +2,7 @@
 //! delays, KYC rules and the parsed keys of the platform and each merchant.
 //!
 //! Defaults come from `fixtures/profiles/kazepay.yaml`; a scenario's `kazepay:` section
-//! overrides any part ([`super::section`] resolves it).
+//! overrides any part (its `section` module resolves it).
 
 use std::collections::{BTreeMap, HashMap};
 
