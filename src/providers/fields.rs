@@ -1,5 +1,7 @@
-//! Reading fields of a JSON object body one by one, so that a provider can answer a bad field
-//! with its own error naming the field. Providers map [`FieldProblem`] onto their catalogs.
+//! The one reader of request bodies: fields of a JSON object read one by one, so that a
+//! provider can answer a bad field with its own error naming the field. Providers map
+//! [`FieldProblem`] onto their catalogs (or into their gateway's sentences); how a blank string
+//! counts is the provider's choice ([`Blank`]).
 
 use jiff::civil::Date;
 use serde_json::{Map, Value};
@@ -35,11 +37,24 @@ impl FieldProblem {
     }
 }
 
+/// What a string with nothing in it means.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Blank {
+    /// `""` counts as absent.
+    #[default]
+    Absent,
+    /// `""` is refused ("must not be empty"); spaces are text.
+    Refused,
+    /// `""` and spaces alone are refused ("must not be empty").
+    RefusedWithSpaces,
+}
+
 /// A JSON object and the path it sits at (for nested objects).
 #[derive(Clone, Debug)]
 pub struct Fields<'a> {
     map: &'a Map<String, Value>,
     prefix: String,
+    blank: Blank,
 }
 
 impl<'a> Fields<'a> {
@@ -48,7 +63,15 @@ impl<'a> Fields<'a> {
         Fields {
             map,
             prefix: String::new(),
+            blank: Blank::Absent,
         }
+    }
+
+    /// Reads blank strings as `blank` says (nested objects too).
+    #[must_use]
+    pub fn with_blank(mut self, blank: Blank) -> Fields<'a> {
+        self.blank = blank;
+        self
     }
 
     /// The dotted path of a field of this object.
@@ -72,21 +95,29 @@ impl<'a> Fields<'a> {
             Some(Value::Object(map)) => Ok(Some(Fields {
                 map,
                 prefix: format!("{}.", self.path(name)),
+                blank: self.blank,
             })),
             Some(_) => Err(FieldProblem::invalid(&self.path(name), "must be an object")),
         }
     }
 
-    /// An optional string of `min..=max` characters; an empty string counts as absent.
+    /// An optional string of `min..=max` characters; a blank one as [`Blank`] says.
     pub fn optional_text(
         &self,
         name: &str,
         min: usize,
         max: usize,
     ) -> Result<Option<&'a str>, FieldProblem> {
+        let empty = || FieldProblem::invalid(&self.path(name), "must not be empty");
         match self.get(name) {
             None => Ok(None),
-            Some(Value::String(s)) if s.is_empty() => Ok(None),
+            Some(Value::String(s)) if s.is_empty() && self.blank == Blank::Absent => Ok(None),
+            Some(Value::String(s)) if s.is_empty() => Err(empty()),
+            Some(Value::String(s))
+                if self.blank == Blank::RefusedWithSpaces && s.trim().is_empty() =>
+            {
+                Err(empty())
+            }
             Some(Value::String(s)) => {
                 let length = s.chars().count();
                 if length < min || length > max {
@@ -135,6 +166,71 @@ impl<'a> Fields<'a> {
     pub fn integer(&self, name: &str) -> Result<i64, FieldProblem> {
         self.optional_integer(name)?
             .ok_or_else(|| FieldProblem::missing(&self.path(name)))
+    }
+
+    /// An optional integer written as a JSON number only.
+    pub fn optional_number(&self, name: &str) -> Result<Option<i64>, FieldProblem> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Number(n)) => n
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| FieldProblem::invalid(&self.path(name), "must be an integer")),
+            Some(_) => Err(FieldProblem::invalid(
+                &self.path(name),
+                "must be an integer",
+            )),
+        }
+    }
+
+    /// A whole count in `min..=max` written as a JSON number (`10` and `10.0` alike, where an
+    /// API types it Number); `default` when absent.
+    pub fn count(&self, name: &str, min: u64, max: u64, default: u64) -> Result<u64, FieldProblem> {
+        let out_of_range = || {
+            FieldProblem::invalid(
+                &self.path(name),
+                format!("must be an integer from {min} to {max}"),
+            )
+        };
+        match self.get(name) {
+            None => Ok(default),
+            Some(Value::Number(n)) => {
+                let value = n.as_u64().or_else(|| {
+                    n.as_f64()
+                        .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= max as f64)
+                        .map(|f| f as u64)
+                });
+                value
+                    .filter(|v| (min..=max).contains(v))
+                    .ok_or_else(out_of_range)
+            }
+            Some(_) => Err(FieldProblem::invalid(&self.path(name), "must be a number")),
+        }
+    }
+
+    /// A required boolean.
+    pub fn flag(&self, name: &str) -> Result<bool, FieldProblem> {
+        self.optional_flag(name)?
+            .ok_or_else(|| FieldProblem::missing(&self.path(name)))
+    }
+
+    /// A required value from a fixed set (at most 64 characters).
+    pub fn one_of(&self, name: &str, allowed: &[&str]) -> Result<&'a str, FieldProblem> {
+        let value = self.text(name, 1, 64)?;
+        if allowed.contains(&value) {
+            Ok(value)
+        } else {
+            Err(FieldProblem::invalid(
+                &self.path(name),
+                format!("must be one of {}", allowed.join(", ")),
+            ))
+        }
+    }
+
+    /// A field's JSON value as sent (null counts as absent), for shapes the readers above do
+    /// not cover.
+    pub fn value(&self, name: &str) -> Option<&'a Value> {
+        self.get(name)
     }
 
     /// An optional boolean.
@@ -210,6 +306,25 @@ impl<'a> Fields<'a> {
         Ok(Some(money))
     }
 
+    /// A required positive amount written as a JSON number (a Double on the wire).
+    pub fn number_amount(&self, name: &str, currency: &Currency) -> Result<Money, FieldProblem> {
+        let text = match self.get(name) {
+            Some(Value::Number(n)) => n.to_string(),
+            None => return Err(FieldProblem::missing(&self.path(name))),
+            Some(_) => return Err(FieldProblem::invalid(&self.path(name), "must be a number")),
+        };
+        let money = Money::parse(&text, currency.clone())
+            .map_err(|e| FieldProblem::invalid(&self.path(name), e.to_string()))?;
+        if money.is_positive() {
+            Ok(money)
+        } else {
+            Err(FieldProblem::invalid(
+                &self.path(name),
+                "must be greater than 0",
+            ))
+        }
+    }
+
     /// A required positive amount.
     pub fn amount(&self, name: &str, currency: &Currency) -> Result<Money, FieldProblem> {
         let money = self
@@ -274,5 +389,58 @@ mod tests {
         assert_eq!(dated.optional_date("none"), Ok(None));
         assert_eq!(dated.country("c"), Ok("BR"));
         assert!(dated.country("lower").is_err());
+    }
+
+    #[test]
+    fn blank_strings_numbers_and_amounts_as_strict_providers_read_them() {
+        let value = serde_json::json!({"a":"","s":"  ","b":5,"c":"x","n":0,"amt":"5","neg":-1,"big":1.001,"ten":10.0});
+        let body = Fields::new(value.as_object().unwrap()).with_blank(Blank::RefusedWithSpaces);
+        assert_eq!(
+            body.text("a", 1, 10).unwrap_err().reason,
+            "must not be empty"
+        );
+        assert_eq!(
+            body.text("s", 1, 10).unwrap_err().reason,
+            "must not be empty"
+        );
+        let spaces = Fields::new(value.as_object().unwrap()).with_blank(Blank::Refused);
+        assert_eq!(spaces.text("s", 1, 10), Ok("  "));
+        assert_eq!(
+            spaces.text("a", 1, 10).unwrap_err().reason,
+            "must not be empty"
+        );
+        assert_eq!(
+            body.text("b", 1, 10).unwrap_err().reason,
+            "must be a string"
+        );
+        assert_eq!(body.text("zz", 1, 10).unwrap_err().field, "zz");
+        assert_eq!(
+            body.text("c", 0, 0).unwrap_err().reason,
+            "must be exactly 0 characters"
+        );
+        assert_eq!(
+            body.count("n", 1, 10, 5).unwrap_err().reason,
+            "must be an integer from 1 to 10"
+        );
+        assert_eq!(body.count("missing", 1, 10, 5), Ok(5));
+        assert_eq!(body.count("ten", 1, 10, 5), Ok(10));
+        assert_eq!(body.optional_number("b"), Ok(Some(5)));
+        assert!(body.optional_number("amt").is_err());
+        let usd = Currency::new("USD").unwrap();
+        assert_eq!(
+            body.number_amount("amt", &usd).unwrap_err().reason,
+            "must be a number"
+        );
+        assert_eq!(
+            body.number_amount("neg", &usd).unwrap_err().reason,
+            "must be greater than 0"
+        );
+        assert!(
+            body.number_amount("big", &usd)
+                .unwrap_err()
+                .reason
+                .contains("decimal places")
+        );
+        assert!(body.number_amount("missing", &usd).unwrap_err().missing);
     }
 }

@@ -17,7 +17,7 @@ use http::{Method, StatusCode};
 
 use self::settings::{Endpoint, GatewayError, Settings};
 use self::verify::Claim;
-use self::wire::{Answer, FieldError, Fields, GatewayErrorBody, GatewayErrorDetail};
+use self::wire::{Answer, FieldError, GatewayErrorBody, GatewayErrorDetail};
 use super::client::{
     ClientAnswer, MerchantClient, SendError, Transport, json_content_type, with_step_headers,
 };
@@ -321,10 +321,13 @@ fn refuse<'r>(
 
 /// Checks the body of a request to `endpoint`; nothing is looked up yet.
 fn parse(endpoint: Endpoint, body: &[u8]) -> Result<Query, FieldError> {
-    let fields = Fields::parse(body)?;
-    fields.check_encryption()?;
+    let body = wire::parse(body)?;
+    let fields = wire::fields(&body);
+    wire::check_encryption(&fields)?;
     match endpoint {
-        Endpoint::Check1e => Ok(Query::Lookup(fields.required_str("bank_card")?.to_owned())),
+        Endpoint::Check1e => Ok(Query::Lookup(
+            fields.text("bank_card", 1, usize::MAX)?.to_owned(),
+        )),
         _ => Ok(Query::Verify(Claim::parse(endpoint, &fields)?)),
     }
 }

@@ -2,8 +2,9 @@
 //! the card must exist there, be usable, and its holder's name (id number, phone) must match.
 
 use super::settings::{Endpoint, Settings, Situation};
-use super::wire::{FieldError, Fields, VerifyResult};
+use super::wire::{FieldError, VerifyResult};
 use super::{CardShape, card_shape};
+use crate::providers::fields::Fields;
 use crate::world::bins::BinTable;
 use crate::world::{CardStatus, IdKind, World, ids};
 
@@ -21,10 +22,10 @@ pub struct Claim {
 
 impl Claim {
     /// Reads and type-checks the fields `endpoint` takes.
-    pub(super) fn parse(endpoint: Endpoint, fields: &Fields) -> Result<Claim, FieldError> {
+    pub(super) fn parse(endpoint: Endpoint, fields: &Fields<'_>) -> Result<Claim, FieldError> {
         let with_id = matches!(endpoint, Endpoint::Check3e | Endpoint::Check4e);
         let cert_type = if with_id {
-            fields.optional_int("cert_type")?.unwrap_or(0)
+            fields.optional_number("cert_type")?.unwrap_or(0)
         } else {
             0
         };
@@ -34,16 +35,18 @@ impl Claim {
             ));
         }
         Ok(Claim {
-            card: fields.required_str("bank_card")?.to_owned(),
-            name: fields.required_str("name")?.to_owned(),
+            card: fields.text("bank_card", 1, usize::MAX)?.to_owned(),
+            name: fields.text("name", 1, usize::MAX)?.to_owned(),
             id_number: if with_id {
-                Some(fields.required_str("id_card")?.to_owned())
+                Some(fields.text("id_card", 1, usize::MAX)?.to_owned())
             } else {
                 None
             },
             cert_type,
             phone: match endpoint {
-                Endpoint::Check4e => fields.optional_str("phone")?.map(str::to_owned),
+                Endpoint::Check4e => fields
+                    .optional_text("phone", 1, usize::MAX)?
+                    .map(str::to_owned),
                 _ => None,
             },
         })

@@ -3,6 +3,8 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::providers::fields::{Blank, FieldProblem, Fields};
+
 /// `check-1e` answer: `{"result","description","account_bank","account_type"}`.
 #[derive(Debug, Serialize)]
 pub struct LookupResult {
@@ -42,78 +44,49 @@ pub struct GatewayErrorDetail<'a> {
     pub message: String,
 }
 
-/// The request fields the sandbox reads, type-checked one by one so that errors can name the
-/// field. Unknown fields are ignored, as a gateway in front of a JSON API usually does.
-#[derive(Debug)]
-pub struct Fields {
-    body: Map<String, Value>,
-}
-
 /// Why a request body was refused; the text becomes the gateway error's message.
 #[derive(Debug, PartialEq, Eq)]
 pub struct FieldError(pub String);
 
-impl Fields {
-    /// Parses a body that must be a JSON object.
-    pub fn parse(body: &[u8]) -> Result<Fields, FieldError> {
-        match serde_json::from_slice::<Value>(body) {
-            Ok(Value::Object(body)) => Ok(Fields { body }),
-            Ok(_) => Err(FieldError(
-                "The request body must be a JSON object.".to_owned(),
-            )),
-            Err(_) if body.is_empty() => Err(FieldError(
-                "The request body is empty; send a JSON object.".to_owned(),
-            )),
-            Err(e) => Err(FieldError(format!(
-                "The request body is not valid JSON: {e}."
-            ))),
-        }
+impl From<FieldProblem> for FieldError {
+    /// The gateway's sentence for a bad field.
+    fn from(problem: FieldProblem) -> FieldError {
+        FieldError(format!("The field `{}` {}.", problem.field, problem.reason))
     }
+}
 
-    /// A required string field.
-    pub fn required_str(&self, name: &str) -> Result<&str, FieldError> {
-        match self.body.get(name) {
-            None | Some(Value::Null) => Err(FieldError(format!("The field `{name}` is required."))),
-            Some(Value::String(s)) if s.is_empty() => {
-                Err(FieldError(format!("The field `{name}` must not be empty.")))
-            }
-            Some(Value::String(s)) => Ok(s),
-            Some(_) => Err(FieldError(format!("The field `{name}` must be a string."))),
-        }
+/// The body, which must be a JSON object: its fields, read one by one so that errors name the
+/// field (an empty string is refused, not absent). Unknown fields are ignored, as a gateway in
+/// front of a JSON API usually does.
+pub fn parse(body: &[u8]) -> Result<Map<String, Value>, FieldError> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(body)) => Ok(body),
+        Ok(_) => Err(FieldError(
+            "The request body must be a JSON object.".to_owned(),
+        )),
+        Err(_) if body.is_empty() => Err(FieldError(
+            "The request body is empty; send a JSON object.".to_owned(),
+        )),
+        Err(e) => Err(FieldError(format!(
+            "The request body is not valid JSON: {e}."
+        ))),
     }
+}
 
-    /// An optional string field: absent or null is `None`, anything else must be a string.
-    pub fn optional_str(&self, name: &str) -> Result<Option<&str>, FieldError> {
-        match self.body.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(_) => self.required_str(name).map(Some),
-        }
-    }
+/// How the gateway reads a body's fields.
+pub fn fields(body: &Map<String, Value>) -> Fields<'_> {
+    Fields::new(body).with_blank(Blank::Refused)
+}
 
-    /// An optional integer field (`cert_type`).
-    pub fn optional_int(&self, name: &str) -> Result<Option<i64>, FieldError> {
-        match self.body.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Number(n)) => n
-                .as_i64()
-                .map(Some)
-                .ok_or_else(|| FieldError(format!("The field `{name}` must be an integer."))),
-            Some(_) => Err(FieldError(format!(
-                "The field `{name}` must be an integer."
-            ))),
-        }
-    }
-
-    /// `encryption` is accepted and not applied (its keys are the caller's own); it must at
-    /// least have the documented shape: an object or an array of objects.
-    pub fn check_encryption(&self) -> Result<(), FieldError> {
-        match self.body.get("encryption") {
-            None | Some(Value::Null | Value::Object(_)) => Ok(()),
-            Some(Value::Array(items)) if items.iter().all(Value::is_object) => Ok(()),
-            Some(_) => Err(FieldError(
-                "The field `encryption` must be an object or an array of objects.".to_owned(),
-            )),
-        }
+/// `encryption` is accepted and not applied (its keys are the caller's own); it must at least
+/// have the documented shape: an object or an array of objects.
+pub fn check_encryption(fields: &Fields<'_>) -> Result<(), FieldError> {
+    match fields.value("encryption") {
+        None | Some(Value::Object(_)) => Ok(()),
+        Some(Value::Array(items)) if items.iter().all(Value::is_object) => Ok(()),
+        Some(_) => Err(FieldError(
+            "The field `encryption` must be an object or an array of objects.".to_owned(),
+        )),
     }
 }
 
@@ -123,27 +96,27 @@ mod tests {
 
     #[test]
     fn field_errors_name_the_field() {
-        let f = Fields::parse(br#"{"bank_card": 6222, "name": "", "cert_type": "0"}"#).unwrap();
+        let body = parse(br#"{"bank_card": 6222, "name": "", "cert_type": "0"}"#).unwrap();
+        let f = fields(&body);
+        let error = |problem: FieldProblem| FieldError::from(problem).0;
         assert_eq!(
-            f.required_str("bank_card").unwrap_err().0,
+            error(f.text("bank_card", 1, usize::MAX).unwrap_err()),
             "The field `bank_card` must be a string."
         );
         assert_eq!(
-            f.required_str("name").unwrap_err().0,
+            error(f.text("name", 1, usize::MAX).unwrap_err()),
             "The field `name` must not be empty."
         );
         assert_eq!(
-            f.required_str("phone").unwrap_err().0,
+            error(f.text("phone", 1, usize::MAX).unwrap_err()),
             "The field `phone` is required."
         );
-        assert!(f.optional_int("cert_type").is_err());
-        assert!(Fields::parse(b"[1]").is_err());
-        assert!(Fields::parse(b"").unwrap_err().0.contains("empty"));
-        assert!(
-            Fields::parse(b"{")
-                .unwrap_err()
-                .0
-                .contains("not valid JSON")
+        assert_eq!(
+            error(f.optional_number("cert_type").unwrap_err()),
+            "The field `cert_type` must be an integer."
         );
+        assert!(parse(b"[1]").is_err());
+        assert!(parse(b"").unwrap_err().0.contains("empty"));
+        assert!(parse(b"{").unwrap_err().0.contains("not valid JSON"));
     }
 }

@@ -23,11 +23,12 @@ use serde_json::{Map, Value, json};
 
 use self::envelope::{Sealed, open, seal};
 use self::settings::{ErrorKind, Settings, SysIdentity};
-use self::wire::{Body as Fields, Head, OpError, RequestHead, Response, parse_envelope};
+use self::wire::{Head, OpError, RequestHead, Response, parse_envelope};
 use super::client::{
     ClientAnswer, MerchantClient, SendError, Transport, json_content_type, with_step_headers,
 };
 use super::command::ProviderCommand;
+use super::fields::{Blank, Fields};
 use super::{
     Admission, Cx, Draft, Failure, Outcome, Payload, Provider, Replay, Reply, Request, Trace,
     Unsealed, corrupt,
@@ -83,7 +84,7 @@ impl Provider for KazePay {
     type Credentials = section::Credentials;
     type Settings = Settings;
     type Caller = Caller;
-    type Request = Fields;
+    type Request = Map<String, Value>;
     type Answer = Answered;
     type Error = OpError;
     type Refusal = Refusal;
@@ -256,11 +257,14 @@ impl Provider for KazePay {
         caller: &Caller,
         _request: &Request<'_>,
         body: &Payload<'_>,
-    ) -> Result<Fields, OpError> {
+    ) -> Result<Map<String, Value>, OpError> {
         if cx.settings.busy_api_codes.contains(&caller.head.api_code) {
             return Err(OpError::new(ErrorKind::SystemBusy));
         }
-        Fields::from_json(body.json)
+        body.json
+            .as_object()
+            .cloned()
+            .ok_or_else(|| OpError::new(ErrorKind::MalformedBody))
     }
 
     /// A requestNo is spent by a success.
@@ -275,7 +279,7 @@ impl Provider for KazePay {
         &self,
         cx: &Cx<'_, Self>,
         caller: &Caller,
-        body: Fields,
+        body: Map<String, Value>,
         world: &mut World,
     ) -> Result<Answered, OpError> {
         let tenant_id = world.merchant.id.clone();
@@ -286,6 +290,8 @@ impl Provider for KazePay {
             upload: caller.file.as_deref(),
         };
         let api_code = &caller.head.api_code;
+        // KazePay refuses blank strings where a value is required.
+        let body = Fields::new(&body).with_blank(Blank::RefusedWithSpaces);
         let answer = ops::dispatch(&context, api_code, world, &body)?;
         let note = activation_note(world, api_code, &answer);
         Ok(Answered { answer, note })
@@ -325,7 +331,7 @@ impl Provider for KazePay {
             Ok(answered) => {
                 trace.note = answered.note;
                 let body = match answered.answer {
-                    ops::Answer::Fields(fields) => with_flag("SUCCESS", fields),
+                    ops::Answer::Object(fields) => with_flag("SUCCESS", fields),
                     ops::Answer::List(items) => Value::Array(items),
                 };
                 ("SUCCESS".to_owned(), "SUCCESS".to_owned(), body)
@@ -484,7 +490,7 @@ fn merchant<'s>(settings: &'s Settings, head: &RequestHead) -> Option<&'s SysIde
 /// The journal's copy of the activation code a `ucardAssign` without `autoActive` created:
 /// as the cardholder would receive it by message, once.
 fn activation_note(world: &World, api_code: &str, answer: &ops::Answer) -> Option<String> {
-    let ops::Answer::Fields(fields) = answer else {
+    let ops::Answer::Object(fields) = answer else {
         return None;
     };
     if api_code != "ucardAssign" {

@@ -6,9 +6,10 @@
 
 use serde_json::Value;
 
-use super::{Context, Fields, fields};
+use super::{AnswerFields, Context, fields};
+use crate::providers::fields::Fields;
 use crate::providers::kazepay::settings::ErrorKind;
-use crate::providers::kazepay::wire::{Body, OpError};
+use crate::providers::kazepay::wire::OpError;
 use crate::world::timeline::Event;
 use crate::world::{
     Activation, Card, CardForm, CardStatus, Cardholder, Currency, Kyc, KycStatus, World, ids,
@@ -42,8 +43,8 @@ pub fn allows(status: CardStatus, action: CardAction) -> bool {
 }
 
 /// A KazePay card of this tenant by `cardID`.
-pub fn card<'w>(world: &'w World, body: &Body) -> Result<&'w Card, OpError> {
-    let id = body.text("cardID", 64)?;
+pub fn card<'w>(world: &'w World, body: &Fields<'_>) -> Result<&'w Card, OpError> {
+    let id = body.text("cardID", 1, 64)?;
     world
         .cards()
         .get(id)
@@ -62,9 +63,13 @@ pub fn require(context: &Context<'_>, card: &Card, action: CardAction) -> Result
 }
 
 /// `{email, cardNumber, autoActive}` → `{cardID}`: gives a stock physical card to a user.
-pub fn assign(context: &Context<'_>, world: &mut World, body: &Body) -> Result<Fields, OpError> {
-    let email = body.text("email", 128)?;
-    let number = body.text("cardNumber", 19)?;
+pub fn assign(
+    context: &Context<'_>,
+    world: &mut World,
+    body: &Fields<'_>,
+) -> Result<AnswerFields, OpError> {
+    let email = body.text("email", 1, 128)?;
+    let number = body.text("cardNumber", 1, 19)?;
     let auto_active = body.flag("autoActive")?;
     let holder = world
         .cardholder_by_email(email, Some(ISSUER))
@@ -106,8 +111,12 @@ pub fn assign(context: &Context<'_>, world: &mut World, body: &Body) -> Result<F
 }
 
 /// `{cardID, activationCode}` → `{cardID, status: ACTIVE_PROCESSING}`; KYC must have passed.
-pub fn activate(context: &Context<'_>, world: &mut World, body: &Body) -> Result<Fields, OpError> {
-    let code = body.text("activationCode", 32)?;
+pub fn activate(
+    context: &Context<'_>,
+    world: &mut World,
+    body: &Fields<'_>,
+) -> Result<AnswerFields, OpError> {
+    let code = body.text("activationCode", 1, 32)?;
     let card = card(world, body)?;
     require(context, card, CardAction::Activate)?;
     let passed = world
@@ -132,8 +141,12 @@ pub fn activate(context: &Context<'_>, world: &mut World, body: &Body) -> Result
 }
 
 /// `{cardID, pin}` → `{}`; the PIN is exactly six digits.
-pub fn set_pin(context: &Context<'_>, world: &mut World, body: &Body) -> Result<Fields, OpError> {
-    let pin = body.text("pin", 6)?;
+pub fn set_pin(
+    context: &Context<'_>,
+    world: &mut World,
+    body: &Fields<'_>,
+) -> Result<AnswerFields, OpError> {
+    let pin = body.text("pin", 1, 6)?;
     if pin.len() != 6 || !pin.bytes().all(|b| b.is_ascii_digit()) {
         return Err(OpError::field("pin", "must be a six-digit number"));
     }
@@ -143,12 +156,16 @@ pub fn set_pin(context: &Context<'_>, world: &mut World, body: &Body) -> Result<
     if let Some(card) = world.card_mut(&card_id) {
         card.pin = Some(pin.to_owned());
     }
-    Ok(Fields::new())
+    Ok(AnswerFields::new())
 }
 
 /// `{cardID}` → the card's number, CVV (virtual cards only), expiry `YYMM`, status, holder
 /// contact and billing address.
-pub fn query(context: &Context<'_>, world: &mut World, body: &Body) -> Result<Fields, OpError> {
+pub fn query(
+    context: &Context<'_>,
+    world: &mut World,
+    body: &Fields<'_>,
+) -> Result<AnswerFields, OpError> {
     let card = card(world, body)?;
     let holder = world.holder_of(card);
     let phone = holder.and_then(|h| h.phone.as_ref());
@@ -187,8 +204,12 @@ pub fn query(context: &Context<'_>, world: &mut World, body: &Body) -> Result<Fi
 }
 
 /// `{cardNo}` → `{cardID, cardNo}`.
-pub fn card_id(_: &Context<'_>, world: &mut World, body: &Body) -> Result<Fields, OpError> {
-    let number = body.text("cardNo", 19)?;
+pub fn card_id(
+    _: &Context<'_>,
+    world: &mut World,
+    body: &Fields<'_>,
+) -> Result<AnswerFields, OpError> {
+    let number = body.text("cardNo", 1, 19)?;
     let card = world
         .card_by_pan(number)
         .filter(|c| c.issuer.as_deref() == Some(ISSUER) && c.status != CardStatus::Stock)
@@ -203,8 +224,8 @@ pub fn card_id(_: &Context<'_>, world: &mut World, body: &Body) -> Result<Fields
 pub fn update_status(
     context: &Context<'_>,
     world: &mut World,
-    body: &Body,
-) -> Result<Fields, OpError> {
+    body: &Fields<'_>,
+) -> Result<AnswerFields, OpError> {
     let wanted = body.one_of("status", &["ACTIVE", "INACTIVE"])?;
     let card = card(world, body)?;
     let (action, to) = if wanted == "ACTIVE" {
@@ -222,7 +243,11 @@ pub fn update_status(
 /// `{cardID}` → `{cardID, status: CLOSE_PROCESSING, refundAmt, currency, txnId}`: the available
 /// balance goes back to the merchant account when the close settles. Pending authorizations
 /// must clear first.
-pub fn close(context: &Context<'_>, world: &mut World, body: &Body) -> Result<Fields, OpError> {
+pub fn close(
+    context: &Context<'_>,
+    world: &mut World,
+    body: &Fields<'_>,
+) -> Result<AnswerFields, OpError> {
     let card = card(world, body)?;
     require(context, card, CardAction::Close)?;
     if card.blocked.is_positive() {
@@ -275,11 +300,11 @@ pub fn close(context: &Context<'_>, world: &mut World, body: &Body) -> Result<Fi
 pub fn create_virtual(
     context: &Context<'_>,
     world: &mut World,
-    body: &Body,
-) -> Result<Fields, OpError> {
-    let email = body.text("email", 128)?;
+    body: &Fields<'_>,
+) -> Result<AnswerFields, OpError> {
+    let email = body.text("email", 1, 128)?;
     let (number, prefix) = super::mobile(body)?;
-    let bin = body.text("cardBin", 8)?;
+    let bin = body.text("cardBin", 1, 8)?;
     let length = *context.settings.virtual_card_bins.get(bin).ok_or_else(|| {
         let known: Vec<&str> = context
             .settings
@@ -290,7 +315,7 @@ pub fn create_virtual(
         OpError::field("cardBin", format!("must be one of {}", known.join(", ")))
     })?;
     // cardLevel (default "01") is checked but has no effect in the sandbox.
-    body.optional_text("cardLevel", 8)?;
+    body.optional_text("cardLevel", 1, 8)?;
     let pan = world.unused_pan(bin, length).ok_or_else(|| {
         OpError::new(ErrorKind::SystemBusy).with_reason(crate::world::NO_FREE_NUMBER)
     })?;
@@ -345,8 +370,8 @@ pub fn create_virtual(
 pub fn query_virtual(
     context: &Context<'_>,
     world: &mut World,
-    body: &Body,
-) -> Result<Fields, OpError> {
+    body: &Fields<'_>,
+) -> Result<AnswerFields, OpError> {
     let card = card(world, body)?;
     Ok(card_and_status(context, card.id.clone(), card.status))
 }
@@ -370,7 +395,7 @@ fn settle_later(world: &mut World, card_id: &str, delay: jiff::SignedDuration, t
 }
 
 /// `{cardID, status}` with the status's wire name.
-fn card_and_status(context: &Context<'_>, card_id: String, status: CardStatus) -> Fields {
+fn card_and_status(context: &Context<'_>, card_id: String, status: CardStatus) -> AnswerFields {
     fields([
         ("cardID", Value::String(card_id)),
         (

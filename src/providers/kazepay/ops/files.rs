@@ -2,9 +2,10 @@
 
 use serde_json::Value;
 
-use super::{Context, Fields, fields};
+use super::{AnswerFields, Context, fields};
+use crate::providers::fields::Fields;
 use crate::providers::kazepay::settings::ErrorKind;
-use crate::providers::kazepay::wire::{Body, OpError};
+use crate::providers::kazepay::wire::OpError;
 use crate::world::{UploadedFile, World, ids};
 
 /// The image types KazePay accepts.
@@ -49,8 +50,12 @@ pub fn store(world: &mut World, media: MediaType, size: usize, owner: &str) -> S
 }
 
 /// `fileUpload`: `{email, mobileNumber, mobilePrefix}` plus the file part → `{fileId}`.
-pub fn upload(context: &Context<'_>, world: &mut World, body: &Body) -> Result<Fields, OpError> {
-    let email = body.text("email", 128)?;
+pub fn upload(
+    context: &Context<'_>,
+    world: &mut World,
+    body: &Fields<'_>,
+) -> Result<AnswerFields, OpError> {
+    let email = body.text("email", 1, 128)?;
     super::mobile(body)?;
     let Some(bytes) = context.upload else {
         return Err(OpError::field(

@@ -11,9 +11,10 @@ use serde_json::Value;
 
 use super::cards::ISSUER;
 use super::files::{MediaType, sniff};
-use super::{Context, Fields, fields};
+use super::{AnswerFields, Context, fields};
+use crate::providers::fields::Fields;
 use crate::providers::kazepay::settings::ErrorKind;
-use crate::providers::kazepay::wire::{Body, OpError};
+use crate::providers::kazepay::wire::OpError;
 use crate::world::cardholder::plausible_email;
 use crate::world::countries::is_country_code;
 use crate::world::ids;
@@ -31,8 +32,12 @@ pub fn status_name(status: KycStatus) -> &'static str {
 }
 
 /// `{email}` → `{status}`.
-pub fn query(_: &Context<'_>, world: &mut World, body: &Body) -> Result<Fields, OpError> {
-    let email = body.text("email", 128)?;
+pub fn query(
+    _: &Context<'_>,
+    world: &mut World,
+    body: &Fields<'_>,
+) -> Result<AnswerFields, OpError> {
+    let email = body.text("email", 1, 128)?;
     let holder = world
         .cardholder_by_email(email, Some(ISSUER))
         .ok_or_else(|| OpError::new(ErrorKind::UserNotFound))?;
@@ -47,8 +52,8 @@ pub fn query(_: &Context<'_>, world: &mut World, body: &Body) -> Result<Fields, 
 pub fn submit_with_images(
     context: &Context<'_>,
     world: &mut World,
-    body: &Body,
-) -> Result<Fields, OpError> {
+    body: &Fields<'_>,
+) -> Result<AnswerFields, OpError> {
     let identity = Identity::read(body, world)?;
     check_may_submit(world, &identity.email)?;
     // Last: it stores inline images, once every other check has passed.
@@ -98,8 +103,8 @@ pub fn submit_with_images(
 pub fn submit_hosted(
     context: &Context<'_>,
     world: &mut World,
-    body: &Body,
-) -> Result<Fields, OpError> {
+    body: &Fields<'_>,
+) -> Result<AnswerFields, OpError> {
     let identity = Identity::read(body, world)?;
     check_may_submit(world, &identity.email)?;
     let token = format!("{}~{}", context.tenant_id, ids::uuid(world.rng()));
@@ -188,8 +193,8 @@ struct Identity {
 }
 
 impl Identity {
-    fn read(body: &Body, world: &World) -> Result<Identity, OpError> {
-        let email = body.text("email", 128)?;
+    fn read(body: &Fields<'_>, world: &World) -> Result<Identity, OpError> {
+        let email = body.text("email", 1, 128)?;
         if !plausible_email(email) {
             return Err(OpError::field("email", "is not an email address"));
         }
@@ -205,7 +210,7 @@ impl Identity {
         let address_line = english(body, "addressLine", 140)?;
         let city = english(body, "city", 64)?;
         let country_code = country(body, "countryCode")?;
-        let post_code = body.text("postCode", 16)?;
+        let post_code = body.text("postCode", 1, 16)?;
         if !post_code
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
@@ -220,7 +225,7 @@ impl Identity {
             "PASSPORT" => IdKind::Passport,
             _ => IdKind::IdCard,
         };
-        let document_number = body.text("identificationNumber", 32)?;
+        let document_number = body.text("identificationNumber", 1, 32)?;
         if !document_number.chars().all(|c| c.is_ascii_alphanumeric()) {
             return Err(OpError::field(
                 "identificationNumber",
@@ -261,14 +266,20 @@ impl Identity {
 
 /// The three document images as file ids: uploaded earlier (`*FileId`) or sent inline
 /// (`*Base64`, stored as files now). `back*` is required for ID_CARD only.
-fn images(body: &Body, world: &mut World, identity: &Identity) -> Result<Vec<String>, OpError> {
-    let inline = body.optional_text("frontImgBase64", usize::MAX)?.is_some();
+fn images(
+    body: &Fields<'_>,
+    world: &mut World,
+    identity: &Identity,
+) -> Result<Vec<String>, OpError> {
+    let inline = body
+        .optional_text("frontImgBase64", 1, usize::MAX)?
+        .is_some();
     let suffix = if inline { "Base64" } else { "FileId" };
     let mut wanted = vec!["frontImg", "handheldImg"];
     let back_required = identity.document_kind == IdKind::IdCard;
     if back_required
         || body
-            .optional_text(&format!("backImg{suffix}"), usize::MAX)?
+            .optional_text(&format!("backImg{suffix}"), 1, usize::MAX)?
             .is_some()
     {
         wanted.insert(1, "backImg");
@@ -278,11 +289,11 @@ fn images(body: &Body, world: &mut World, identity: &Identity) -> Result<Vec<Str
     for part in &wanted {
         let field = format!("{part}{suffix}");
         if inline {
-            let text = body.text(&field, usize::MAX)?;
+            let text = body.text(&field, 1, usize::MAX)?;
             let (media, size) = decode_image(&field, text)?;
             checked.push(Image::Inline(media, size));
         } else {
-            let id = body.text(&field, 64)?;
+            let id = body.text(&field, 1, 64)?;
             let owned = world
                 .files
                 .get(id)
@@ -320,8 +331,8 @@ fn decode_image(field: &str, text: &str) -> Result<(MediaType, usize), OpError> 
     Ok((media, bytes.len()))
 }
 
-fn country(body: &Body, name: &str) -> Result<String, OpError> {
-    let value = body.text(name, 2)?;
+fn country(body: &Fields<'_>, name: &str) -> Result<String, OpError> {
+    let value = body.text(name, 1, 2)?;
     if !is_country_code(value) {
         return Err(OpError::field(
             name,
@@ -332,8 +343,8 @@ fn country(body: &Body, name: &str) -> Result<String, OpError> {
 }
 
 /// "Content must be in English": ASCII letters, digits, spaces and common punctuation.
-fn english<'b>(body: &'b Body, name: &str, max: usize) -> Result<&'b str, OpError> {
-    let value = body.text(name, max)?;
+fn english<'b>(body: &Fields<'b>, name: &str, max: usize) -> Result<&'b str, OpError> {
+    let value = body.text(name, 1, max)?;
     if !value.chars().all(|c| c.is_ascii_graphic() || c == ' ') {
         return Err(OpError::field(
             name,
@@ -343,8 +354,8 @@ fn english<'b>(body: &'b Body, name: &str, max: usize) -> Result<&'b str, OpErro
     Ok(value)
 }
 
-fn date(body: &Body, name: &str) -> Result<Date, OpError> {
-    let value = body.text(name, 10)?;
+fn date(body: &Fields<'_>, name: &str) -> Result<Date, OpError> {
+    let value = body.text(name, 1, 10)?;
     Date::strptime("%Y-%m-%d", value)
         .ok()
         .filter(|_| value.len() == 10)

@@ -11,7 +11,8 @@ mod webhook;
 use serde_json::{Map, Value};
 
 use super::settings::{ErrorKind, Settings};
-use super::wire::{Body, OpError};
+use super::wire::OpError;
+use crate::providers::fields::Fields;
 use crate::world::World;
 
 pub use cards::ISSUER;
@@ -30,21 +31,21 @@ pub struct Context<'a> {
 }
 
 /// Business fields of a successful answer.
-pub type Fields = Map<String, Value>;
+pub type AnswerFields = Map<String, Value>;
 
 /// A successful answer: an object (sent after `"encrypt":"SUCCESS"`) or, for
 /// `queryTransactions`, a bare array as documented.
 #[derive(Debug)]
 pub enum Answer {
-    Fields(Fields),
+    Object(AnswerFields),
     List(Vec<Value>),
 }
 
 /// An operation answering with an object, or one that may answer with anything.
 #[derive(Clone, Copy)]
 enum Operation {
-    Object(fn(&Context<'_>, &mut World, &Body) -> Result<Fields, OpError>),
-    Any(fn(&Context<'_>, &mut World, &Body) -> Result<Answer, OpError>),
+    Object(fn(&Context<'_>, &mut World, &Fields<'_>) -> Result<AnswerFields, OpError>),
+    Any(fn(&Context<'_>, &mut World, &Fields<'_>) -> Result<Answer, OpError>),
 }
 
 /// Every apiCode the sandbox serves.
@@ -74,11 +75,11 @@ pub fn dispatch(
     context: &Context<'_>,
     api_code: &str,
     world: &mut World,
-    body: &Body,
+    body: &Fields<'_>,
 ) -> Result<Answer, OpError> {
     match OPERATIONS.iter().find(|(name, _)| *name == api_code) {
         Some((_, Operation::Object(operation))) => {
-            operation(context, world, body).map(Answer::Fields)
+            operation(context, world, body).map(Answer::Object)
         }
         Some((_, Operation::Any(operation))) => operation(context, world, body),
         None => Err(OpError::new(ErrorKind::UnknownApiCode).with_field(api_code)),
@@ -86,9 +87,9 @@ pub fn dispatch(
 }
 
 /// `mobileNumber` (4–15 digits) and `mobilePrefix` (1–4 digits), checked.
-pub fn mobile(body: &Body) -> Result<(&str, &str), OpError> {
+pub fn mobile<'b>(body: &Fields<'b>) -> Result<(&'b str, &'b str), OpError> {
     let digits = |name: &str, min: usize, max: usize| -> Result<&str, OpError> {
-        let value = body.text(name, max)?;
+        let value = body.text(name, 1, max)?;
         if value.len() < min || !value.bytes().all(|b| b.is_ascii_digit()) {
             return Err(OpError::field(
                 name,
@@ -104,6 +105,6 @@ pub fn mobile(body: &Body) -> Result<(&str, &str), OpError> {
 }
 
 /// Builds the fields of an answer from `(name, value)` pairs, in order.
-pub fn fields<const N: usize>(pairs: [(&str, Value); N]) -> Fields {
+pub fn fields<const N: usize>(pairs: [(&str, Value); N]) -> AnswerFields {
     pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }

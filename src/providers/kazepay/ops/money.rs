@@ -7,17 +7,18 @@ use serde_json::{Value, json};
 
 use super::cards::{CardAction, card, require};
 use super::{Answer, Context, fields};
+use crate::providers::fields::Fields;
 use crate::providers::kazepay::settings::{ErrorKind, Settings};
-use crate::providers::kazepay::wire::{Body, OpError};
+use crate::providers::kazepay::wire::OpError;
 use crate::world::ledger::{LedgerError, Transaction, TransactionKind, TransactionStatus};
 use crate::world::timeline::Event;
 use crate::world::{Card, Currency, Money, World};
 
 /// `{cardID, currency}` → `{cardID, currency, avaBalance, blockBalance}` (Doubles).
-pub fn balance(_: &Context<'_>, world: &mut World, body: &Body) -> Result<Answer, OpError> {
+pub fn balance(_: &Context<'_>, world: &mut World, body: &Fields<'_>) -> Result<Answer, OpError> {
     let card = card(world, body)?;
     check_currency(body, card)?;
-    Ok(Answer::Fields(fields([
+    Ok(Answer::Object(fields([
         ("cardID", Value::String(card.id.clone())),
         ("currency", Value::String(card.currency.code().to_owned())),
         ("avaBalance", json!(card.available.to_f64())),
@@ -27,10 +28,14 @@ pub fn balance(_: &Context<'_>, world: &mut World, body: &Body) -> Result<Answer
 
 /// `{cardID, currency, amount}` → `{cardID, currency, transactionId, transactionStatus:
 /// PENDING, sendAmount}`: the merchant account is debited now, the card credited later.
-pub fn recharge(context: &Context<'_>, world: &mut World, body: &Body) -> Result<Answer, OpError> {
+pub fn recharge(
+    context: &Context<'_>,
+    world: &mut World,
+    body: &Fields<'_>,
+) -> Result<Answer, OpError> {
     let card = card(world, body)?;
     check_currency(body, card)?;
-    let amount = body.amount("amount", &card.currency)?;
+    let amount = body.number_amount("amount", &card.currency)?;
     require(context, card, CardAction::Recharge)?;
     let card_id = card.id.clone();
     let transaction_id = world
@@ -52,7 +57,7 @@ pub fn recharge(context: &Context<'_>, world: &mut World, body: &Body) -> Result
             transaction_id: transaction_id.clone(),
         },
     );
-    Ok(Answer::Fields(fields([
+    Ok(Answer::Object(fields([
         ("cardID", Value::String(card_id)),
         (
             "currency",
@@ -69,15 +74,15 @@ pub fn recharge(context: &Context<'_>, world: &mut World, body: &Body) -> Result
 pub fn transactions(
     context: &Context<'_>,
     world: &mut World,
-    body: &Body,
+    body: &Fields<'_>,
 ) -> Result<Answer, OpError> {
     let card = card(world, body)?;
-    let size = body.number_in("pageSize", 1, 100, 10)? as usize;
-    let page = body.number_in("pageNum", 1, 10, 1)? as usize;
-    let id = body.optional_text("transactionId", 64)?;
+    let size = body.count("pageSize", 1, 100, 10)? as usize;
+    let page = body.count("pageNum", 1, 10, 1)? as usize;
+    let id = body.optional_text("transactionId", 1, 64)?;
     let offset = context.settings.utc_offset;
     let time = |name: &str| -> Result<Option<Timestamp>, OpError> {
-        body.optional_text(name, 19)?
+        body.optional_text(name, 1, 19)?
             .map(|text| {
                 DateTime::strptime("%Y-%m-%d %H:%M:%S", text)
                     .ok()
@@ -170,8 +175,8 @@ fn type_name(kind: TransactionKind) -> &'static str {
 }
 
 /// `currency` (required; "default USD" in the docs is the cards' currency) must be the card's.
-fn check_currency(body: &Body, card: &Card) -> Result<(), OpError> {
-    let code = body.text("currency", 5)?;
+fn check_currency(body: &Fields<'_>, card: &Card) -> Result<(), OpError> {
+    let code = body.text("currency", 1, 5)?;
     if Currency::new(code).ok().as_ref() == Some(&card.currency) {
         Ok(())
     } else {

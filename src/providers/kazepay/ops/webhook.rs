@@ -2,15 +2,16 @@
 
 use serde_json::Value;
 
-use super::{Context, Fields, fields};
-use crate::providers::kazepay::wire::{Body, OpError};
+use super::{AnswerFields, Context, fields};
+use crate::providers::fields::Fields;
+use crate::providers::kazepay::wire::OpError;
 use crate::world::World;
 
 const PROVIDER: &str = "kazepay";
 
 /// `{url}` → `{url}`; the URL must be one the sandbox can deliver to (plain http).
-pub fn set(_: &Context<'_>, world: &mut World, body: &Body) -> Result<Fields, OpError> {
-    let url = body.text("url", 512)?;
+pub fn set(_: &Context<'_>, world: &mut World, body: &Fields<'_>) -> Result<AnswerFields, OpError> {
+    let url = body.text("url", 1, 512)?;
     if !crate::world::deliveries::deliverable_url(url) {
         return Err(OpError::field("url", crate::world::deliveries::URL_RULE));
     }
@@ -21,7 +22,7 @@ pub fn set(_: &Context<'_>, world: &mut World, body: &Body) -> Result<Fields, Op
 }
 
 /// `{}` → `{url}` (empty when none is registered).
-pub fn get(_: &Context<'_>, world: &mut World, _: &Body) -> Result<Fields, OpError> {
+pub fn get(_: &Context<'_>, world: &mut World, _: &Fields<'_>) -> Result<AnswerFields, OpError> {
     let url = world
         .webhook_urls
         .get(PROVIDER)
