@@ -11,15 +11,42 @@ use anyhow::Context as _;
 use crate::scenario::keys::{DEMO_MERCHANT, KeyRole, resolve};
 use crate::scenario::section::BuiltinKey;
 
+/// What runs a provider's subcommand with its matched arguments.
+pub type ToolRun = dyn Fn(&clap::ArgMatches) -> anyhow::Result<std::process::ExitCode>;
+
 /// A provider's subcommand of `issuer-sandbox`.
-#[derive(Debug)]
 pub struct ProviderCommand {
     /// The subcommand, named after the provider, with its arguments.
     pub command: clap::Command,
     /// Runs it with its matched arguments.
-    pub run: fn(&clap::ArgMatches) -> anyhow::Result<std::process::ExitCode>,
+    pub run: Box<ToolRun>,
     /// Example lines for `issuer-sandbox --help`.
     pub examples: &'static str,
+}
+
+impl std::fmt::Debug for ProviderCommand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ProviderCommand({})", self.command.get_name())
+    }
+}
+
+impl ProviderCommand {
+    /// `issuer-sandbox NAME ...` with the subcommands of `T`, which `run` carries out.
+    pub fn new<T: clap::Subcommand + clap::FromArgMatches + 'static>(
+        name: &'static str,
+        about: &'static str,
+        examples: &'static str,
+        run: fn(T) -> anyhow::Result<std::process::ExitCode>,
+    ) -> ProviderCommand {
+        let command = clap::Command::new(name)
+            .about(about)
+            .subcommand_required(true);
+        ProviderCommand {
+            command: T::augment_subcommands(command),
+            run: Box::new(move |matches| run(T::from_arg_matches(matches)?)),
+            examples,
+        }
+    }
 }
 
 /// The PEM at `path`, or the built-in key `builtin`.

@@ -86,14 +86,9 @@ pub trait Provider: Send + Sync + Sized + 'static {
     ) {
     }
 
-    /// The test-only key pairs it ships (`builtin:NAME` in scenarios).
-    fn builtin_keys(&self) -> &'static [BuiltinKey] {
-        &[]
-    }
-
-    /// The built-in key pair it plays the platform with, when it has one
-    /// (a scenario's `platform_keys.NAME` replaces it).
-    fn platform_key(&self) -> Option<&'static str> {
+    /// The test-only key pair it plays the platform with, when it has one: shipped as
+    /// `builtin:NAME`, replaced by a scenario's `platform_keys.NAME`.
+    fn platform(&self) -> Option<BuiltinKey> {
         None
     }
 
@@ -238,6 +233,7 @@ pub trait Provider: Send + Sync + Sized + 'static {
     fn webhook(
         &self,
         _cx: &Cx<'_, Self>,
+        _tenant: usize,
         _world: &World,
         _notice: &Notice,
         _seed: u64,
@@ -250,6 +246,7 @@ pub trait Provider: Send + Sync + Sized + 'static {
     fn authorization_call(
         &self,
         _cx: &Cx<'_, Self>,
+        _tenant: usize,
         _world: &mut World,
         _posting: &Posting,
     ) -> Option<DecisionCall> {
@@ -459,6 +456,23 @@ pub enum Failure {
     /// A fault rule asked for this HTTP status (answered in the provider's gateway shape).
     #[error("injected HTTP {status}")]
     Injected { status: StatusCode },
+}
+
+impl Failure {
+    /// The HTTP status of a provider that answers failures in its body: the injected status,
+    /// 413 for a body too large, 200 otherwise.
+    pub fn status_in_band(&self) -> StatusCode {
+        match self {
+            Failure::Injected { status } => *status,
+            Failure::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            _ => StatusCode::OK,
+        }
+    }
+
+    /// Whether the request's body is to blame (too large, unreadable).
+    pub fn is_the_bodys(&self) -> bool {
+        matches!(self, Failure::BodyTooLarge { .. } | Failure::BodyUnreadable)
+    }
 }
 
 /// A provider's answer plus what the journal should record about it.

@@ -1,6 +1,7 @@
 //! An operation's failure in a provider's own catalog: which entry (the provider's `ErrorKind`),
 //! the field it concerns and why. Each provider renders it in its wire format.
 
+use super::Failure;
 use super::fields::FieldProblem;
 
 /// The catalog entries every provider has for bad fields.
@@ -34,6 +35,16 @@ impl<K: Catalog> OpError<K> {
             kind: K::INVALID_FIELD,
             field: field.to_owned(),
             reason: reason.into(),
+        }
+    }
+
+    /// The catalog error for a failure the server detected: the body's field error when the
+    /// body is to blame, `internal` otherwise (a panic, an injected status).
+    pub fn of_failure(failure: &Failure, internal: K) -> OpError<K> {
+        if failure.is_the_bodys() {
+            OpError::field("body", failure.to_string())
+        } else {
+            OpError::new(internal)
         }
     }
 

@@ -215,7 +215,8 @@ impl<P: Provider> Served for P {
         notice: &Notice,
         seed: u64,
     ) -> Option<Draft> {
-        Provider::webhook(self, &cx::<P>(running)?, world, notice, seed)
+        let tenant = running.tenant(&world.merchant.id)?.index;
+        Provider::webhook(self, &cx::<P>(running)?, tenant, world, notice, seed)
     }
 
     fn authorization_call(
@@ -224,7 +225,8 @@ impl<P: Provider> Served for P {
         world: &mut World,
         posting: &Posting,
     ) -> Option<DecisionCall> {
-        Provider::authorization_call(self, &cx::<P>(running)?, world, posting)
+        let tenant = running.tenant(&world.merchant.id)?.index;
+        Provider::authorization_call(self, &cx::<P>(running)?, tenant, world, posting)
     }
 
     fn credentials(&self, running: &Running, tenant: usize) -> Value {
@@ -278,12 +280,8 @@ impl<P: Provider> Plugin for P {
         Provider::has_crypto(self)
     }
 
-    fn builtin_keys(&self) -> &'static [BuiltinKey] {
-        Provider::builtin_keys(self)
-    }
-
-    fn platform_key(&self) -> Option<&'static str> {
-        Provider::platform_key(self)
+    fn platform(&self) -> Option<BuiltinKey> {
+        Provider::platform(self)
     }
 
     fn read(&self, source: &str) -> Result<Box<dyn Any>, serde_saphyr::Error> {

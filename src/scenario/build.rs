@@ -41,11 +41,7 @@ pub(super) fn build(
     let bins = Arc::new(banks::build(&file, &mut problems, origin)?);
     let rules = Arc::new(timeline::rules(&file.fx, &file.magic, &mut problems));
     let builtin_keys: Vec<BuiltinKey> = std::iter::once(DEMO_MERCHANT)
-        .chain(
-            plugins
-                .iter()
-                .flat_map(|p| p.builtin_keys().iter().copied()),
-        )
+        .chain(plugins.iter().filter_map(|p| p.platform()))
         .collect();
     let platform_keys = platform_keys(
         file.platform_keys,
@@ -203,7 +199,7 @@ fn platform_keys(
 ) -> HashMap<String, KeyPair> {
     let with_keys: Vec<&str> = plugins
         .iter()
-        .filter(|p| p.platform_key().is_some())
+        .filter(|p| p.platform().is_some())
         .map(|p| p.name())
         .collect();
     let mut pairs = HashMap::new();

@@ -181,7 +181,7 @@ pub fn json_schema(plugins: &dyn Plugins) -> String {
     for (plugin, section, credential) in schemas {
         root["properties"][plugin.name()] = json!({ "anyOf": [section, { "type": "null" }] });
         credentials.insert(plugin.name().to_owned(), credential.to_value());
-        if plugin.platform_key().is_some() {
+        if plugin.platform().is_some() {
             platform_keys.insert(plugin.name().to_owned(), key_pair.clone());
         }
     }

@@ -68,11 +68,9 @@ pub trait Plugin: Send + Sync {
     fn catalog_has(&self, error: &str) -> bool;
     /// Whether its answers carry crypto a fault rule may break.
     fn has_crypto(&self) -> bool;
-    /// The test-only key pairs it ships.
-    fn builtin_keys(&self) -> &'static [BuiltinKey];
-    /// The built-in key pair it plays the platform with, when it has one
-    /// (`platform_keys.NAME` replaces it).
-    fn platform_key(&self) -> Option<&'static str>;
+    /// The test-only key pair it plays the platform with, when it has one: shipped as
+    /// `builtin:NAME`, replaced by a scenario's `platform_keys.NAME`.
+    fn platform(&self) -> Option<BuiltinKey>;
     /// Reads its parts of `source` (its section, each merchant's credentials) with its types.
     fn read(&self, source: &str) -> Result<Box<dyn Any>, serde_saphyr::Error>;
     /// Merges its section over its profile and builds its settings; `None` when it could not
@@ -522,15 +520,14 @@ impl Build<'_, '_> {
     }
 
     /// The provider's platform key pair: the scenario's `platform_keys` entry, else its
-    /// built-in pair `builtin`.
-    pub fn platform_keys(&self, builtin: &str) -> KeyPair {
-        if let Some(given) = self.platform_keys.get(self.provider) {
-            return given.clone();
-        }
-        let pair = self.builtin_keys.iter().find(|k| k.name == builtin);
-        KeyPair {
-            public_pem: pair.map(|k| k.public_pem.to_owned()).unwrap_or_default(),
-            private_pem: pair.map(|k| k.private_pem.to_owned()).unwrap_or_default(),
-        }
+    /// built-in pair.
+    pub fn platform_keys(&self, builtin: BuiltinKey) -> KeyPair {
+        self.platform_keys
+            .get(self.provider)
+            .cloned()
+            .unwrap_or_else(|| KeyPair {
+                public_pem: builtin.public_pem.to_owned(),
+                private_pem: builtin.private_pem.to_owned(),
+            })
     }
 }

@@ -422,7 +422,14 @@ mod watcher {
             )
         }
 
-        fn webhook(&self, _: &Cx<'_, Self>, _: &World, notice: &Notice, _: u64) -> Option<Draft> {
+        fn webhook(
+            &self,
+            _: &Cx<'_, Self>,
+            _tenant: usize,
+            _: &World,
+            notice: &Notice,
+            _: u64,
+        ) -> Option<Draft> {
             let outbound = Outbound {
                 provider: Self::NAME.to_owned(),
                 event: "watched".to_owned(),

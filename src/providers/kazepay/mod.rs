@@ -45,13 +45,10 @@ pub struct KazePay;
 
 /// The platform's test-only key pair.
 pub const PLATFORM: BuiltinKey = BuiltinKey {
-    name: PLATFORM_KEY,
+    name: "kazepay-platform",
     private_pem: include_str!("../../../fixtures/keys/kazepay-platform.test-only.pem"),
     public_pem: include_str!("../../../fixtures/keys/kazepay-platform.pub.pem"),
 };
-
-/// The built-in key pair the platform signs and decrypts with.
-const PLATFORM_KEY: &str = "kazepay-platform";
 
 /// An admitted request: its envelope and, for `fileUpload`, the file.
 #[derive(Debug)]
@@ -102,24 +99,17 @@ impl Provider for KazePay {
         section::build(section, merchants, build)
     }
 
-    fn builtin_keys(&self) -> &'static [BuiltinKey] {
-        &[PLATFORM]
+    fn platform(&self) -> Option<BuiltinKey> {
+        Some(PLATFORM)
     }
 
     fn command(&self) -> Option<ProviderCommand> {
-        use clap::{FromArgMatches, Subcommand};
-        let command = clap::Command::new(Self::NAME)
-            .about("Seal a KazePay request or open a response with given keys (default: the demo keys)")
-            .subcommand_required(true);
-        Some(ProviderCommand {
-            command: command::ToolCommand::augment_subcommands(command),
-            run: |matches| command::run(command::ToolCommand::from_arg_matches(matches)?),
-            examples: command::EXAMPLES,
-        })
-    }
-
-    fn platform_key(&self) -> Option<&'static str> {
-        Some(PLATFORM_KEY)
+        Some(ProviderCommand::new::<command::ToolCommand>(
+            Self::NAME,
+            "Seal a KazePay request or open a response with given keys (default: the demo keys)",
+            command::EXAMPLES,
+            command::run,
+        ))
     }
 
     fn platform_public_key(&self, settings: &Settings) -> Option<String> {
@@ -357,19 +347,11 @@ impl Provider for KazePay {
     }
 
     fn failure(&self, cx: &Cx<'_, Self>, _path: &str, failure: &Failure) -> Reply {
-        let (kind, reason, status) = match failure {
-            Failure::Panic { .. } => (ErrorKind::SystemBusy, String::new(), StatusCode::OK),
-            Failure::Injected { status } => (ErrorKind::SystemBusy, String::new(), *status),
-            Failure::BodyTooLarge { .. } => (
-                ErrorKind::MalformedEnvelope,
-                failure.to_string(),
-                StatusCode::PAYLOAD_TOO_LARGE,
-            ),
-            Failure::BodyUnreadable => (
-                ErrorKind::MalformedEnvelope,
-                failure.to_string(),
-                StatusCode::OK,
-            ),
+        // A body the server could not take is a malformed envelope, anything else is busy.
+        let (kind, reason) = if failure.is_the_bodys() {
+            (ErrorKind::MalformedEnvelope, failure.to_string())
+        } else {
+            (ErrorKind::SystemBusy, String::new())
         };
         let mut reply = in_clear(
             cx.settings,
@@ -378,7 +360,7 @@ impl Provider for KazePay {
             &reason,
             Trace::default(),
         );
-        reply.status = status;
+        reply.status = failure.status_in_band();
         reply
     }
 
@@ -407,11 +389,11 @@ impl Provider for KazePay {
     fn webhook(
         &self,
         cx: &Cx<'_, Self>,
+        tenant: usize,
         world: &World,
         notice: &Notice,
         seed: u64,
     ) -> Option<Draft> {
-        let tenant = cx.tenant_by_id(&world.merchant.id)?.index;
         notify::render(cx.settings, tenant, world, notice, seed)
     }
 

@@ -247,7 +247,7 @@ pub fn build(
         zip_code: billing.zip_code,
     };
     let utc_offset = build.utc_offset(section.utc_offset)?;
-    let platform = build.platform_keys(super::PLATFORM_KEY);
+    let platform = build.platform_keys(super::PLATFORM);
     let (Ok(platform_private), Ok(platform_public)) = (
         rsa::private_key(&platform.private_pem),
         rsa::public_key(&platform.public_pem),

@@ -258,19 +258,9 @@ impl Provider for KeySecure {
     }
 
     fn failure(&self, cx: &Cx<'_, Self>, _path: &str, failure: &Failure) -> Reply {
-        let (error, status) = match failure {
-            Failure::Panic { .. } => (OpError::new(ErrorKind::SystemError), StatusCode::OK),
-            Failure::Injected { status } => (OpError::new(ErrorKind::SystemError), *status),
-            Failure::BodyTooLarge { .. } => (
-                OpError::field("body", failure.to_string()),
-                StatusCode::PAYLOAD_TOO_LARGE,
-            ),
-            Failure::BodyUnreadable => {
-                (OpError::field("body", failure.to_string()), StatusCode::OK)
-            }
-        };
+        let error = OpError::of_failure(failure, ErrorKind::SystemError);
         let mut reply = self::failure(cx.settings, Language::English, &error, Trace::default());
-        reply.status = status;
+        reply.status = failure.status_in_band();
         reply
     }
 
@@ -285,26 +275,24 @@ impl Provider for KeySecure {
     fn webhook(
         &self,
         cx: &Cx<'_, Self>,
+        tenant: usize,
         world: &World,
         notice: &Notice,
         seed: u64,
     ) -> Option<Draft> {
-        let tenant = cx.tenant_by_id(&world.merchant.id)?.index;
-        let settings = cx.settings;
-        let merchant = settings.merchants.values().find(|m| m.tenant == tenant)?;
-        notify::render(settings, &merchant.key, world, notice, seed)
+        let merchant = merchant_of(cx.settings, tenant)?;
+        notify::render(cx.settings, &merchant.key, world, notice, seed)
     }
 
     fn authorization_call(
         &self,
         cx: &Cx<'_, Self>,
+        tenant: usize,
         world: &mut World,
         posting: &crate::world::ledger::Posting,
     ) -> Option<crate::world::deliveries::DecisionCall> {
-        let tenant = cx.tenant_by_id(&world.merchant.id)?.index;
-        let settings = cx.settings;
-        let merchant = settings.merchants.values().find(|m| m.tenant == tenant)?;
-        notify::authorization_call(settings, &merchant.key, world, posting)
+        let merchant = merchant_of(cx.settings, tenant)?;
+        notify::authorization_call(cx.settings, &merchant.key, world, posting)
     }
 
     fn banner(&self, cx: &Cx<'_, Self>, base_url: &str) -> String {

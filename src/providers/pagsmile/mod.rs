@@ -47,13 +47,10 @@ pub struct Pagsmile;
 
 /// The platform's test-only key pair.
 pub const PLATFORM: BuiltinKey = BuiltinKey {
-    name: PLATFORM_KEY,
+    name: "pagsmile-platform",
     private_pem: include_str!("../../../fixtures/keys/pagsmile-platform.test-only.pem"),
     public_pem: include_str!("../../../fixtures/keys/pagsmile-platform.pub.pem"),
 };
-
-/// The built-in key pair the platform decrypts with.
-const PLATFORM_KEY: &str = "pagsmile-platform";
 
 /// An admitted request: the operation its path names and the envelope's checked fields.
 #[derive(Debug)]
@@ -86,24 +83,17 @@ impl Provider for Pagsmile {
         section::build(section, merchants, build)
     }
 
-    fn builtin_keys(&self) -> &'static [BuiltinKey] {
-        &[PLATFORM]
+    fn platform(&self) -> Option<BuiltinKey> {
+        Some(PLATFORM)
     }
 
     fn command(&self) -> Option<ProviderCommand> {
-        use clap::{FromArgMatches, Subcommand};
-        let command = clap::Command::new(Self::NAME)
-            .about("Seal a Pagsmile request or open a response with given keys (default: the demo keys)")
-            .subcommand_required(true);
-        Some(ProviderCommand {
-            command: command::ToolCommand::augment_subcommands(command),
-            run: |matches| command::run(command::ToolCommand::from_arg_matches(matches)?),
-            examples: command::EXAMPLES,
-        })
-    }
-
-    fn platform_key(&self) -> Option<&'static str> {
-        Some(PLATFORM_KEY)
+        Some(ProviderCommand::new::<command::ToolCommand>(
+            Self::NAME,
+            "Seal a Pagsmile request or open a response with given keys (default: the demo keys)",
+            command::EXAMPLES,
+            command::run,
+        ))
     }
 
     fn platform_public_key(&self, settings: &Settings) -> Option<String> {
@@ -284,19 +274,9 @@ impl Provider for Pagsmile {
     }
 
     fn failure(&self, cx: &Cx<'_, Self>, _path: &str, failure: &Failure) -> Reply {
-        let (error, status) = match failure {
-            Failure::Panic { .. } => (OpError::new(ErrorKind::Unavailable), StatusCode::OK),
-            Failure::Injected { status } => (OpError::new(ErrorKind::Unavailable), *status),
-            Failure::BodyTooLarge { .. } => (
-                OpError::field("body", failure.to_string()),
-                StatusCode::PAYLOAD_TOO_LARGE,
-            ),
-            Failure::BodyUnreadable => {
-                (OpError::field("body", failure.to_string()), StatusCode::OK)
-            }
-        };
+        let error = OpError::of_failure(failure, ErrorKind::Unavailable);
         let mut reply = in_clear(cx.settings, &error, Trace::default());
-        reply.status = status;
+        reply.status = failure.status_in_band();
         reply
     }
 
@@ -311,14 +291,13 @@ impl Provider for Pagsmile {
     fn webhook(
         &self,
         cx: &Cx<'_, Self>,
+        tenant: usize,
         world: &World,
         notice: &Notice,
         seed: u64,
     ) -> Option<Draft> {
-        let tenant = cx.tenant_by_id(&world.merchant.id)?.index;
-        let settings = cx.settings;
-        let (app_id, app) = settings.apps.iter().find(|(_, a)| a.tenant == tenant)?;
-        let outbound = notify::render(settings, app_id, app, world, notice, seed)?;
+        let app = app_of(cx.settings, tenant)?;
+        let outbound = notify::render(cx.settings, app, world, notice, seed)?;
         // Pagsmile's webhooks travel unencrypted: nothing to seal.
         Some(Draft {
             outbound,

@@ -22,7 +22,6 @@ use crate::world::{Card, CardStatus, Money, ids, rng};
 /// a webhook URL.
 pub fn render(
     settings: &Settings,
-    app_id: &str,
     app: &AppIdentity,
     world: &World,
     notice: &Notice,
@@ -98,7 +97,7 @@ pub fn render(
         "request_id": format!("IC{}", ids::digits(&mut stream, 19)),
         "notify_type": notify_type,
         "biz_data": biz_data,
-        "app_id": app_id,
+        "app_id": app.credentials.app_id,
     });
     Some(Outbound {
         provider: ISSUER.to_owned(),

@@ -235,7 +235,7 @@ pub fn build(
         build.profile_problem("pagsmile: card_types and id_types need at least one entry");
     }
     let utc_offset = build.utc_offset(section.utc_offset)?;
-    let platform = build.platform_keys(super::PLATFORM_KEY);
+    let platform = build.platform_keys(super::PLATFORM);
     let Ok(platform_private) = rsa::private_key(&platform.private_pem) else {
         build.unlocated("the Pagsmile platform key is not a usable RSA key");
         return None;
