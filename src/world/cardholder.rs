@@ -105,6 +105,25 @@ pub struct Review {
 }
 
 impl Kyc {
+    /// A submission made `at`, waiting for `review` (or for a person, on a hosted page).
+    pub fn submitted(
+        at: Timestamp,
+        documents: Vec<String>,
+        review: Option<Review>,
+        hosted_token: Option<String>,
+    ) -> Kyc {
+        Kyc {
+            status: KycStatus::Pending,
+            reason: None,
+            codes: Vec::new(),
+            decided_at: None,
+            submitted_at: Some(at),
+            documents,
+            review,
+            hosted_token,
+        }
+    }
+
     /// A settled status without a submission history (scenario data).
     pub fn settled(status: KycStatus, reason: Option<String>, at: Timestamp) -> Kyc {
         Kyc {

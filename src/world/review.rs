@@ -5,8 +5,10 @@
 use jiff::SignedDuration;
 use serde::Serialize;
 
-use super::KycStatus;
+use jiff::Timestamp;
+
 use super::glob;
+use super::{KycStatus, Review};
 
 /// A rule: the first whose every given glob (any case) matches the applicant decides.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -54,6 +56,28 @@ pub struct Ruling {
     pub reason: Option<String>,
     pub codes: Vec<String>,
     pub after: SignedDuration,
+}
+
+/// Which rulings keep their reason and codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Explained {
+    /// Every ruling.
+    Always,
+    /// Rejections only (an approval carries neither).
+    Rejections,
+}
+
+impl Ruling {
+    /// The review this ruling schedules, due at `due`.
+    pub fn review(self, due: Timestamp, explained: Explained) -> Review {
+        let keep = explained == Explained::Always || self.decision == KycStatus::Rejected;
+        Review {
+            decision: self.decision,
+            reason: self.reason.filter(|_| keep),
+            codes: if keep { self.codes } else { Vec::new() },
+            due,
+        }
+    }
 }
 
 impl ReviewRule {
@@ -173,6 +197,26 @@ mod tests {
                 codes: Vec::new(),
                 after: minute
             }
+        );
+    }
+
+    #[test]
+    fn reviews_keep_reasons_as_the_provider_explains_them() {
+        let due: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let ruling = |decision| Ruling {
+            decision,
+            reason: Some("why".into()),
+            codes: vec!["1".into()],
+            after: SignedDuration::ZERO,
+        };
+        let approved = ruling(KycStatus::Passed).review(due, Explained::Rejections);
+        assert_eq!((approved.reason, approved.codes.len()), (None, 0));
+        let kept = ruling(KycStatus::Passed).review(due, Explained::Always);
+        assert_eq!(kept.reason.as_deref(), Some("why"));
+        let rejected = ruling(KycStatus::Rejected).review(due, Explained::Rejections);
+        assert_eq!(
+            (rejected.reason.as_deref(), rejected.codes.len()),
+            (Some("why"), 1)
         );
     }
 }

@@ -18,7 +18,7 @@ use crate::providers::kazepay::wire::OpError;
 use crate::world::cardholder::plausible_email;
 use crate::world::countries::is_country_code;
 use crate::world::ids;
-use crate::world::review::Applicant;
+use crate::world::review::{Applicant, Explained};
 use crate::world::timeline::Event;
 use crate::world::{Address, Cardholder, IdDocument, IdKind, Kyc, KycStatus, Phone, Review, World};
 
@@ -75,12 +75,7 @@ pub fn submit_with_images(
         world,
         identity,
         documents,
-        Some(Review {
-            decision: ruling.decision,
-            reason: ruling.reason,
-            codes: Vec::new(),
-            due,
-        }),
+        Some(ruling.review(due, Explained::Always)),
         None,
         now,
     );
@@ -163,16 +158,7 @@ fn record(
         gender: None,
         nationality: Some(identity.address.country.clone()),
         address: Some(identity.address),
-        kyc: Kyc {
-            status: KycStatus::Pending,
-            reason: None,
-            codes: Vec::new(),
-            decided_at: None,
-            submitted_at: Some(now),
-            documents,
-            review,
-            hosted_token,
-        },
+        kyc: Kyc::submitted(now, documents, review, hosted_token),
         created_at,
     };
     world.cardholders.insert(id.clone(), holder);

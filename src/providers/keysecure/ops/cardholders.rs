@@ -13,9 +13,9 @@ use super::{
 };
 use crate::providers::keysecure::settings::ErrorKind;
 use crate::providers::keysecure::wire::{Input, OpError, page_of, paging};
-use crate::world::review::Applicant;
+use crate::world::review::{Applicant, Explained};
 use crate::world::timeline::Event;
-use crate::world::{Cardholder, Currency, Funding, Kyc, KycStatus, Money, Review, World, ids};
+use crate::world::{Cardholder, Currency, Funding, Kyc, KycStatus, Money, World, ids};
 
 /// `{cardholder_no?, cardholder_unique_no, sumsub_share_token}` → `{cardholder_no,
 /// cardholder_unique_no}`.
@@ -81,23 +81,9 @@ fn submit(context: &Context<'_>, world: &mut World, id: &str, unique_no: &str, t
         .review
         .decide(&world.rules.reviews, &applicant);
     let due = now.saturating_add(ruling.after).unwrap_or(now);
-    let approved = ruling.decision == KycStatus::Passed;
-    let review = Review {
-        decision: ruling.decision,
-        reason: if approved { None } else { ruling.reason },
-        codes: Vec::new(),
-        due,
-    };
-    let kyc = Kyc {
-        status: KycStatus::Pending,
-        reason: None,
-        codes: Vec::new(),
-        decided_at: None,
-        submitted_at: Some(now),
-        documents: vec![token.to_owned()],
-        review: Some(review),
-        hosted_token: None,
-    };
+    let after = ruling.after;
+    let review = ruling.review(due, Explained::Rejections);
+    let kyc = Kyc::submitted(now, vec![token.to_owned()], Some(review), None);
     match world.cardholders.get_mut(id) {
         Some(holder) => {
             holder.merchant_ref = Some(unique_no.to_owned());
@@ -132,7 +118,7 @@ fn submit(context: &Context<'_>, world: &mut World, id: &str, unique_no: &str, t
             submitted_at: now,
         },
     );
-    if ruling.after.is_zero() {
+    if after.is_zero() {
         world.catch_up();
     }
 }

@@ -12,11 +12,9 @@ use crate::providers::fields::{FieldProblem, Fields};
 use crate::providers::pagsmile::settings::{ErrorKind, Settings, number_of};
 use crate::providers::pagsmile::wire::{Answer, OpError};
 use crate::world::cardholder::plausible_email;
-use crate::world::review::Applicant;
+use crate::world::review::{Applicant, Explained};
 use crate::world::timeline::Event;
-use crate::world::{
-    Address, Cardholder, Gender, IdDocument, IdKind, Kyc, KycStatus, Phone, Review, World,
-};
+use crate::world::{Address, Cardholder, Gender, IdDocument, IdKind, Kyc, KycStatus, Phone, World};
 
 /// The issuer name on Pagsmile's cardholders and cards.
 pub const ISSUER: &str = "pagsmile";
@@ -190,7 +188,7 @@ pub fn register(
     };
     let ruling = settings.review.decide(&world.rules.reviews, &applicant);
     let due = now.saturating_add(ruling.after).unwrap_or(now);
-    let rejected = ruling.decision == KycStatus::Rejected;
+    let after = ruling.after;
     world.cardholders.insert(
         id.clone(),
         Cardholder {
@@ -215,26 +213,12 @@ pub fn register(
             gender: identity.gender,
             nationality: Some(identity.nationality),
             address: Some(identity.address),
-            kyc: Kyc {
-                status: KycStatus::Pending,
-                reason: None,
-                codes: Vec::new(),
-                decided_at: None,
-                submitted_at: Some(now),
-                documents: Vec::new(),
-                review: Some(Review {
-                    decision: ruling.decision,
-                    // An approval carries neither remark nor codes.
-                    reason: rejected.then(|| ruling.reason.clone()).flatten(),
-                    codes: if rejected {
-                        ruling.codes.clone()
-                    } else {
-                        Vec::new()
-                    },
-                    due,
-                }),
-                hosted_token: None,
-            },
+            kyc: Kyc::submitted(
+                now,
+                Vec::new(),
+                Some(ruling.review(due, Explained::Rejections)),
+                None,
+            ),
             created_at,
         },
     );
@@ -243,7 +227,7 @@ pub fn register(
         submitted_at: now,
     };
     world.schedule(due, event);
-    if ruling.after.is_zero() {
+    if after.is_zero() {
         // Decided within this request, as a synchronous audit would be.
         world.catch_up();
     }
