@@ -34,6 +34,7 @@ use crate::world::World;
 use crate::world::deliveries::{DecisionCall, Outbound};
 use crate::world::ledger::Posting;
 use crate::world::ratelimit::RateLimit;
+use crate::world::rng::SandboxRng;
 use crate::world::tenant::Tenant;
 use crate::world::timeline::Notice;
 
@@ -60,6 +61,10 @@ pub trait Provider: Send + Sync + Sized + 'static {
     type Error: Send;
     /// Why a caller was refused before it could be trusted (answered in clear).
     type Refusal: Send;
+    /// What an answer takes from the tenant's auxiliary stream while the request holds the
+    /// lock (the seed of a sealed answer's session key, a trace id); `()` if answers draw
+    /// nothing.
+    type Draw: Default + Send;
 
     /// Its built-in profile, under the scenario's section.
     fn profile(&self) -> Option<BuiltinProfile> {
@@ -194,14 +199,22 @@ pub trait Provider: Send + Sync + Sized + 'static {
     /// The catalog entry a fault rule names (`system_busy`), if the catalog has it.
     fn catalog_error(&self, name: &str) -> Option<Self::Error>;
 
-    /// Whether answering `outcome` needs a seed drawn from the tenant's auxiliary stream
-    /// (session keys of sealed answers, trace ids).
-    fn draws(&self, _outcome: &Outcome<Self>) -> bool {
-        false
+    /// How answering `outcome` draws its [`Provider::Draw`], if it draws at all. Draws come
+    /// from the auxiliary stream (the shared one when no tenant is known), never from the
+    /// business stream: answers must not shift later ids.
+    fn draw(&self, _outcome: &Outcome<Self>) -> Option<fn(&mut SandboxRng) -> Self::Draw> {
+        None
     }
 
-    /// The answer on the wire. Runs with no lock held: seal, sign and serialise here.
-    fn respond(&self, cx: &Cx<'_, Self>, outcome: Outcome<Self>, seed: u64, trace: Trace) -> Reply;
+    /// The answer on the wire, with what it drew. Runs with no lock held: seal, sign and
+    /// serialise here.
+    fn respond(
+        &self,
+        cx: &Cx<'_, Self>,
+        outcome: Outcome<Self>,
+        draw: Self::Draw,
+        trace: Trace,
+    ) -> Reply;
 
     /// The provider's own error reply for a failure the server detected on a request to
     /// `path` (a body too large or unreadable, a panic, a fault rule's status).

@@ -4,7 +4,6 @@
 //! serialisation run outside the lock, and the journal's decrypted views. Providers fill the
 //! hooks of [`Provider`].
 
-use rand::RngExt;
 use serde_json::Value;
 
 use super::contract::{
@@ -17,8 +16,8 @@ use crate::world::tenant::Tenant;
 enum Locked<P: Provider> {
     /// A fault rule answers instead: nothing was processed.
     Skipped(Fired),
-    /// Processed, or refused while processing; the seed for the answer.
-    Done(Outcome<P>, Option<Fired>, u64),
+    /// Processed, or refused while processing; what the answer drew.
+    Done(Outcome<P>, Option<Fired>, P::Draw),
     /// A fault rule named a catalog entry the provider does not have (rules are checked
     /// against the catalog when they are added, so this is a bug, answered as one).
     UnknownCatalogEntry(String, Fired),
@@ -105,8 +104,8 @@ pub(crate) fn run<P: Provider>(provider: &P, cx: &Cx<'_, P>, request: &Request<'
     trace.sandbox_time = Some(now);
     match locked {
         Locked::Skipped(fired) => Reply::placeholder(trace).with_fault(Some(fired)),
-        Locked::Done(outcome, fired, seed) => {
-            provider.respond(cx, outcome, seed, trace).with_fault(fired)
+        Locked::Done(outcome, fired, draw) => {
+            provider.respond(cx, outcome, draw, trace).with_fault(fired)
         }
         Locked::UnknownCatalogEntry(name, fired) => {
             let message = format!("fault rule names `{name}`, which {} lacks", P::NAME);
@@ -152,8 +151,7 @@ fn process<P: Provider>(
     done(provider, world, caller, result, fired)
 }
 
-/// The outcome, with its seed drawn from the tenant's auxiliary stream when the answer needs
-/// one (never from the business stream: answers must not shift later ids).
+/// The outcome, with what its answer draws from the tenant's auxiliary stream.
 fn done<P: Provider>(
     provider: &P,
     world: &mut crate::world::World,
@@ -162,16 +160,16 @@ fn done<P: Provider>(
     fired: Option<Fired>,
 ) -> Locked<P> {
     let outcome = Outcome::Done(caller, result);
-    let seed = if provider.draws(&outcome) {
-        world.aux_rng().random::<u64>()
-    } else {
-        0
+    let draw = match provider.draw(&outcome) {
+        Some(draw) => draw(world.aux_rng()),
+        None => P::Draw::default(),
     };
-    Locked::Done(outcome, fired, seed)
+    Locked::Done(outcome, fired, draw)
 }
 
-/// A refusal before the lock; its seed (if it needs one) from the tenant's auxiliary stream,
-/// or from the shared one when no tenant is known. That draw is the request's only lock.
+/// A refusal before the lock; what its answer draws (if anything) from the tenant's auxiliary
+/// stream, or from the shared one when no tenant is known. That draw is the request's only
+/// lock.
 fn refused<P: Provider>(
     provider: &P,
     cx: &Cx<'_, P>,
@@ -180,12 +178,12 @@ fn refused<P: Provider>(
     trace: Trace,
 ) -> Reply {
     let outcome = Outcome::Refused(refusal);
-    let seed = match (provider.draws(&outcome), tenant) {
-        (false, _) => 0,
-        (true, Some(tenant)) => tenant.with_world(|world| world.aux_rng().random::<u64>()),
-        (true, None) => cx.running.with_shared_rng(|rng| rng.random::<u64>()),
+    let draw = match (provider.draw(&outcome), tenant) {
+        (None, _) => P::Draw::default(),
+        (Some(draw), Some(tenant)) => tenant.with_world(|world| draw(world.aux_rng())),
+        (Some(draw), None) => cx.running.with_shared_rng(draw),
     };
-    provider.respond(cx, outcome, seed, trace)
+    provider.respond(cx, outcome, draw, trace)
 }
 
 impl Reply {

@@ -23,6 +23,11 @@ pub fn derive(seed: u64, label: &str) -> u64 {
     seed ^ fnv1a(label.as_bytes())
 }
 
+/// The next seed of `rng`, for a stream of its own (an answer's session key).
+pub fn next_seed(rng: &mut SandboxRng) -> u64 {
+    rand::RngExt::random(&mut **rng)
+}
+
 impl Clone for SandboxRng {
     fn clone(&self) -> SandboxRng {
         SandboxRng(ChaCha8Rng::deserialize_state(&self.0.serialize_state()))

@@ -370,6 +370,7 @@ mod watcher {
         type Answer = ();
         type Error = ();
         type Refusal = ();
+        type Draw = ();
 
         fn build(
             &self,
@@ -410,7 +411,7 @@ mod watcher {
             None
         }
 
-        fn respond(&self, _: &Cx<'_, Self>, _: Outcome<Self>, _: u64, trace: Trace) -> Reply {
+        fn respond(&self, _: &Cx<'_, Self>, _: Outcome<Self>, _: (), trace: Trace) -> Reply {
             Reply::json(http::StatusCode::OK, &serde_json::json!({}), trace)
         }
 

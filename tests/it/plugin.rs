@@ -103,6 +103,7 @@ impl Provider for EchoBank {
     type Answer = String;
     type Error = EchoError;
     type Refusal = EchoError;
+    type Draw = ();
 
     fn build(
         &self,
@@ -216,7 +217,7 @@ impl Provider for EchoBank {
         serde_json::from_value(Value::String(name.to_owned())).ok()
     }
 
-    fn respond(&self, cx: &Cx<'_, Self>, outcome: Outcome<Self>, _: u64, trace: Trace) -> Reply {
+    fn respond(&self, cx: &Cx<'_, Self>, outcome: Outcome<Self>, _: (), trace: Trace) -> Reply {
         match outcome {
             Outcome::Done(_, Ok(balance)) => Reply::json(
                 StatusCode::OK,

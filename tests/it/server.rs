@@ -26,6 +26,7 @@ impl Provider for Explosive {
     type Answer = ();
     type Error = ();
     type Refusal = ();
+    type Draw = ();
 
     fn build(
         &self,
@@ -71,7 +72,7 @@ impl Provider for Explosive {
         None
     }
 
-    fn respond(&self, _: &Cx<'_, Self>, _: Outcome<Self>, _: u64, trace: Trace) -> Reply {
+    fn respond(&self, _: &Cx<'_, Self>, _: Outcome<Self>, _: (), trace: Trace) -> Reply {
         Reply::json(http::StatusCode::OK, &json!({ "ok": true }), trace)
     }
 

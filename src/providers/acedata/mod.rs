@@ -25,7 +25,8 @@ use super::{Admission, Cx, Failure, Outcome, Payload, Provider, Quota, Reply, Re
 use crate::headers::bearer_token;
 use crate::scenario::section::{Build, BuiltinProfile, Located};
 use crate::scenario::steps::{RequestStep, StepTarget};
-use crate::world::{World, ids, rng};
+use crate::world::rng::SandboxRng;
+use crate::world::{World, ids};
 
 /// Path prefix of every AceData identity API.
 const PREFIX: &str = "/identity/";
@@ -81,6 +82,8 @@ impl Provider for AceData {
     type Answer = Answer;
     type Error = Gateway;
     type Refusal = Gateway;
+    /// A gateway error's trace id.
+    type Draw = String;
 
     fn profile(&self) -> Option<BuiltinProfile> {
         Some(section::PROFILE)
@@ -217,15 +220,23 @@ impl Provider for AceData {
     }
 
     /// Gateway errors carry a trace id.
-    fn draws(&self, outcome: &Outcome<Self>) -> bool {
-        matches!(outcome, Outcome::Refused(_) | Outcome::Done(_, Err(_)))
+    fn draw(&self, outcome: &Outcome<Self>) -> Option<fn(&mut SandboxRng) -> String> {
+        match outcome {
+            Outcome::Refused(_) | Outcome::Done(_, Err(_)) => Some(ids::uuid),
+            Outcome::Done(_, Ok(_)) => None,
+        }
     }
 
-    fn respond(&self, cx: &Cx<'_, Self>, outcome: Outcome<Self>, seed: u64, trace: Trace) -> Reply {
+    fn respond(
+        &self,
+        cx: &Cx<'_, Self>,
+        outcome: Outcome<Self>,
+        trace_id: String,
+        trace: Trace,
+    ) -> Reply {
         match outcome {
             Outcome::Done(_, Ok(answer)) => Reply::json(StatusCode::OK, &answer, trace),
             Outcome::Refused(error) | Outcome::Done(_, Err(error)) => {
-                let trace_id = ids::uuid(&mut rng::stream(seed, "acedata-trace"));
                 gateway_error(cx.settings, error, trace_id, trace)
             }
         }

@@ -36,7 +36,7 @@ use super::{
 use crate::scenario::section::{Build, BuiltinKey, BuiltinProfile, Located};
 use crate::scenario::steps::{RequestStep, StepTarget};
 use crate::world::World;
-use crate::world::rng;
+use crate::world::rng::{self, SandboxRng};
 use crate::world::timeline::Notice;
 
 /// The KazePay provider.
@@ -85,6 +85,8 @@ impl Provider for KazePay {
     type Answer = Answered;
     type Error = OpError;
     type Refusal = Refusal;
+    /// The seed of a sealed answer's session key.
+    type Draw = u64;
 
     fn profile(&self) -> Option<BuiltinProfile> {
         Some(section::PROFILE)
@@ -293,8 +295,11 @@ impl Provider for KazePay {
     }
 
     /// Every processed answer is sealed with a fresh key: it draws a seed.
-    fn draws(&self, outcome: &Outcome<Self>) -> bool {
-        matches!(outcome, Outcome::Done(..))
+    fn draw(&self, outcome: &Outcome<Self>) -> Option<fn(&mut SandboxRng) -> u64> {
+        match outcome {
+            Outcome::Done(..) => Some(rng::next_seed),
+            Outcome::Refused(_) => None,
+        }
     }
 
     fn respond(

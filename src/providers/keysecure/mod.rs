@@ -77,6 +77,7 @@ impl Provider for KeySecure {
     type Answer = Value;
     type Error = OpError;
     type Refusal = Refusal;
+    type Draw = ();
 
     fn profile(&self) -> Option<BuiltinProfile> {
         Some(section::PROFILE)
@@ -235,13 +236,7 @@ impl Provider for KeySecure {
         Some(OpError::new(kind))
     }
 
-    fn respond(
-        &self,
-        cx: &Cx<'_, Self>,
-        outcome: Outcome<Self>,
-        _seed: u64,
-        trace: Trace,
-    ) -> Reply {
+    fn respond(&self, cx: &Cx<'_, Self>, outcome: Outcome<Self>, _: (), trace: Trace) -> Reply {
         let settings = cx.settings;
         match outcome {
             Outcome::Refused(refusal) => failure(settings, refusal.language, &refusal.error, trace),

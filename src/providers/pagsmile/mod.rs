@@ -35,7 +35,7 @@ use crate::headers::basic_credentials;
 use crate::scenario::section::{Build, BuiltinKey, BuiltinProfile, Located};
 use crate::scenario::steps::RequestStep;
 use crate::world::World;
-use crate::world::rng;
+use crate::world::rng::{self, SandboxRng};
 use crate::world::timeline::Notice;
 
 /// Path prefix of every Pagsmile Issuing API.
@@ -69,6 +69,8 @@ impl Provider for Pagsmile {
     type Answer = Answer;
     type Error = OpError;
     type Refusal = OpError;
+    /// The seed of a sealed answer's session key.
+    type Draw = u64;
 
     fn profile(&self) -> Option<BuiltinProfile> {
         Some(section::PROFILE)
@@ -242,8 +244,11 @@ impl Provider for Pagsmile {
     }
 
     /// Every processed answer draws the seed of its session key.
-    fn draws(&self, outcome: &Outcome<Self>) -> bool {
-        matches!(outcome, Outcome::Done(..))
+    fn draw(&self, outcome: &Outcome<Self>) -> Option<fn(&mut SandboxRng) -> u64> {
+        match outcome {
+            Outcome::Done(..) => Some(rng::next_seed),
+            Outcome::Refused(_) => None,
+        }
     }
 
     fn respond(&self, cx: &Cx<'_, Self>, outcome: Outcome<Self>, seed: u64, trace: Trace) -> Reply {
