@@ -8,7 +8,7 @@
 #   pagsmile: query-card-balance; 1 private operation (unwrap random_key) and 1 public one (wrap
 #             the answer's key): ideal ratio 1.
 #
-# Usage: benches/envelopes.sh [kazepay|pagsmile] [DURATION] [REQUESTS]
+# Usage: [BINARY=path] benches/envelopes.sh [kazepay|pagsmile] [DURATION] [REQUESTS]
 #        (default kazepay 10s 40000; needs wrk and openssl)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,7 +29,8 @@ trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 "$target/release/examples/sealed_requests" "$provider" "$count" > "$work/requests.jsonl"
 
 port=18092
-RUST_LOG=warn TOKIO_WORKER_THREADS=1 taskset -c 0 "$target/release/issuer-sandbox" serve --bind 127.0.0.1:$port >/dev/null &
+# BINARY=path measures another build (e.g. the previous commit's) with the same requests.
+RUST_LOG=warn TOKIO_WORKER_THREADS=1 taskset -c 0 "${BINARY:-$target/release/issuer-sandbox}" serve --bind 127.0.0.1:$port >/dev/null &
 server=$!
 until curl -sf http://127.0.0.1:$port/__admin/health >/dev/null; do sleep 0.05; done
 

@@ -6,14 +6,15 @@
 # Last, check-1e again with 20 fault rules installed that match the endpoint but not the card
 # (every request is checked against all of them; none fires): the cost of rule matching.
 #
-# Usage: benches/load.sh [DURATION]   (default 10s; needs wrk: apt-get install wrk)
+# Usage: [BINARY=path] benches/load.sh [DURATION]   (default 10s; needs wrk: apt-get install wrk)
 # The server is pinned to CPU 0 with one worker thread; wrk runs on CPU 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-10s}
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
-cargo build --release --quiet
-binary="${CARGO_TARGET_DIR:-target}/release/issuer-sandbox"
+# BINARY=path measures another build (e.g. the previous commit's) with the same load.
+if [ -z "${BINARY:-}" ]; then cargo build --release --quiet; fi
+binary="${BINARY:-${CARGO_TARGET_DIR:-target}/release/issuer-sandbox}"
 port=18089
 server=""
 scenario=$(mktemp --suffix=.yaml)

@@ -136,7 +136,8 @@ def exchange(binary, scenario, port):
         authorised = {**key, **JSON, "access-token": token, "authorization": token}
         both("GET", "/open-api/v1/card/support/bins", authorised)
         both("POST", "/open-api/v1/cardholder/list", authorised, b'{"page":1,"size":10}')
-        both("POST", "/open-api/v1/card/list", authorised, b'{"page":1,"size":10}')
+        for body in [b'{"page":1,"size":10}', b'{"page":', b"[1]", b"null", b" \n"]:
+            both("POST", "/open-api/v1/card/list", authorised, body)
         both("POST", "/open-api/v1/card/apply", authorised, b"{}")
         both("GET", "/open-api/v1/card/KC-none/private/info", authorised)
 

@@ -1512,3 +1512,47 @@ fn a_settled_purchase_is_one_consumption_and_lost_cards_read_as_frozen() {
         2008,
     );
 }
+
+#[test]
+fn a_body_is_a_json_object_or_blank() {
+    let sandbox = sandbox(&FROZEN_DEFAULT);
+    let ks = Ks::login(&sandbox, KEY);
+    let list = |body: &str| {
+        let headers = [
+            ("Api-Key", KEY),
+            ("Timestamp", &now_ms()),
+            ("Access-Token", &ks.token),
+        ];
+        let (status, answer) = send(
+            &sandbox,
+            "POST",
+            "/open-api/v1/card/list",
+            &headers,
+            Some(body),
+        );
+        assert_eq!(status, 200, "{answer}");
+        answer
+    };
+    let cut_short = list(r#"{"page":"#);
+    assert_eq!(cut_short["code"], 1004, "{cut_short}");
+    assert!(
+        cut_short["msg"]
+            .as_str()
+            .unwrap()
+            .starts_with("Invalid request parameter: body is not JSON (EOF while parsing"),
+        "{cut_short}"
+    );
+    let array = list("[1]");
+    assert_eq!(
+        (array["code"].clone(), array["msg"].clone()),
+        (
+            json!(1004),
+            json!("Invalid request parameter: body must be a JSON object")
+        )
+    );
+    let null = list("null");
+    assert_eq!(null["msg"], array["msg"]);
+    // A blank body asks for the defaults; an object is read as sent.
+    assert_eq!(list(" \n")["data"]["size"], 10);
+    assert_eq!(list(r#"{"page":0,"size":3}"#)["data"]["size"], 3);
+}

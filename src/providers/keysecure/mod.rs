@@ -22,7 +22,7 @@ use serde_json::Value;
 use self::gate::Caller;
 use self::ops::{Lookup, Modes};
 use self::settings::{ErrorKind, KeyIdentity, Language, Settings};
-use self::wire::{FailureBody, Input, OpError, Success, parse_body};
+use self::wire::{FailureBody, Input, OpError, Success, body_object};
 use super::client::{
     ClientAnswer, MerchantClient, SendError, Transport, json_content_type, with_step_headers,
 };
@@ -164,13 +164,13 @@ impl Provider for KeySecure {
         cx: &Cx<'_, Self>,
         caller: &Caller,
         request: &Request<'_>,
-        _body: &Payload<'_>,
+        body: &Payload<'_>,
     ) -> Result<Call, OpError> {
         if caller.token_request {
             gate::read_token_request(request)?;
             return Ok(Call::Token);
         }
-        route(cx.settings, merchant(cx, caller)?, request).map(Call::Operation)
+        route(cx.settings, merchant(cx, caller)?, request, body).map(Call::Operation)
     }
 
     /// 1010, 1011, 1003, 1005, then 1006 and 1007: on the tenant's sandbox clock.
@@ -410,6 +410,7 @@ fn route(
     settings: &Settings,
     merchant: &KeyIdentity,
     request: &Request<'_>,
+    body: &Payload<'_>,
 ) -> Result<Routed, OpError> {
     let (route, params, right_method) = match ops::find(request.method, request.path) {
         Lookup::Found(route, params) => (route, params, true),
@@ -437,7 +438,7 @@ fn route(
         Some(text) => gate::parse_timezone(text.trim())
             .ok_or_else(|| OpError::field("Timezone", "must look like UTC+8 or +08:00"))?,
     };
-    let body = parse_body(request.body)?;
+    let body = body_object(body)?;
     if settings
         .unavailable_paths
         .iter()

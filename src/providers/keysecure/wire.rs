@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::settings::ErrorKind;
+use crate::providers::contract::Payload;
 use crate::providers::failure::Catalog;
 use crate::providers::fields::Fields;
 
@@ -46,7 +47,7 @@ impl Input<'_> {
 }
 
 /// Reads a request body: a JSON object, or nothing (counted as `{}`).
-pub fn parse_body(bytes: &[u8]) -> Result<Map<String, Value>, OpError> {
+fn parse_body(bytes: &[u8]) -> Result<Map<String, Value>, OpError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Map::new());
     }
@@ -54,6 +55,15 @@ pub fn parse_body(bytes: &[u8]) -> Result<Map<String, Value>, OpError> {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(OpError::field("body", "must be a JSON object")),
         Err(e) => Err(OpError::field("body", format!("is not JSON ({e})"))),
+    }
+}
+
+/// The request's JSON object, from the pipeline's parse (the bytes are read again only to say
+/// why a body is refused).
+pub fn body_object(body: &Payload<'_>) -> Result<Map<String, Value>, OpError> {
+    match body.json {
+        Value::Object(map) => Ok(map.clone()),
+        _ => parse_body(body.bytes),
     }
 }
 
