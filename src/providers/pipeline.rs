@@ -71,35 +71,36 @@ pub(crate) fn run<P: Provider>(provider: &P, cx: &Cx<'_, P>, request: &Request<'
     let read = provider.read(cx, &caller, request, &body);
     let operation = trace.operation.as_deref().unwrap_or_default();
     let (locked, now) = tenant.with_world(|world| {
-        world.catch_up();
-        let now = world.now();
-        let probe = Probe {
-            provider: P::NAME,
-            operation,
-            tenant: Some(&tenant.id),
-            fields: &json,
-            now: Some(now),
-        };
-        let locked = (|| {
-            if let Err(error) = provider.check(cx, &caller, request, &body, world) {
-                return done(provider, world, caller, Err(error), None);
-            }
-            let fired = cx.running.faults.check(&probe);
-            if let Some(fired) = fired {
-                if let Some(name) = fired.error() {
-                    return match provider.catalog_error(name) {
-                        Some(error) => done(provider, world, caller, Err(error), Some(fired)),
-                        None => Locked::UnknownCatalogEntry(name.to_owned(), fired),
-                    };
+        world.at_one_instant(|world| {
+            let now = world.now();
+            let probe = Probe {
+                provider: P::NAME,
+                operation,
+                tenant: Some(&tenant.id),
+                fields: &json,
+                now: Some(now),
+            };
+            let locked = (|| {
+                if let Err(error) = provider.check(cx, &caller, request, &body, world) {
+                    return done(provider, world, caller, Err(error), None);
                 }
-                if fired.skips_processing() {
-                    return Locked::Skipped(fired);
+                let fired = cx.running.faults.check(&probe);
+                if let Some(fired) = fired {
+                    if let Some(name) = fired.error() {
+                        return match provider.catalog_error(name) {
+                            Some(error) => done(provider, world, caller, Err(error), Some(fired)),
+                            None => Locked::UnknownCatalogEntry(name.to_owned(), fired),
+                        };
+                    }
+                    if fired.skips_processing() {
+                        return Locked::Skipped(fired);
+                    }
+                    return process(provider, cx, world, caller, read, Some(fired));
                 }
-                return process(provider, cx, world, caller, read, Some(fired));
-            }
-            process(provider, cx, world, caller, read, None)
-        })();
-        (locked, now)
+                process(provider, cx, world, caller, read, None)
+            })();
+            (locked, now)
+        })
     });
     trace.sandbox_time = Some(now);
     match locked {

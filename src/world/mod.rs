@@ -67,6 +67,10 @@ pub struct World {
     /// one advance jumped past it (ids, timestamps and limits do not depend on step sizes).
     #[serde(skip)]
     event_time: Option<Timestamp>,
+    /// While a request holds the world, the instant it holds it at (see
+    /// [`World::at_one_instant`]).
+    #[serde(skip)]
+    request_time: Option<Timestamp>,
     #[serde(skip)]
     rng: SandboxRng,
     /// For values that are not business data (trace ids of refused requests), so that refused
@@ -141,6 +145,7 @@ impl World {
             merchant,
             clock,
             event_time: None,
+            request_time: None,
             cardholders: BTreeMap::new(),
             cards: BTreeMap::new(),
             cards_by_pan: HashMap::new(),
@@ -166,7 +171,9 @@ impl World {
 
     /// The tenant's current sandbox instant.
     pub fn now(&self) -> Timestamp {
-        self.event_time.unwrap_or_else(|| self.clock.now())
+        self.event_time
+            .or(self.request_time)
+            .unwrap_or_else(|| self.clock.now())
     }
 
     /// The tenant's seeded random stream, for business values.
@@ -200,11 +207,30 @@ impl World {
     /// A new Luhn-valid number on `bin` that none of the tenant's cards has. `None` when every
     /// draw collides (a long BIN whose few numbers are nearly all taken): callers answer an
     /// error rather than loop.
+    /// A refusal for want of one leaves the random stream where it was.
     pub fn unused_pan(&mut self, bin: &str, length: usize) -> Option<String> {
+        self.draw_if(|rng, world| world.free_pan(rng, bin, length))
+    }
+
+    /// [`World::unused_pan`] drawn from `rng`, for use inside [`World::draw_if`].
+    pub fn free_pan(&self, rng: &mut SandboxRng, bin: &str, length: usize) -> Option<String> {
         const ATTEMPTS: usize = 64;
         (0..ATTEMPTS)
-            .map(|_| ids::pan(&mut self.rng, bin, length))
+            .map(|_| ids::pan(rng, bin, length))
             .find(|pan| !self.cards_by_pan.contains_key(pan))
+    }
+
+    /// Draws from the business stream, keeping the draws only when `draw` finds what it looks
+    /// for: a request refused for want of a free number must not shift the ids, PANs and codes
+    /// of later business.
+    pub fn draw_if<T>(
+        &mut self,
+        draw: impl FnOnce(&mut SandboxRng, &World) -> Option<T>,
+    ) -> Option<T> {
+        let mut rng = self.rng.clone();
+        let drawn = draw(&mut rng, self)?;
+        self.rng = rng;
+        Some(drawn)
     }
 
     /// The card with this PAN, if the tenant has one.
@@ -367,8 +393,21 @@ mod tests {
         }
         let card = Card::ordered("last".into(), "issuer-a", last, "123".into(), usd, now);
         world.insert_card(card).unwrap();
+        // Refused for want of a number, the stream stays where it was.
+        let mut position = world.rng().clone();
         assert_eq!(world.unused_pan(bin, length), None);
         assert_eq!(world.cards().len(), 1000);
+        assert_eq!(
+            ids::digits(world.rng(), 16),
+            ids::digits(&mut position, 16)
+        );
+        // Found, the draws are kept.
+        let mut before = world.rng().clone();
+        world.unused_pan("622202", 19).unwrap();
+        assert_ne!(
+            ids::digits(world.rng(), 16),
+            ids::digits(&mut before, 16)
+        );
     }
 
     #[test]

@@ -102,6 +102,23 @@ impl World {
         &self.timeline
     }
 
+    /// Runs `f` with the world caught up to this instant and held at it: one request sees one
+    /// instant, so what it schedules for "now" is all that a catch-up within it can run, however
+    /// a running clock moves meanwhile (a panic in `f` releases the instant too).
+    pub fn at_one_instant<R>(&mut self, f: impl FnOnce(&mut World) -> R) -> R {
+        /// Releases the instant when the request ends, however it ends.
+        struct Held<'w>(&'w mut World);
+        impl Drop for Held<'_> {
+            fn drop(&mut self) {
+                self.0.request_time = None;
+            }
+        }
+        let held = Held(self);
+        held.0.request_time = Some(held.0.clock.now());
+        held.0.catch_up();
+        f(&mut *held.0)
+    }
+
     /// Runs every event due by now, in order.
     pub fn catch_up(&mut self) {
         let now = self.now();
@@ -240,5 +257,44 @@ mod tests {
             }
         );
         assert!(world.take_notices().is_empty());
+    }
+
+    #[test]
+    fn a_request_sees_one_instant_and_lets_it_go_however_it_ends() {
+        let t0: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let mut world = crate::world::test_world("2026-01-01T00:00:00Z");
+        let settle = |world: &mut World, secs| {
+            let due = t0.checked_add(SignedDuration::from_secs(secs)).unwrap();
+            let transaction_id = format!("t{secs}");
+            world.schedule(due, Event::SettleTransfer { transaction_id });
+        };
+        settle(&mut world, 0);
+        settle(&mut world, 60);
+        let seen = world.at_one_instant(|world| {
+            assert_eq!(world.scheduled().len(), 1, "caught up to the instant first");
+            // The clock moves on while the request runs (a running clock does by itself).
+            world.clock.advance(SignedDuration::from_secs(120));
+            world.catch_up();
+            (world.now(), world.scheduled().len())
+        });
+        assert_eq!(
+            seen,
+            (t0, 1),
+            "held at the instant: the 60 s event is not due in it"
+        );
+        assert_eq!(
+            world.now(),
+            t0.checked_add(SignedDuration::from_secs(120)).unwrap()
+        );
+
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            world.at_one_instant(|_| panic!("a bug in an operation"))
+        }));
+        assert!(panicked.is_err());
+        world.clock.advance(SignedDuration::from_secs(1));
+        assert_eq!(
+            world.now(),
+            t0.checked_add(SignedDuration::from_secs(121)).unwrap()
+        );
     }
 }

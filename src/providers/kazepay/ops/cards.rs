@@ -316,9 +316,12 @@ pub fn create_virtual(
     })?;
     // cardLevel (default "01") is checked but has no effect in the sandbox.
     body.optional_text("cardLevel", 1, 8)?;
+    let usd = Currency::new("USD")
+        .map_err(|e| OpError::new(ErrorKind::SystemBusy).with_reason(e.to_string()))?;
     let pan = world.unused_pan(bin, length).ok_or_else(|| {
         OpError::new(ErrorKind::SystemBusy).with_reason(crate::world::NO_FREE_NUMBER)
     })?;
+    // Everything is checked: from here on the card is made.
     let now = world.now();
     let holder_id = match world.cardholder_by_email(email, Some(ISSUER)) {
         Some(holder) => holder.id.clone(),
@@ -335,8 +338,6 @@ pub fn create_virtual(
             id
         }
     };
-    let usd = Currency::new("USD")
-        .map_err(|e| OpError::new(ErrorKind::SystemBusy).with_reason(e.to_string()))?;
     let card_id = loop {
         let candidate = (10_000 + world.next_number()).to_string();
         if !world.cards().contains_key(&candidate) {

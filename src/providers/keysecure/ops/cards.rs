@@ -114,14 +114,17 @@ pub fn apply(
     }
     // Everything is checked: the application succeeds.
     let now = world.now();
-    let card_no = loop {
-        let candidate = format!("KC{}", ids::digits(world.rng(), 16));
-        if !world.cards().contains_key(&candidate) {
-            break candidate;
-        }
-    };
-    let pan = world
-        .unused_pan(&product.bin, product.length)
+    // Refused for want of a free number, the request leaves the random stream untouched.
+    let (card_no, pan) = world
+        .draw_if(|rng, world| {
+            let card_no = loop {
+                let candidate = format!("KC{}", ids::digits(rng, 16));
+                if !world.cards().contains_key(&candidate) {
+                    break candidate;
+                }
+            };
+            Some((card_no, world.free_pan(rng, &product.bin, product.length)?))
+        })
         .ok_or_else(|| {
             OpError::new(ErrorKind::SystemError).with_reason(crate::world::NO_FREE_NUMBER)
         })?;
