@@ -59,17 +59,48 @@ pub fn key(path: Option<&PathBuf>, builtin: BuiltinKey, role: KeyRole) -> anyhow
     Ok(resolve(&reference, role, None, &[builtin])?)
 }
 
-/// The merchant's private key and the platform's public key: the files given, or the demo
-/// merchant's and the built-in `platform` pair's.
-pub fn merchant_and_platform(
-    merchant: Option<&PathBuf>,
-    platform: Option<&PathBuf>,
-    platform_builtin: BuiltinKey,
-) -> anyhow::Result<(String, String)> {
-    Ok((
-        key(merchant, DEMO_MERCHANT, KeyRole::Private)?,
-        key(platform, platform_builtin, KeyRole::Public)?,
-    ))
+/// The keys a merchant seals and opens with: files, or the built-in test keys.
+#[derive(Debug, clap::Args)]
+pub struct KeyFiles {
+    /// The merchant's private key (PEM); default: the built-in demo merchant's.
+    #[arg(long, value_name = "FILE")]
+    merchant_key: Option<PathBuf>,
+    /// The platform's public key (PEM); default: the provider's built-in platform key.
+    #[arg(long, value_name = "FILE")]
+    platform_key: Option<PathBuf>,
+}
+
+impl KeyFiles {
+    /// The merchant's private key and the platform's public key: the files given, or the demo
+    /// merchant's and the built-in `platform` pair's.
+    pub fn pems(&self, platform: BuiltinKey) -> anyhow::Result<(String, String)> {
+        Ok((
+            key(self.merchant_key.as_ref(), DEMO_MERCHANT, KeyRole::Private)?,
+            key(self.platform_key.as_ref(), platform, KeyRole::Public)?,
+        ))
+    }
+}
+
+/// `open --as-platform`: open a request as the platform would, with its private key.
+#[derive(Debug, clap::Args)]
+pub struct AsPlatform {
+    /// Open a request as the platform would (with --platform-private-key).
+    #[arg(long)]
+    as_platform: bool,
+    /// The platform's private key (PEM), for --as-platform; default: the built-in one.
+    #[arg(long, value_name = "FILE")]
+    platform_private_key: Option<PathBuf>,
+}
+
+impl AsPlatform {
+    /// The platform's private key when a request is to be opened, or `None` for a response.
+    pub fn key(&self, platform: BuiltinKey) -> anyhow::Result<Option<String>> {
+        if !self.as_platform {
+            return Ok(None);
+        }
+        let path = self.platform_private_key.as_ref();
+        Ok(Some(key(path, platform, KeyRole::Private)?))
+    }
 }
 
 /// The text of `path`; standard input for `-` or no path.

@@ -397,17 +397,11 @@ mod tests {
         let mut position = world.rng().clone();
         assert_eq!(world.unused_pan(bin, length), None);
         assert_eq!(world.cards().len(), 1000);
-        assert_eq!(
-            ids::digits(world.rng(), 16),
-            ids::digits(&mut position, 16)
-        );
+        assert_eq!(ids::digits(world.rng(), 16), ids::digits(&mut position, 16));
         // Found, the draws are kept.
         let mut before = world.rng().clone();
         world.unused_pan("622202", 19).unwrap();
-        assert_ne!(
-            ids::digits(world.rng(), 16),
-            ids::digits(&mut before, 16)
-        );
+        assert_ne!(ids::digits(world.rng(), 16), ids::digits(&mut before, 16));
     }
 
     #[test]

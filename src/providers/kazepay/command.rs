@@ -15,8 +15,7 @@ use serde_json::{Value, json};
 use super::client::{Client, DEMO_SYS_ID};
 use super::envelope::{KeyWrap, Profile};
 use crate::crypto::rsa::SignatureHash;
-use crate::providers::command::{default_request_no, key, merchant_and_platform, read_input};
-use crate::scenario::keys::KeyRole;
+use crate::providers::command::{AsPlatform, KeyFiles, default_request_no, read_input};
 
 #[derive(Debug, Subcommand)]
 pub enum ToolCommand {
@@ -28,12 +27,8 @@ pub enum ToolCommand {
 
 #[derive(Debug, Args)]
 pub struct Keys {
-    /// The merchant's private key (PEM); default: the built-in demo merchant's.
-    #[arg(long, value_name = "FILE")]
-    merchant_key: Option<PathBuf>,
-    /// The platform's public key (PEM); default: the built-in KazePay platform key.
-    #[arg(long, value_name = "FILE")]
-    platform_key: Option<PathBuf>,
+    #[command(flatten)]
+    files: KeyFiles,
     /// The merchant's sysId.
     #[arg(long, default_value = DEMO_SYS_ID)]
     sys_id: String,
@@ -63,12 +58,8 @@ pub struct SealArgs {
 pub struct OpenArgs {
     #[command(flatten)]
     keys: Keys,
-    /// Open a request as the platform would (needs --platform-private-key).
-    #[arg(long)]
-    as_platform: bool,
-    /// The platform's private key (PEM), for --as-platform; default: the built-in one.
-    #[arg(long, value_name = "FILE")]
-    platform_private_key: Option<PathBuf>,
+    #[command(flatten)]
+    platform: AsPlatform,
     /// The envelope (JSON); `-` or nothing reads standard input.
     input: Option<PathBuf>,
 }
@@ -112,15 +103,9 @@ pub fn run(command: ToolCommand) -> anyhow::Result<ExitCode> {
             let client = client(&args.keys)?;
             let envelope: Value = serde_json::from_str(&read_input(args.input.as_ref())?)
                 .context("the envelope is not JSON")?;
-            let opened = if args.as_platform {
-                let pem = key(
-                    args.platform_private_key.as_ref(),
-                    super::PLATFORM,
-                    KeyRole::Private,
-                )?;
-                client.open_request_as_platform(&envelope, &pem)?
-            } else {
-                client.open_response(&envelope)?
+            let opened = match args.platform.key(super::PLATFORM)? {
+                Some(pem) => client.open_request_as_platform(&envelope, &pem)?,
+                None => client.open_response(&envelope)?,
             };
             let shown = json!({ "head": opened.head, "code": opened.code, "detail": opened.detail, "body": opened.body });
             println!("{}", serde_json::to_string_pretty(&shown)?);
@@ -130,11 +115,7 @@ pub fn run(command: ToolCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn client(keys: &Keys) -> anyhow::Result<Client> {
-    let (merchant, platform) = merchant_and_platform(
-        keys.merchant_key.as_ref(),
-        keys.platform_key.as_ref(),
-        super::PLATFORM,
-    )?;
+    let (merchant, platform) = keys.files.pems(super::PLATFORM)?;
     Ok(Client::from_pems(
         &keys.sys_id,
         &merchant,

@@ -14,8 +14,7 @@ use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
 use super::client::{Client, DEMO_APP_ID, DEMO_PARTNER_ID};
-use crate::providers::command::{default_request_no, key, merchant_and_platform, read_input};
-use crate::scenario::keys::KeyRole;
+use crate::providers::command::{AsPlatform, KeyFiles, default_request_no, read_input};
 
 #[derive(Debug, Subcommand)]
 pub enum ToolCommand {
@@ -27,12 +26,8 @@ pub enum ToolCommand {
 
 #[derive(Debug, Args)]
 pub struct Keys {
-    /// The merchant's private key (PEM); default: the built-in demo merchant's.
-    #[arg(long, value_name = "FILE")]
-    merchant_key: Option<PathBuf>,
-    /// The platform's public key (PEM); default: the built-in Pagsmile platform key.
-    #[arg(long, value_name = "FILE")]
-    platform_key: Option<PathBuf>,
+    #[command(flatten)]
+    files: KeyFiles,
     /// The merchant's app_id.
     #[arg(long, default_value = DEMO_APP_ID)]
     app_id: String,
@@ -56,12 +51,8 @@ pub struct SealArgs {
 pub struct OpenArgs {
     #[command(flatten)]
     keys: Keys,
-    /// Open a request as the platform would (with --platform-private-key).
-    #[arg(long)]
-    as_platform: bool,
-    /// The platform's private key (PEM), for --as-platform; default: the built-in one.
-    #[arg(long, value_name = "FILE")]
-    platform_private_key: Option<PathBuf>,
+    #[command(flatten)]
+    platform: AsPlatform,
     /// The message (JSON); `-` or nothing reads standard input.
     input: Option<PathBuf>,
 }
@@ -81,12 +72,7 @@ pub fn run(command: ToolCommand) -> anyhow::Result<ExitCode> {
             let client = client(&args.keys)?;
             let message: Value = serde_json::from_str(&read_input(args.input.as_ref())?)
                 .context("the message is not JSON")?;
-            let shown = if args.as_platform {
-                let pem = key(
-                    args.platform_private_key.as_ref(),
-                    super::PLATFORM,
-                    KeyRole::Private,
-                )?;
+            let shown = if let Some(pem) = args.platform.key(super::PLATFORM)? {
                 json!({ "biz_data": client.open_request_as_platform(&message, &pem)? })
             } else {
                 let opened = client.open_response(&message)?;
@@ -102,11 +88,7 @@ pub fn run(command: ToolCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn client(keys: &Keys) -> anyhow::Result<Client> {
-    let (merchant, platform) = merchant_and_platform(
-        keys.merchant_key.as_ref(),
-        keys.platform_key.as_ref(),
-        super::PLATFORM,
-    )?;
+    let (merchant, platform) = keys.files.pems(super::PLATFORM)?;
     Ok(Client::from_pems(
         &keys.app_id,
         &keys.partner_id,
