@@ -14,6 +14,7 @@ pub(crate) mod crypto;
 pub mod faults;
 pub(crate) mod headers;
 pub mod journal;
+pub mod logs;
 pub mod providers;
 pub(crate) mod respond;
 pub mod runner;

@@ -24,6 +24,8 @@ pub(super) fn health(app: &App, running: &Running) -> AdminResult {
                 "capacity": app.journal.capacity(),
                 "dropped": app.journal.dropped(),
             },
+            // Log and banner lines nobody read in time (see `logs`).
+            "logs": { "dropped_lines": crate::logs::dropped_lines() },
         }),
     ))
 }

@@ -9,9 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::app::{App, Config};
+use crate::logs::LogFormat;
 use crate::providers;
 use crate::scenario::Scenario;
 
@@ -32,12 +33,6 @@ pub struct Cli {
     log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum LogFormat {
-    Text,
-    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -146,9 +141,11 @@ pub fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     match cli.command {
         Command::Serve(args) => {
-            init_logging(cli.log_format);
+            let outputs = crate::logs::install(cli.log_format);
             log_panics();
-            serve(args, registry)
+            let served = serve(args, registry, &outputs);
+            outputs.finish();
+            served
         }
         Command::Check(args) => Ok(check(&args.files, &registry)),
         Command::Healthcheck(args) => healthcheck(&args),
@@ -185,20 +182,6 @@ fn test(args: &TestArgs, registry: &providers::Registry) -> anyhow::Result<ExitC
     })
 }
 
-fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().flatten_event(true).init(),
-    }
-}
-
 /// Panics (caught per request) are reported through the log, so `--log-format json` stays one
 /// JSON object per line.
 fn log_panics() {
@@ -212,7 +195,11 @@ fn log_panics() {
     }));
 }
 
-fn serve(args: ServeArgs, registry: providers::Registry) -> anyhow::Result<ExitCode> {
+fn serve(
+    args: ServeArgs,
+    registry: providers::Registry,
+    outputs: &crate::logs::Outputs,
+) -> anyhow::Result<ExitCode> {
     let scenario = match &args.scenario {
         Some(path) => Scenario::from_file(path, &registry),
         None => Scenario::builtin_default(&registry),
@@ -241,11 +228,7 @@ fn serve(args: ServeArgs, registry: providers::Registry) -> anyhow::Result<ExitC
             .await
             .with_context(|| format!("cannot listen on {}", args.bind))?;
         let addr = listener.local_addr()?;
-        // Flushed at once: when stdout is a pipe, a supervisor waits for this to know we are up.
-        let mut stdout = std::io::stdout().lock();
-        let _ = std::io::Write::write_all(&mut stdout, banner(&app, addr).as_bytes());
-        let _ = std::io::Write::flush(&mut stdout);
-        drop(stdout);
+        outputs.print(&banner(&app, addr));
         crate::server::run(listener, app, async {
             crate::server::shutdown_signal().await;
             // A second signal during the drain stops at once.

@@ -520,3 +520,64 @@ fn test_runs_scenario_steps_reports_and_writes_junit() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stdout).contains("cannot run"));
 }
+
+/// A loopback port nobody listens on now (the server binds it itself: no banner is read).
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[test]
+fn a_harness_that_never_reads_the_output_does_not_stall_the_server() {
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    // Both pipes are kept open and never read, as `subprocess.Popen(stdout=PIPE, stderr=PIPE)`
+    // leaves them: a pipe holds 64 KiB, about 300 request log lines.
+    let mut child = Command::new(BIN)
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let client = reqwest::blocking::Client::builder()
+        .no_proxy()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while client.get(format!("{url}/__admin/health")).send().is_err() {
+        assert!(started.elapsed().as_secs() < 30, "the server did not start");
+        std::thread::yield_now();
+    }
+    for n in 0..5_000 {
+        let response = client
+            .post(format!("{url}/identity/bankcard/check-1e"))
+            .header("authorization", "Bearer demo-acedata-token")
+            .body(r#"{"bank_card":"6222020200112233446"}"#)
+            .send()
+            .unwrap_or_else(|error| panic!("request {n} got no answer: {error}"));
+        // The demo token is rate limited: 200 or 429, answered either way.
+        assert!(
+            [200, 429].contains(&response.status().as_u16()),
+            "request {n}: {}",
+            response.status()
+        );
+    }
+    let health: serde_json::Value = client
+        .get(format!("{url}/__admin/health"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let dropped = health["logs"]["dropped_lines"].as_u64().unwrap();
+    assert!(
+        dropped > 0,
+        "the unread lines were dropped and counted: {health}"
+    );
+    let status = terminate(&mut child);
+    assert!(
+        status.success(),
+        "exits on SIGTERM though nobody reads: {status:?}"
+    );
+}
