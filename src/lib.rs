@@ -15,6 +15,7 @@ pub mod faults;
 pub(crate) mod headers;
 pub mod journal;
 pub mod logs;
+pub(crate) mod peer;
 pub mod providers;
 pub(crate) mod respond;
 pub mod runner;

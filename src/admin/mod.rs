@@ -258,7 +258,7 @@ fn authorize(app: &App, peer: SocketAddr, headers: &http::HeaderMap) -> Result<(
             )),
         };
     }
-    if peer.ip().is_loopback() || app.config.admin_allow_remote {
+    if crate::peer::is_loopback(peer.ip()) || app.config.admin_allow_remote {
         Ok(())
     } else {
         Err(AdminError::new(

@@ -451,6 +451,11 @@ impl Request<'_> {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
+
+    /// The caller's IP address, IPv4-mapped IPv6 read as the IPv4 address it is.
+    pub fn peer_ip(&self) -> std::net::IpAddr {
+        crate::peer::canonical(self.peer.ip())
+    }
 }
 
 /// What went wrong outside the provider's own handling (more may come: match with a `_` arm).

@@ -11,8 +11,14 @@ fn scenario(name: &str) -> String {
 
 /// Starts `serve` on a free port and returns the child and its base URL (read from the banner).
 fn serve(extra: &[&str]) -> (Child, String) {
+    let bind = if extra.contains(&"--bind") {
+        &[][..]
+    } else {
+        &["--bind", "127.0.0.1:0"][..]
+    };
     let mut child = Command::new(BIN)
-        .args(["serve", "--bind", "127.0.0.1:0"])
+        .arg("serve")
+        .args(bind)
         .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -580,4 +586,24 @@ fn a_harness_that_never_reads_the_output_does_not_stall_the_server() {
         status.success(),
         "exits on SIGTERM though nobody reads: {status:?}"
     );
+}
+
+#[test]
+fn a_server_bound_to_every_ipv6_address_counts_ipv4_loopback_as_loopback() {
+    let port = free_port();
+    // A dual-stack listener sees 127.0.0.1 as ::ffff:127.0.0.1: still this machine.
+    let (mut child, _) = serve(&["--bind", &format!("[::]:{port}")]);
+    let url = format!("http://127.0.0.1:{port}");
+    let health = Command::new(BIN)
+        .args(["healthcheck", "--url", &url])
+        .output()
+        .unwrap();
+    assert!(
+        health.status.success(),
+        "{}",
+        String::from_utf8_lossy(&health.stderr)
+    );
+    let credentials = reqwest::blocking::get(format!("{url}/__admin/credentials")).unwrap();
+    assert_eq!(credentials.status().as_u16(), 200);
+    terminate(&mut child);
 }

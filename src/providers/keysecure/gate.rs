@@ -57,12 +57,12 @@ pub fn check(
     if merchant.key.expires_at.is_some_and(|end| end <= now) {
         return Err(OpError::new(ErrorKind::ApiKeyExpired));
     }
-    let peer = request.peer.ip();
+    let peer = request.peer_ip();
     let allowed = merchant.key.ip_whitelist.iter().any(|entry| {
         entry == "*"
             || entry
                 .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip == peer || Some(ip) == peer_v4(peer))
+                .is_ok_and(|ip| crate::peer::canonical(ip) == peer)
     });
     if !allowed {
         return Err(OpError::new(ErrorKind::IpNotAllowed));
@@ -90,14 +90,6 @@ pub fn read_token_request(request: &Request<'_>) -> Result<(), OpError> {
         ));
     }
     Ok(())
-}
-
-/// An IPv4-mapped IPv6 peer as IPv4 (dual-stack listeners report them so).
-fn peer_v4(peer: std::net::IpAddr) -> Option<std::net::IpAddr> {
-    match peer {
-        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map(std::net::IpAddr::V4),
-        std::net::IpAddr::V4(_) => None,
-    }
 }
 
 /// 13 digits of Unix milliseconds, not in the future and at most `tolerance` old, against the
