@@ -1,8 +1,8 @@
 # issuer-sandbox container image: multi-stage, non-root, scenarios and fixtures baked in.
 #
 #   docker build -t issuer-sandbox .
-#   docker run --rm -p 8080:8080 issuer-sandbox
-#   docker run --rm -p 8080:8080 -v "$PWD/ci.yaml:/scenario.yaml:ro" \
+#   docker run --rm -p 127.0.0.1:8080:8080 -e ISSUER_SANDBOX_ADMIN_TOKEN=s3cret issuer-sandbox
+#   docker run --rm -p 127.0.0.1:8080:8080 -v "$PWD/ci.yaml:/scenario.yaml:ro" \
 #     -e ISSUER_SANDBOX_SCENARIO=/scenario.yaml -e ISSUER_SANDBOX_ADMIN_TOKEN=s3cret issuer-sandbox
 
 FROM rust:1.95-bookworm AS build
@@ -26,14 +26,16 @@ COPY --from=build /src/target/release/issuer-sandbox /usr/local/bin/issuer-sandb
 COPY --from=build /src/scenarios /opt/issuer-sandbox/scenarios
 COPY --from=build /src/fixtures /opt/issuer-sandbox/fixtures
 WORKDIR /opt/issuer-sandbox
-# Inside a container the sandbox must listen on all interfaces; the control API is reachable
-# from the host (set ISSUER_SANDBOX_ADMIN_TOKEN to protect it). Logs as JSON lines.
+# Inside a container the sandbox must listen on all interfaces, and the host calls the control
+# API from outside the container: allowed, but only with a token. Set ISSUER_SANDBOX_ADMIN_TOKEN,
+# or the sandbox makes a random one and prints it in its banner (docker logs). Logs as JSON lines.
 ENV ISSUER_SANDBOX_BIND=0.0.0.0:8080 \
     ISSUER_SANDBOX_ADMIN_ALLOW_REMOTE=true \
     ISSUER_SANDBOX_LOG_FORMAT=json
 EXPOSE 8080
 USER nonroot
-# The binary checks itself (distroless has no curl); it reads ISSUER_SANDBOX_ADMIN_TOKEN too.
+# The binary checks itself (distroless has no curl) over loopback, which needs no made-up
+# token; it sends ISSUER_SANDBOX_ADMIN_TOKEN when one is set.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=2s --retries=3 \
   CMD ["/usr/local/bin/issuer-sandbox", "healthcheck", "--url", "http://127.0.0.1:8080"]
 # SIGTERM (docker stop) drains open connections, then exits 0.

@@ -17,9 +17,10 @@ use crate::scenario::Scenario;
 pub struct Config {
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
-    /// When set, every control-API call must present it.
+    /// When set, every control-API call must present it (from any address).
     pub admin_token: Option<String>,
-    /// Allow control-API calls from non-loopback peers without a token.
+    /// Allow control-API calls from non-loopback peers; they need a token all the same (one is
+    /// made at start when none is set; see [`AdminAccess`]).
     pub admin_allow_remote: bool,
     /// Journal entries kept before the oldest are dropped.
     pub journal_capacity: usize,
@@ -39,10 +40,54 @@ impl Default for Config {
     }
 }
 
+/// Who may call the control API. It can replace the scenario and hands out merchants' keys,
+/// so no configuration opens it to other machines without a token.
+#[derive(Clone, PartialEq, Eq)]
+pub enum AdminAccess {
+    /// Loopback clients, without a token (the default).
+    LoopbackOnly,
+    /// Any client presenting the configured token; no other.
+    Token(String),
+    /// Loopback clients without a token, others with this one, made at start because remote
+    /// access was allowed without a token (printed in the banner).
+    RemoteByToken(String),
+}
+
+impl std::fmt::Debug for AdminAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the token itself: debug output ends up in logs.
+        f.write_str(match self {
+            AdminAccess::LoopbackOnly => "LoopbackOnly",
+            AdminAccess::Token(_) => "Token(..)",
+            AdminAccess::RemoteByToken(_) => "RemoteByToken(..)",
+        })
+    }
+}
+
+impl AdminAccess {
+    /// The access `config` asks for, with a fresh random token where one must be made.
+    fn of(config: &Config) -> AdminAccess {
+        match (&config.admin_token, config.admin_allow_remote) {
+            (Some(token), _) => AdminAccess::Token(token.clone()),
+            (None, false) => AdminAccess::LoopbackOnly,
+            (None, true) => AdminAccess::RemoteByToken(random_token()),
+        }
+    }
+}
+
+/// 128 bits from the operating system, as hex (no seed can predict it).
+fn random_token() -> String {
+    let mut bytes = [0u8; 16];
+    // Without an OS random source no token can be made; a fixed one would be worse than none.
+    getrandom::fill(&mut bytes).expect("the operating system's random source");
+    hex::encode(bytes)
+}
+
 /// Everything shared by the connection tasks.
 #[derive(Debug)]
 pub struct App {
     pub config: Config,
+    pub admin_access: AdminAccess,
     pub registry: Registry,
     pub journal: Journal,
     running: RwLock<Arc<Running>>,
@@ -55,6 +100,7 @@ impl App {
     pub fn new(config: Config, registry: Registry, scenario: Scenario) -> App {
         App {
             journal: Journal::new(config.journal_capacity),
+            admin_access: AdminAccess::of(&config),
             config,
             registry,
             running: RwLock::new(Arc::new(Running::new(scenario))),

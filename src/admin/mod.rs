@@ -1,7 +1,8 @@
 //! The control API under `/__admin`: health, reset, scenario replacement, state, the request
 //! journal, credentials and the sandbox clock.
 //!
-//! Access: loopback clients only, unless `--admin-allow-remote`; with `--admin-token` every call
+//! Access: loopback clients only, unless `--admin-allow-remote` (other machines then need a token,
+//! made at start if none is set); with `--admin-token` every call
 //! must present the token (`Authorization: Bearer T` or `X-Admin-Token: T`) from anywhere.
 //! Errors are `{"error": code, "message": text}` with a fitting HTTP status.
 
@@ -22,7 +23,7 @@ use hyper::body::Incoming;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::app::App;
+use crate::app::{AdminAccess, App};
 use crate::respond::{self, HttpResponse};
 use crate::running::Running;
 use crate::world::tenant::Tenant;
@@ -241,31 +242,33 @@ fn route_request(app: &App, request: &AdminRequest) -> AdminResult {
     }
 }
 
-/// Loopback-only unless allowed; the token, when configured, is always required.
+/// Loopback clients only, or a token ([`AdminAccess`]).
 fn authorize(app: &App, peer: SocketAddr, headers: &http::HeaderMap) -> Result<(), AdminError> {
-    if let Some(expected) = &app.config.admin_token {
-        let presented = headers
-            .get("x-admin-token")
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .or_else(|| crate::headers::bearer_token(headers));
-        return match presented {
-            Some(token) if constant_time_eq(token.as_bytes(), expected.as_bytes()) => Ok(()),
-            _ => Err(AdminError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "this sandbox requires its admin token: send `Authorization: Bearer <token>` or `X-Admin-Token: <token>`",
-            )),
-        };
-    }
-    if crate::peer::is_loopback(peer.ip()) || app.config.admin_allow_remote {
-        Ok(())
-    } else {
-        Err(AdminError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "the control API answers loopback clients only; start the sandbox with --admin-token or --admin-allow-remote",
-        ))
+    let loopback = crate::peer::is_loopback(peer.ip());
+    let expected = match &app.admin_access {
+        AdminAccess::LoopbackOnly if loopback => return Ok(()),
+        AdminAccess::LoopbackOnly => {
+            return Err(AdminError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "the control API answers loopback clients only; start the sandbox with --admin-token or --admin-allow-remote",
+            ));
+        }
+        AdminAccess::RemoteByToken(_) if loopback => return Ok(()),
+        AdminAccess::Token(token) | AdminAccess::RemoteByToken(token) => token,
+    };
+    let presented = headers
+        .get("x-admin-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .or_else(|| crate::headers::bearer_token(headers));
+    match presented {
+        Some(token) if constant_time_eq(token.as_bytes(), expected.as_bytes()) => Ok(()),
+        _ => Err(AdminError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "this sandbox requires its admin token: send `Authorization: Bearer <token>` or `X-Admin-Token: <token>` (a token the sandbox made itself is in its banner)",
+        )),
     }
 }
 
@@ -327,11 +330,31 @@ mod tests {
             (StatusCode::FORBIDDEN, "forbidden")
         );
 
+        assert!(authorize(&closed, peer("[::ffff:127.0.0.1]:5000"), &headers).is_ok());
+
+        // Remote access allowed without a token: other machines need the one made at start.
         let open = app(Config {
             admin_allow_remote: true,
             ..Config::default()
         });
-        assert!(authorize(&open, peer("10.1.2.3:5000"), &headers).is_ok());
+        let AdminAccess::RemoteByToken(made) = &open.admin_access else {
+            panic!("{:?}", open.admin_access);
+        };
+        assert_eq!(made.len(), 32);
+        let anonymous = authorize(&open, peer("10.1.2.3:5000"), &headers).unwrap_err();
+        assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+        let mut bearer = http::HeaderMap::new();
+        bearer.insert("authorization", format!("Bearer {made}").parse().unwrap());
+        assert!(authorize(&open, peer("10.1.2.3:5000"), &bearer).is_ok());
+        assert!(authorize(&open, peer("127.0.0.1:5000"), &headers).is_ok());
+        let another = app(Config {
+            admin_allow_remote: true,
+            ..Config::default()
+        });
+        assert_ne!(
+            another.admin_access, open.admin_access,
+            "each start makes its own"
+        );
 
         let tokened = app(Config {
             admin_token: Some("t0k".into()),

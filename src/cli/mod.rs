@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use crate::app::{App, Config};
+use crate::app::{AdminAccess, App, Config};
 use crate::logs::LogFormat;
 use crate::providers;
 use crate::scenario::Scenario;
@@ -60,10 +60,11 @@ struct ServeArgs {
     /// Scenario file; default: the built-in scenarios/default.yaml.
     #[arg(long, env = "ISSUER_SANDBOX_SCENARIO")]
     scenario: Option<PathBuf>,
-    /// Require this token on every control-API call (and allow them from any address).
+    /// Require this token on every control-API call (and accept them from any address).
     #[arg(long, env = "ISSUER_SANDBOX_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
-    /// Answer control-API calls from non-loopback clients without a token.
+    /// Answer control-API calls from other machines too: they need a token all the same (without
+    /// --admin-token, one is made at start and printed in the banner; loopback needs none).
     #[arg(long, env = "ISSUER_SANDBOX_ADMIN_ALLOW_REMOTE")]
     admin_allow_remote: bool,
     /// Largest accepted request body, e.g. 16MiB, 512KiB, 1000000.
@@ -272,6 +273,18 @@ fn banner(app: &App, addr: SocketAddr) -> String {
          test-only keys   fixtures/keys/*.pem in the repository\n\n",
         merchants.join(", ")
     ));
+    out.push_str(&match &app.admin_access {
+        AdminAccess::LoopbackOnly => {
+            "control access   loopback clients only (--admin-token to open it to others)\n\n"
+                .to_owned()
+        }
+        AdminAccess::Token(_) => "control access   any client with the admin token\n\n".to_owned(),
+        AdminAccess::RemoteByToken(token) => format!(
+            "control access   loopback clients, and others with this token (made at start; set \
+             ISSUER_SANDBOX_ADMIN_TOKEN to choose one):\n                 \
+             Authorization: Bearer {token}\n\n"
+        ),
+    });
     out
 }
 

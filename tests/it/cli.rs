@@ -607,3 +607,40 @@ fn a_server_bound_to_every_ipv6_address_counts_ipv4_loopback_as_loopback() {
     assert_eq!(credentials.status().as_u16(), 200);
     terminate(&mut child);
 }
+
+#[test]
+fn remote_control_access_without_a_token_makes_one_and_prints_it() {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--bind", "127.0.0.1:0", "--admin-allow-remote"])
+        .env_remove("ISSUER_SANDBOX_ADMIN_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = lines.next().unwrap().unwrap();
+    let url = url.split("listening on ").nth(1).unwrap().trim().to_owned();
+    let access = lines
+        .by_ref()
+        .map(Result::unwrap)
+        .find(|line| line.starts_with("control access"))
+        .expect("the banner says who may use the control API");
+    assert!(access.contains("made at start"), "{access}");
+    let token = lines.next().unwrap().unwrap();
+    let token = token
+        .trim()
+        .strip_prefix("Authorization: Bearer ")
+        .expect("the banner prints the token it made")
+        .to_owned();
+    std::thread::spawn(move || for _ in lines {});
+    assert_eq!(token.len(), 32);
+    assert!(token.bytes().all(|b| b.is_ascii_hexdigit()));
+    // This machine's own clients need none: the container's HEALTHCHECK keeps working.
+    let health = Command::new(BIN)
+        .args(["healthcheck", "--url", &url])
+        .env_remove("ISSUER_SANDBOX_ADMIN_TOKEN")
+        .output()
+        .unwrap();
+    assert!(health.status.success());
+    terminate(&mut child);
+}
