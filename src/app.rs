@@ -17,6 +17,10 @@ use crate::scenario::Scenario;
 pub struct Config {
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// How long a client may take to send a whole body once its headers are in.
+    pub body_read_timeout: Duration,
+    /// Connections served at once; more wait in the listen queue until one closes.
+    pub max_connections: usize,
     /// When set, every control-API call must present it (from any address).
     pub admin_token: Option<String>,
     /// Allow control-API calls from non-loopback peers; they need a token all the same (one is
@@ -32,6 +36,8 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             body_limit: 16 * 1024 * 1024,
+            body_read_timeout: Duration::from_secs(30),
+            max_connections: 1024,
             admin_token: None,
             admin_allow_remote: false,
             journal_capacity: 1000,
@@ -94,6 +100,8 @@ pub struct App {
     started: Instant,
     /// Wakes the webhook dispatcher: something may have become due.
     pub webhook_wake: tokio::sync::Notify,
+    /// One permit per connection served at once (`Config::max_connections`).
+    pub connections: Arc<tokio::sync::Semaphore>,
 }
 
 impl App {
@@ -101,6 +109,7 @@ impl App {
         App {
             journal: Journal::new(config.journal_capacity),
             admin_access: AdminAccess::of(&config),
+            connections: Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1))),
             config,
             registry,
             running: RwLock::new(Arc::new(Running::new(scenario))),
@@ -121,6 +130,11 @@ impl App {
     pub fn replace_scenario(&self, scenario: Scenario) {
         let fresh = Arc::new(Running::new(scenario));
         *self.running.write().unwrap_or_else(PoisonError::into_inner) = fresh;
+    }
+
+    /// Connections being served now.
+    pub fn open_connections(&self) -> usize {
+        self.config.max_connections.max(1) - self.connections.available_permits()
     }
 
     /// Time since the app was created.

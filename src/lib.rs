@@ -9,6 +9,7 @@
 
 pub(crate) mod admin;
 pub mod app;
+pub(crate) mod body;
 pub mod cli;
 pub(crate) mod crypto;
 pub mod faults;

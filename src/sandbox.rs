@@ -85,6 +85,18 @@ impl SandboxBuilder {
         self
     }
 
+    /// How long a client may take to send a whole body once its headers are in (default 30 s).
+    pub fn body_read_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.config.body_read_timeout = timeout;
+        self
+    }
+
+    /// Connections served at once (default 1024); more wait in the listen queue.
+    pub fn max_connections(mut self, connections: usize) -> Self {
+        self.config.max_connections = connections;
+        self
+    }
+
     /// Journal entries kept (default 1000).
     pub fn journal_capacity(mut self, entries: usize) -> Self {
         self.config.journal_capacity = entries;

@@ -24,6 +24,10 @@ pub(super) fn health(app: &App, running: &Running) -> AdminResult {
                 "capacity": app.journal.capacity(),
                 "dropped": app.journal.dropped(),
             },
+            "connections": {
+                "open": app.open_connections(),
+                "limit": app.config.max_connections,
+            },
             // Log and banner lines nobody read in time (see `logs`).
             "logs": { "dropped_lines": crate::logs::dropped_lines() },
         }),

@@ -18,12 +18,12 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use bytes::Bytes;
 use http::{Method, Request, StatusCode};
-use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::app::{AdminAccess, App};
+use crate::providers::Failure;
 use crate::respond::{self, HttpResponse};
 use crate::running::Running;
 use crate::world::tenant::Tenant;
@@ -148,14 +148,26 @@ pub(crate) async fn handle(
         return error.into_response();
     }
     let (parts, body) = request.into_parts();
-    let body = match Limited::new(body, app.config.body_limit).collect().await {
-        Ok(collected) => collected.to_bytes(),
+    let config = &app.config;
+    let body = crate::body::read(
+        body,
+        &parts.headers,
+        config.body_limit,
+        config.body_read_timeout,
+    );
+    let body = match body.await {
+        Ok(bytes) => bytes,
+        Err(Failure::BodyTooLarge { limit }) => {
+            let message = format!("the body exceeds the limit of {limit} bytes");
+            return AdminError::new(StatusCode::PAYLOAD_TOO_LARGE, "request_too_large", message)
+                .into_response();
+        }
         Err(_) => {
             let message = format!(
-                "the body exceeds the limit of {} bytes or could not be read",
-                app.config.body_limit
+                "the body did not arrive in full within {} s, or could not be read",
+                config.body_read_timeout.as_secs_f64()
             );
-            return AdminError::new(StatusCode::PAYLOAD_TOO_LARGE, "request_too_large", message)
+            return AdminError::new(StatusCode::REQUEST_TIMEOUT, "body_unreadable", message)
                 .into_response();
         }
     };

@@ -73,6 +73,9 @@ struct ServeArgs {
     /// Journal entries kept before the oldest are dropped.
     #[arg(long, default_value_t = 1000, env = "ISSUER_SANDBOX_JOURNAL_CAPACITY")]
     journal_capacity: usize,
+    /// Connections served at once; more wait in the listen queue (keep it under `ulimit -n`).
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..), env = "ISSUER_SANDBOX_MAX_CONNECTIONS")]
+    max_connections: u32,
 }
 
 #[derive(Debug, Args)]
@@ -217,6 +220,7 @@ fn serve(
         admin_token: args.admin_token,
         admin_allow_remote: args.admin_allow_remote,
         journal_capacity: args.journal_capacity,
+        max_connections: args.max_connections as usize,
         ..Config::default()
     };
     let app = Arc::new(App::new(config, registry, scenario));

@@ -7,8 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::{Request, header};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http::Request;
 use hyper::body::Incoming;
 use jiff::Timestamp;
 
@@ -19,9 +18,6 @@ use crate::app::App;
 use crate::journal::{Body, Entry};
 use crate::providers::{self, Failure, Reply, Served};
 use crate::respond::HttpResponse;
-
-/// How long a client may take to send a whole body once its headers are in.
-const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A fault rule dropped the answer: the connection closes without one.
 #[derive(Debug, thiserror::Error)]
@@ -61,7 +57,14 @@ pub(super) async fn handle(
 
     let arrived = Timestamp::now();
     let (parts, body) = request.into_parts();
-    let body = read_body(body, &parts.headers, app.config.body_limit).await;
+    let config = &app.config;
+    let body = crate::body::read(
+        body,
+        &parts.headers,
+        config.body_limit,
+        config.body_read_timeout,
+    )
+    .await;
     let (reply, body_bytes, note) = match body {
         Err(failure) => {
             let reply = provider.failure(&running, &path, &failure);
@@ -144,29 +147,6 @@ fn log_exchange(
         latency_us = started.elapsed().as_micros() as u64,
         "request"
     );
-}
-
-/// Reads the whole body, refusing more than `limit` bytes (early, when Content-Length says so)
-/// and bodies that do not arrive within [`BODY_READ_TIMEOUT`].
-async fn read_body(
-    body: Incoming,
-    headers: &http::HeaderMap,
-    limit: usize,
-) -> Result<Bytes, Failure> {
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit as u64) {
-        return Err(Failure::BodyTooLarge { limit });
-    }
-    match tokio::time::timeout(BODY_READ_TIMEOUT, Limited::new(body, limit).collect()).await {
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(error)) if error.downcast_ref::<LengthLimitError>().is_some() => {
-            Err(Failure::BodyTooLarge { limit })
-        }
-        Ok(Err(_)) | Err(_) => Err(Failure::BodyUnreadable),
-    }
 }
 
 /// What the server knows about an exchange besides the provider's reply.

@@ -8,7 +8,7 @@ use issuer_sandbox::providers::{
 };
 use issuer_sandbox::scenario::section::{Build, Located};
 use issuer_sandbox::world::World;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::support::*;
 
@@ -302,4 +302,76 @@ fn a_sandbox_starts_inside_an_async_test_runtime_too() {
         assert!(sandbox.url().starts_with("http://127.0.0.1:"));
         drop(sandbox);
     });
+}
+
+/// Sends `request` on a fresh connection and reads the answer until the server closes it (or
+/// gives up after 10 s, so a server that never answers fails the test instead of hanging it).
+fn raw_exchange(sandbox: &issuer_sandbox::Sandbox, request: &str) -> String {
+    let mut stream = TcpStream::connect(sandbox.addr()).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    String::from_utf8_lossy(&response).into_owned()
+}
+
+#[test]
+fn the_control_api_reads_bodies_under_the_transport_rules() {
+    let sandbox = issuer_sandbox::Sandbox::builder()
+        .scenario_yaml(TWO_MERCHANTS)
+        .body_read_timeout(std::time::Duration::from_millis(300))
+        .start()
+        .unwrap();
+    // A body that never arrives in full is answered when the read time is up.
+    let stalled = raw_exchange(
+        &sandbox,
+        "POST /__admin/reset HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n{",
+    );
+    assert!(stalled.starts_with("HTTP/1.1 408"), "{stalled}");
+    assert!(
+        stalled.contains(r#""error": "body_unreadable""#),
+        "{stalled}"
+    );
+    // A declared length over the limit is refused before a byte of it is read.
+    let declared = raw_exchange(
+        &sandbox,
+        "PUT /__admin/scenario HTTP/1.1\r\nHost: t\r\nContent-Length: 16777217\r\n\r\n",
+    );
+    assert!(declared.starts_with("HTTP/1.1 413"), "{declared}");
+    assert!(
+        declared.contains(r#""error": "request_too_large""#),
+        "{declared}"
+    );
+    assert_eq!(lookup_status(&sandbox, "beta-token"), 200);
+}
+
+#[test]
+fn connections_beyond_the_cap_wait_for_a_free_one() {
+    let sandbox = issuer_sandbox::Sandbox::builder()
+        .scenario_yaml(TWO_MERCHANTS)
+        .max_connections(1)
+        .start()
+        .unwrap();
+    // An idle client holds the only connection the sandbox serves.
+    let idle = TcpStream::connect(sandbox.addr()).unwrap();
+    let url = format!("{}/__admin/health", sandbox.url());
+    let (answered, answer) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let health = client().get(url).send().and_then(|r| r.json::<Value>());
+        let _ = answered.send(health.map_err(|e| e.to_string()));
+    });
+    assert!(
+        answer
+            .recv_timeout(std::time::Duration::from_millis(300))
+            .is_err(),
+        "served beyond the cap"
+    );
+    drop(idle);
+    let health = answer
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .unwrap()
+        .unwrap();
+    assert_eq!(health["connections"], json!({ "open": 1, "limit": 1 }));
 }
