@@ -28,6 +28,8 @@ pub struct Config {
     pub admin_allow_remote: bool,
     /// Journal entries kept before the oldest are dropped.
     pub journal_capacity: usize,
+    /// Journal bytes kept before the oldest entries are dropped.
+    pub journal_max_bytes: usize,
     /// How long a graceful shutdown waits for open connections.
     pub shutdown_grace: Duration,
 }
@@ -41,6 +43,7 @@ impl Default for Config {
             admin_token: None,
             admin_allow_remote: false,
             journal_capacity: 1000,
+            journal_max_bytes: 32 * 1024 * 1024,
             shutdown_grace: Duration::from_secs(5),
         }
     }
@@ -107,7 +110,7 @@ pub struct App {
 impl App {
     pub fn new(config: Config, registry: Registry, scenario: Scenario) -> App {
         App {
-            journal: Journal::new(config.journal_capacity),
+            journal: Journal::new(config.journal_capacity, config.journal_max_bytes),
             admin_access: AdminAccess::of(&config),
             connections: Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1))),
             config,

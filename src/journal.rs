@@ -1,5 +1,8 @@
 //! The request journal: a bounded log of provider requests and responses for inspection and
-//! test assertions. The oldest entries are dropped first; ids keep increasing across drops and
+//! test assertions, bounded both in entries and in the bytes it keeps. Bodies are kept as the
+//! bytes received and sent (decrypted views as JSON text), cut at [`BODY_CAP`]; JSON views are
+//! made only when the journal is read, so a small body that parses into a large tree costs
+//! nothing here. The oldest entries are dropped first; ids keep increasing across drops and
 //! clears so a client can poll with `since`.
 
 use std::collections::VecDeque;
@@ -41,13 +44,20 @@ pub struct Entry {
 pub const BODY_CAP: usize = 64 * 1024;
 
 /// A body as the journal keeps it: the raw bytes (cut at [`BODY_CAP`]) and, for providers
-/// whose wire body is an envelope, the decrypted form. Shown as parsed JSON when it is JSON,
-/// text otherwise.
+/// whose wire body is an envelope, the decrypted form as JSON text (cut the same way). Shown as
+/// parsed JSON when it is JSON, text otherwise.
 #[derive(Clone, Debug)]
 pub struct Body {
     bytes: Bytes,
     size: usize,
-    decrypted: Option<Value>,
+    decrypted: Option<Decrypted>,
+}
+
+/// A decrypted view's JSON text, or its first [`BODY_CAP`] bytes (then no longer JSON).
+#[derive(Clone, Debug)]
+enum Decrypted {
+    Json(Bytes),
+    Cut(Bytes),
 }
 
 impl Body {
@@ -63,9 +73,9 @@ impl Body {
         let decrypted = decrypted.map(|value| {
             let text = value.to_string();
             if text.len() > BODY_CAP {
-                Value::String(cut(&text).to_owned())
+                Decrypted::Cut(Bytes::copy_from_slice(cut(&text).as_bytes()))
             } else {
-                value
+                Decrypted::Json(Bytes::from(text))
             }
         });
         Body {
@@ -99,9 +109,21 @@ impl Body {
         self.size > self.bytes.len()
     }
 
-    /// The decrypted body, when the provider could decrypt it.
-    pub fn decrypted(&self) -> Option<&Value> {
-        self.decrypted.as_ref()
+    /// The decrypted body, when the provider could decrypt it (text when it was cut).
+    pub fn decrypted(&self) -> Option<Value> {
+        self.decrypted.as_ref().map(|decrypted| match decrypted {
+            Decrypted::Json(text) => serde_json::from_slice(text).unwrap_or(Value::Null),
+            Decrypted::Cut(text) => Value::String(String::from_utf8_lossy(text).into_owned()),
+        })
+    }
+
+    /// The bytes this body holds in memory.
+    fn kept_bytes(&self) -> usize {
+        let decrypted = match &self.decrypted {
+            Some(Decrypted::Json(text) | Decrypted::Cut(text)) => text.len(),
+            None => 0,
+        };
+        self.bytes.len() + decrypted
     }
 }
 
@@ -124,8 +146,8 @@ impl Serialize for Body {
         if self.is_truncated() {
             map.serialize_entry("truncated", &true)?;
         }
-        if let Some(decrypted) = &self.decrypted {
-            map.serialize_entry("decrypted", decrypted)?;
+        if let Some(decrypted) = self.decrypted() {
+            map.serialize_entry("decrypted", &decrypted)?;
         }
         map.end()
     }
@@ -157,24 +179,47 @@ impl Filter {
     }
 }
 
+impl Entry {
+    /// What the entry holds in memory, approximately: its bodies and texts, plus a fixed
+    /// allowance for the rest.
+    fn kept_bytes(&self) -> usize {
+        const FIXED: usize = 256;
+        let texts = [&self.provider, &self.method, &self.path].map(|s| s.len());
+        let optional =
+            [&self.operation, &self.tenant, &self.note].map(|s| s.as_ref().map_or(0, String::len));
+        let faults: usize = self.faults.iter().map(String::len).sum();
+        FIXED
+            + texts.iter().sum::<usize>()
+            + optional.iter().sum::<usize>()
+            + faults
+            + self.request.kept_bytes()
+            + self.response.kept_bytes()
+    }
+}
+
 /// The bounded log.
 #[derive(Debug)]
 pub struct Journal {
     capacity: usize,
+    max_bytes: usize,
     inner: Mutex<Inner>,
 }
 
 #[derive(Debug, Default)]
 struct Inner {
-    entries: VecDeque<Entry>,
+    entries: VecDeque<(Entry, usize)>,
     next_id: u64,
     dropped: u64,
+    /// The sum of the kept entries' sizes.
+    bytes: usize,
 }
 
 impl Journal {
-    pub fn new(capacity: usize) -> Journal {
+    /// A journal keeping at most `capacity` entries and `max_bytes` of them.
+    pub fn new(capacity: usize, max_bytes: usize) -> Journal {
         Journal {
             capacity,
+            max_bytes,
             inner: Mutex::new(Inner {
                 next_id: 1,
                 ..Inner::default()
@@ -182,21 +227,27 @@ impl Journal {
         }
     }
 
-    /// Appends an entry, assigning its id; returns the id.
+    /// Appends an entry, assigning its id, and drops the oldest until both bounds hold (an
+    /// entry larger than the byte bound alone is not kept); returns the id.
     pub fn record(&self, mut entry: Entry) -> u64 {
+        let size = entry.kept_bytes();
         let mut inner = lock(&self.inner);
         entry.id = inner.next_id;
         inner.next_id += 1;
-        if self.capacity == 0 {
-            inner.dropped += 1;
-            return entry.id;
-        }
-        while inner.entries.len() >= self.capacity {
-            inner.entries.pop_front();
-            inner.dropped += 1;
-        }
         let id = entry.id;
-        inner.entries.push_back(entry);
+        if self.capacity == 0 || size > self.max_bytes {
+            inner.dropped += 1;
+            return id;
+        }
+        while inner.entries.len() >= self.capacity || inner.bytes + size > self.max_bytes {
+            let Some((_, dropped)) = inner.entries.pop_front() else {
+                break;
+            };
+            inner.bytes -= dropped;
+            inner.dropped += 1;
+        }
+        inner.bytes += size;
+        inner.entries.push_back((entry, size));
         id
     }
 
@@ -206,6 +257,7 @@ impl Journal {
         let mut matching: Vec<Entry> = inner
             .entries
             .iter()
+            .map(|(entry, _)| entry)
             .filter(|e| filter.accepts(e))
             .cloned()
             .collect();
@@ -221,8 +273,20 @@ impl Journal {
     pub fn clear(&self) -> usize {
         let mut inner = lock(&self.inner);
         let count = inner.entries.len();
-        inner.entries.clear();
+        // A fresh queue: `clear` would keep the old one's allocation.
+        inner.entries = VecDeque::new();
+        inner.bytes = 0;
         count
+    }
+
+    /// Bytes the kept entries hold (see [`Journal::max_bytes`]).
+    pub fn bytes(&self) -> usize {
+        lock(&self.inner).bytes
+    }
+
+    /// Most bytes kept before the oldest entries are dropped.
+    pub fn max_bytes(&self) -> usize {
+        self.max_bytes
     }
 
     /// Entries dropped for lack of room since start.
@@ -261,7 +325,7 @@ mod tests {
 
     #[test]
     fn drops_oldest_first_and_keeps_ids_increasing() {
-        let journal = Journal::new(2);
+        let journal = Journal::new(2, usize::MAX);
         for _ in 0..3 {
             journal.record(entry("bank-a", None));
         }
@@ -278,7 +342,7 @@ mod tests {
 
     #[test]
     fn filters_and_limits() {
-        let journal = Journal::new(10);
+        let journal = Journal::new(10, usize::MAX);
         journal.record(entry("bank-a", Some("a")));
         journal.record(entry("bank-a", Some("b")));
         journal.record(entry("bank-b", Some("a")));
@@ -321,5 +385,40 @@ mod tests {
         let shown = serde_json::to_value(&body).unwrap();
         assert_eq!(shown["truncated"], true);
         assert!(shown["decrypted"].as_str().unwrap().len() <= BODY_CAP);
+    }
+
+    #[test]
+    fn the_bytes_kept_stay_within_the_bound() {
+        let body = |n| Body::new(Bytes::from(vec![b'x'; n]), None);
+        let mut big = entry("bank-a", None);
+        big.request = body(10_000);
+        let one = big.kept_bytes();
+        let journal = Journal::new(100, 3 * one);
+        for _ in 0..5 {
+            journal.record(big.clone());
+        }
+        assert_eq!((journal.bytes(), journal.dropped()), (3 * one, 2));
+        assert_eq!(journal.list(&Filter::default()).len(), 3);
+        // One entry beyond the whole bound is not kept at all.
+        let mut huge = entry("bank-a", None);
+        huge.request = body(BODY_CAP);
+        huge.response = body(BODY_CAP);
+        let small = Journal::new(100, BODY_CAP);
+        small.record(huge);
+        assert_eq!((small.bytes(), small.dropped()), (0, 1));
+        journal.clear();
+        assert_eq!(journal.bytes(), 0);
+    }
+
+    #[test]
+    fn decrypted_views_are_kept_as_text() {
+        // 32,000 zeros: 64 KB of text, a tree many times that size once parsed.
+        let zeros = Value::Array(vec![Value::from(0); 32_000]);
+        let body = Body::new(
+            Bytes::new(),
+            Some(serde_json::json!({ "card_token": zeros })),
+        );
+        assert!(body.kept_bytes() <= BODY_CAP);
+        assert_eq!(body.decrypted().unwrap()["card_token"][31_999], 0);
     }
 }

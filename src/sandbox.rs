@@ -103,6 +103,12 @@ impl SandboxBuilder {
         self
     }
 
+    /// Journal bytes kept (default 32 MiB).
+    pub fn journal_max_bytes(mut self, bytes: usize) -> Self {
+        self.config.journal_max_bytes = bytes;
+        self
+    }
+
     /// Bind somewhere other than `127.0.0.1:0`.
     pub fn bind(mut self, addr: SocketAddr) -> Self {
         self.bind = addr;

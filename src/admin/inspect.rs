@@ -1,13 +1,15 @@
 //! Read-only control endpoints: health, state, journal, credentials.
 
 use http::StatusCode;
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::{AdminError, AdminRequest, AdminResult, selected_tenants};
 use crate::app::App;
-use crate::journal::Filter;
+use crate::journal::{Entry, Filter};
 use crate::respond;
 use crate::running::Running;
+use crate::world::tenant::Tenant;
 
 pub(super) fn health(app: &App, running: &Running) -> AdminResult {
     let tenants: Vec<&str> = running.tenants().iter().map(|t| t.id.as_str()).collect();
@@ -23,6 +25,8 @@ pub(super) fn health(app: &App, running: &Running) -> AdminResult {
             "journal": {
                 "capacity": app.journal.capacity(),
                 "dropped": app.journal.dropped(),
+                "bytes": app.journal.bytes(),
+                "max_bytes": app.journal.max_bytes(),
             },
             "connections": {
                 "open": app.open_connections(),
@@ -34,24 +38,46 @@ pub(super) fn health(app: &App, running: &Running) -> AdminResult {
     ))
 }
 
-/// One tenant's world (`?tenant=`), or all of them keyed by id.
+/// One tenant's world (`?tenant=`), or all of them keyed by id. Serialized straight from each
+/// world, under its lock (caught up first): no copy of the state is made on the way.
 pub(super) fn state(running: &Running, request: &AdminRequest) -> AdminResult {
-    let tenant = request.tenant_param()?;
-    let mut worlds = Map::new();
-    for t in selected_tenants(running, tenant.as_deref())? {
-        let world = t
-            .with_world(|w| {
-                w.catch_up();
-                serde_json::to_value(&*w)
+    /// A tenant's world, serialized while its lock is held.
+    struct Caught<'t>(&'t Tenant);
+    impl Serialize for Caught<'_> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            self.0.with_world(|world| {
+                world.catch_up();
+                world.serialize(serializer)
             })
-            .map_err(internal)?;
-        worlds.insert(t.id.clone(), world);
+        }
     }
-    let body = match tenant {
-        Some(id) => worlds.remove(&id).unwrap_or(Value::Null),
-        None => json!({ "tenants": worlds }),
-    };
-    Ok(respond::json(StatusCode::OK, &body))
+    /// `{"tenants": {id: world, ...}}`.
+    struct All<'t>(Vec<&'t Tenant>);
+    impl Serialize for All<'_> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeMap;
+            let mut tenants = serializer.serialize_map(Some(self.0.len()))?;
+            for tenant in &self.0 {
+                tenants.serialize_entry(&tenant.id, &Caught(tenant))?;
+            }
+            tenants.end()
+        }
+    }
+    let tenant = request.tenant_param()?;
+    let selected = selected_tenants(running, tenant.as_deref())?;
+    Ok(match (tenant, selected.as_slice()) {
+        (Some(_), [one]) => respond::json(StatusCode::OK, &Caught(one)),
+        _ => {
+            #[derive(Serialize)]
+            struct States<'t> {
+                tenants: All<'t>,
+            }
+            let states = States {
+                tenants: All(selected),
+            };
+            respond::json(StatusCode::OK, &states)
+        }
+    })
 }
 
 pub(super) fn requests(app: &App, request: &AdminRequest) -> AdminResult {
@@ -74,11 +100,18 @@ pub(super) fn requests(app: &App, request: &AdminRequest) -> AdminResult {
         since: number("since")?,
         limit: number("limit")?.map(|n| n as usize),
     };
-    let entries = app.journal.list(&filter);
-    Ok(respond::json(
-        StatusCode::OK,
-        &json!({ "count": entries.len(), "requests": entries }),
-    ))
+    /// Serialized straight from the entries: no JSON tree of the whole journal is built.
+    #[derive(Serialize)]
+    struct Listing {
+        count: usize,
+        requests: Vec<Entry>,
+    }
+    let requests = app.journal.list(&filter);
+    let listing = Listing {
+        count: requests.len(),
+        requests,
+    };
+    Ok(respond::json(StatusCode::OK, &listing))
 }
 
 pub(super) fn clear_requests(app: &App) -> AdminResult {
@@ -119,12 +152,4 @@ pub(super) fn credentials(app: &App, running: &Running) -> AdminResult {
         StatusCode::OK,
         &json!({ "merchants": merchants, "platform_keys": platform_keys }),
     ))
-}
-
-pub(super) fn internal(error: impl std::fmt::Display) -> AdminError {
-    AdminError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-        error.to_string(),
-    )
 }

@@ -73,6 +73,9 @@ struct ServeArgs {
     /// Journal entries kept before the oldest are dropped.
     #[arg(long, default_value_t = 1000, env = "ISSUER_SANDBOX_JOURNAL_CAPACITY")]
     journal_capacity: usize,
+    /// Journal bytes kept before the oldest entries are dropped, e.g. 32MiB.
+    #[arg(long, default_value = "32MiB", value_parser = parse_size, env = "ISSUER_SANDBOX_JOURNAL_MAX_BYTES")]
+    journal_max_bytes: usize,
     /// Connections served at once; more wait in the listen queue (keep it under `ulimit -n`).
     #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..), env = "ISSUER_SANDBOX_MAX_CONNECTIONS")]
     max_connections: u32,
@@ -221,6 +224,7 @@ fn serve(
         admin_allow_remote: args.admin_allow_remote,
         journal_capacity: args.journal_capacity,
         max_connections: args.max_connections as usize,
+        journal_max_bytes: args.journal_max_bytes,
         ..Config::default()
     };
     let app = Arc::new(App::new(config, registry, scenario));

@@ -77,10 +77,10 @@ fn a_request_made_by_openssl_is_accepted_and_the_answer_is_the_openssl_verified_
     );
     // The journal shows both decrypted bodies.
     let entry = sandbox.journal().pop().unwrap();
-    assert_eq!(entry.request.decrypted(), Some(&json!({})));
+    assert_eq!(entry.request.decrypted(), Some(json!({})));
     assert_eq!(
         entry.response.decrypted(),
-        Some(&json!({ "encrypt": "SUCCESS", "url": "" }))
+        Some(json!({ "encrypt": "SUCCESS", "url": "" }))
     );
 }
 

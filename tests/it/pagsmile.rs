@@ -202,7 +202,7 @@ fn a_request_made_by_openssl_is_accepted_and_the_answer_is_the_openssl_opened_ve
     let entry = sandbox.journal().pop().unwrap();
     assert_eq!(
         entry.request.decrypted(),
-        Some(&json!({ "card_token": CARD }))
+        Some(json!({ "card_token": CARD }))
     );
 }
 
@@ -1772,4 +1772,39 @@ fn wrong_types_anywhere_are_answered_with_the_field() {
         }
     }
     assert!(internal.is_empty(), "{internal:#?}");
+}
+
+#[test]
+fn requests_that_decrypt_into_huge_trees_keep_the_journal_within_its_bytes() {
+    const MAX: usize = 1024 * 1024;
+    let mut session = Session {
+        sandbox: Sandbox::builder()
+            .scenario_yaml(FROZEN_DEFAULT.as_str())
+            .journal_max_bytes(MAX)
+            .start()
+            .unwrap(),
+        client: Client::demo(),
+        next: 0,
+    };
+    // 64 KB of biz_data that parses into 32,000 numbers: refused (a card token is a string),
+    // with nothing but the public app_id and platform key.
+    let zeros = Value::Array(vec![json!(0); 32_000]);
+    // 150 here (each costs two RSA and 200 KB of AES in a debug build); `benches/journal_rss.py`
+    // sends 1,000 to a release build and reports the memory the process holds.
+    for _ in 0..150 {
+        let (response, _) = session.call(
+            "/issuing/card/query-card-info",
+            json!({ "card_token": zeros }),
+        );
+        assert_failure(&response, "40002", "invalid-parameter");
+    }
+    let (_, health) = admin_get(&session.sandbox, "/health");
+    let journal = &health["journal"];
+    assert_eq!(journal["max_bytes"], MAX);
+    let bytes = journal["bytes"].as_u64().unwrap();
+    assert!(bytes > 0 && bytes <= MAX as u64, "{journal}");
+    assert!(journal["dropped"].as_u64().unwrap() > 130, "{journal}");
+    // The kept entries still show what was decrypted.
+    let entry = session.sandbox.journal().pop().unwrap();
+    assert_eq!(entry.request.decrypted().unwrap()["card_token"][31_999], 0);
 }

@@ -304,19 +304,6 @@ fn a_sandbox_starts_inside_an_async_test_runtime_too() {
     });
 }
 
-/// Sends `request` on a fresh connection and reads the answer until the server closes it (or
-/// gives up after 10 s, so a server that never answers fails the test instead of hanging it).
-fn raw_exchange(sandbox: &issuer_sandbox::Sandbox, request: &str) -> String {
-    let mut stream = TcpStream::connect(sandbox.addr()).unwrap();
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
-        .unwrap();
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut response = Vec::new();
-    let _ = stream.read_to_end(&mut response);
-    String::from_utf8_lossy(&response).into_owned()
-}
-
 #[test]
 fn the_control_api_reads_bodies_under_the_transport_rules() {
     let sandbox = issuer_sandbox::Sandbox::builder()

@@ -397,3 +397,18 @@ pub fn advance_clock(sandbox: &Sandbox, by: &str) {
     );
     assert_eq!(status, 200, "{body}");
 }
+
+/// Sends `request` as raw bytes on a fresh connection and reads the answer until the server
+/// closes it (or gives up after 10 s, so a server that never answers fails the test instead of
+/// hanging it).
+pub fn raw_exchange(sandbox: &Sandbox, request: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(sandbox.addr()).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    String::from_utf8_lossy(&response).into_owned()
+}
