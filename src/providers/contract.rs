@@ -137,13 +137,14 @@ pub trait Provider: Send + Sync + Sized + 'static {
     fn admit<'r>(&self, cx: &Cx<'r, Self>, request: &Request<'_>) -> Admission<'r, Self>;
 
     /// Opens the envelope: `Plain(bytes)` for a decrypted body (the journal shows it),
-    /// `Clear` when the body travels in clear. Crypto happens here, outside every lock.
+    /// `Clear` when the body travels in clear. Crypto happens here, outside every lock. An
+    /// envelope that cannot be opened gets one refusal whatever failed inside ([`Unopened`]).
     fn open(
         &self,
         _cx: &Cx<'_, Self>,
         _caller: &Self::Caller,
         _request: &Request<'_>,
-    ) -> Result<Unsealed, Self::Refusal> {
+    ) -> Result<Unsealed, Unopened<Self::Refusal>> {
         Ok(Unsealed::Clear)
     }
 
@@ -349,6 +350,35 @@ impl<P: Provider> std::fmt::Debug for Admission<'_, P> {
                 tenant, operation, ..
             } => write!(f, "Admitted({operation} for {})", tenant.id),
             Admission::Refused { operation, .. } => write!(f, "Refused({operation:?})"),
+        }
+    }
+}
+
+/// Why a request's envelope was not opened: the refusal its caller gets and, kept from the
+/// caller, the precise cause (which part failed: the wrapped key, the padding, the signature,
+/// the decrypted text). An untrusted caller must get the same answer whatever failed inside,
+/// or a forger learns from each refusal which part of a tampered envelope passed (a padding
+/// oracle); the cause goes to the journal's `note` and the log.
+#[derive(Debug)]
+pub struct Unopened<R> {
+    pub refusal: R,
+    pub cause: Option<String>,
+}
+
+impl<R> Unopened<R> {
+    /// A refusal with nothing more to tell (a check before any crypto: an unknown merchant).
+    pub fn plain(refusal: R) -> Unopened<R> {
+        Unopened {
+            refusal,
+            cause: None,
+        }
+    }
+
+    /// The uniform refusal for an envelope that failed inside, and why.
+    pub fn because(refusal: R, cause: impl std::fmt::Display) -> Unopened<R> {
+        Unopened {
+            refusal,
+            cause: Some(cause.to_string()),
         }
     }
 }

@@ -18,7 +18,7 @@ pub mod pagsmile;
 
 pub use contract::{
     Admission, Cx, Draft, Failure, Outcome, Payload, Provider, Quota, Replay, Reply, Request, Seal,
-    Trace, Unsealed, corrupt,
+    Trace, Unopened, Unsealed, corrupt,
 };
 pub use registry::{Registry, Served};
 

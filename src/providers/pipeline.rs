@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use super::contract::{
-    Admission, Cx, Failure, Outcome, Payload, Provider, Reply, Request, Trace, Unsealed,
+    Admission, Cx, Failure, Outcome, Payload, Provider, Reply, Request, Trace, Unopened, Unsealed,
 };
 use crate::faults::{Fired, Probe};
 use crate::world::tenant::Tenant;
@@ -51,7 +51,13 @@ pub(crate) fn run<P: Provider>(provider: &P, cx: &Cx<'_, P>, request: &Request<'
     };
     let opened = match provider.open(cx, &caller, request) {
         Ok(opened) => opened,
-        Err(refusal) => return refused(provider, cx, Some(tenant), refusal, trace),
+        Err(Unopened { refusal, cause }) => {
+            if let Some(cause) = &cause {
+                tracing::info!(provider = P::NAME, %cause, "envelope not opened");
+            }
+            trace.note = cause;
+            return refused(provider, cx, Some(tenant), refusal, trace);
+        }
     };
     let bytes: &[u8] = match &opened {
         Unsealed::Clear => request.body,

@@ -576,14 +576,34 @@ fn failures_before_the_caller_is_trusted_come_back_in_clear() {
     let good = kazepay
         .seal_request("getWebhookUrl", "2", &json!({}))
         .unwrap();
+    // Whatever fails inside an envelope, the answer is the same, word for word: telling a
+    // forger which part passed would be a padding oracle. The journal keeps the cause.
+    let mut refusals = Vec::new();
     for (field, value) in [("keyEnc", json!("zz")), ("keyEnc", json!("00".repeat(256)))] {
         let mut broken = good.clone();
         broken["head"][field] = value;
-        assert_in_clear(&post(&s.sandbox, &broken).1, "DECRYPT_FAILED");
+        refusals.push(post(&s.sandbox, &broken).1);
     }
     let mut broken = good.clone();
     broken["body"]["encrypt"] = json!("AAAA");
-    assert_in_clear(&post(&s.sandbox, &broken).1, "DECRYPT_FAILED");
+    refusals.push(post(&s.sandbox, &broken).1);
+    for refusal in &refusals {
+        assert_in_clear(refusal, "SIGN_ERROR");
+        assert_eq!(refusal["head"]["detail"], refusals[0]["head"]["detail"]);
+    }
+    let causes: Vec<String> = s
+        .sandbox
+        .journal()
+        .iter()
+        .rev()
+        .take(3)
+        .map(|e| e.note.clone().unwrap_or_default())
+        .collect();
+    assert!(causes[0].starts_with("body.encrypt:"), "{causes:?}");
+    assert!(
+        causes[1].starts_with("keyEnc:") && causes[2].starts_with("keyEnc:"),
+        "{causes:?}"
+    );
     // Sealed by a stranger (a key the sandbox does not know for this sysId): the signature fails.
     let stranger_pem = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -605,7 +625,9 @@ fn failures_before_the_caller_is_trusted_come_back_in_clear() {
     let forged = stranger
         .seal_request("getWebhookUrl", "3", &json!({}))
         .unwrap();
-    assert_in_clear(&post(&s.sandbox, &forged).1, "SIGN_ERROR");
+    let forged = post(&s.sandbox, &forged).1;
+    assert_in_clear(&forged, "SIGN_ERROR");
+    assert_eq!(forged["head"]["detail"], refusals[0]["head"]["detail"]);
     let mut tampered = good;
     tampered["head"]["sign"] = json!("00".repeat(256));
     assert_in_clear(&post(&s.sandbox, &tampered).1, "SIGN_ERROR");

@@ -329,13 +329,23 @@ fn gateway_failures_are_answered_in_clear_with_the_most_specific_code() {
         .unwrap();
     assert_eq!(send(&s, &again.to_string(), &[]).1["code"], "10000");
 
-    // biz_data that is not a JSON object.
+    // biz_data that decrypts to no JSON object gets the refusal a broken key or padding gets,
+    // word for word (anything else is a padding oracle); the journal keeps the cause.
     again = s.client.seal_request("G-3", &json!([1, 2])).unwrap();
-    assert_failure(
-        &send(&s, &again.to_string(), &[]).1,
-        "40002",
-        "invalid-parameter",
-    );
+    let (_, not_an_object) = send(&s, &again.to_string(), &[]);
+    let (_, bad_key) = send(&s, &with("random_key", json!("AAAA")), &[]);
+    assert_failure(&not_an_object, "40002", "invalid-signature");
+    assert_eq!(not_an_object, bad_key);
+    let notes: Vec<String> = s
+        .sandbox
+        .journal()
+        .iter()
+        .rev()
+        .take(2)
+        .map(|e| e.note.clone().unwrap_or_default())
+        .collect();
+    assert!(notes[0].starts_with("random_key:"), "{notes:?}");
+    assert_eq!(notes[1], "biz_data: decrypts to no JSON object");
 
     // The scenario's outage.
     let before = s.usd();

@@ -31,7 +31,7 @@ use super::command::ProviderCommand;
 use super::fields::{Blank, Fields};
 use super::{
     Admission, Cx, Draft, Failure, Outcome, Payload, Provider, Replay, Reply, Request, Trace,
-    Unsealed, corrupt,
+    Unopened, Unsealed, corrupt,
 };
 use crate::scenario::section::{Build, BuiltinKey, BuiltinProfile, Located};
 use crate::scenario::steps::{RequestStep, StepTarget};
@@ -222,24 +222,23 @@ impl Provider for KazePay {
         cx: &Cx<'_, Self>,
         caller: &Caller,
         _request: &Request<'_>,
-    ) -> Result<Unsealed, Refusal> {
-        let refuse = |kind, reason: String| Refusal {
+    ) -> Result<Unsealed, Unopened<Refusal>> {
+        let refuse = |kind| Refusal {
             head: caller.head.clone(),
             kind,
-            reason,
+            reason: String::new(),
         };
         let merchant = merchant(cx.settings, &caller.head)
-            .ok_or_else(|| refuse(ErrorKind::UnknownSysId, String::new()))?;
+            .ok_or_else(|| Unopened::plain(refuse(ErrorKind::UnknownSysId)))?;
         let sealed = Sealed {
             sign: caller.head.sign.clone(),
             key_enc: caller.head.key_enc.clone(),
             encrypt: caller.encrypt.clone(),
         };
-        match open(&sealed, &cx.settings.platform_private, &merchant.public_key) {
-            Ok((plaintext, _hash)) => Ok(Unsealed::Plain(plaintext)),
-            Err(e) if e.is_signature() => Err(refuse(ErrorKind::BadSignature, String::new())),
-            Err(e) => Err(refuse(ErrorKind::DecryptFailed, e.to_string())),
-        }
+        // keyEnc, the body and the signature fail alike: SIGN_ERROR, the envelope not authentic.
+        open(&sealed, &cx.settings.platform_private, &merchant.public_key)
+            .map(|(plaintext, _hash)| Unsealed::Plain(plaintext))
+            .map_err(|cause| Unopened::because(refuse(ErrorKind::BadSignature), cause))
     }
 
     /// A scenario's busy apiCodes, then the decrypted body, which must be a JSON object.

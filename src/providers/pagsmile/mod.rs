@@ -29,7 +29,7 @@ use super::command::ProviderCommand;
 use super::fields::Fields;
 use super::{
     Admission, Cx, Draft, Failure, Outcome, Payload, Provider, Replay, Reply, Request, Trace,
-    Unsealed, corrupt,
+    Unopened, Unsealed, corrupt,
 };
 use crate::headers::basic_credentials;
 use crate::scenario::section::{Build, BuiltinKey, BuiltinProfile, Located};
@@ -166,28 +166,32 @@ impl Provider for Pagsmile {
         cx: &Cx<'_, Self>,
         caller: &Caller,
         _request: &Request<'_>,
-    ) -> Result<Unsealed, OpError> {
+    ) -> Result<Unsealed, Unopened<OpError>> {
         let sealed = Sealed {
             data: caller.envelope.biz_data.clone(),
             random_key: caller.envelope.random_key.clone(),
         };
-        open(&sealed, &cx.settings.platform_private)
-            .map(Unsealed::Plain)
-            .map_err(|e| OpError::new(ErrorKind::InvalidSignature).with_reason(e.to_string()))
+        // A key or padding that fails and a text that decrypts to no JSON object are one
+        // refusal: telling them apart would be a CBC padding oracle.
+        let refuse =
+            |cause: String| Unopened::because(OpError::new(ErrorKind::InvalidSignature), cause);
+        let plain =
+            open(&sealed, &cx.settings.platform_private).map_err(|e| refuse(e.to_string()))?;
+        if !is_json_object(&plain) {
+            return Err(refuse("biz_data: decrypts to no JSON object".to_owned()));
+        }
+        Ok(Unsealed::Plain(plain))
     }
 
-    /// `biz_data` must be a JSON object; a scenario's outage answers before fault rules.
+    /// A scenario's outage answers before fault rules.
     fn check(
         &self,
         cx: &Cx<'_, Self>,
         _caller: &Caller,
         request: &Request<'_>,
-        body: &Payload<'_>,
+        _body: &Payload<'_>,
         _world: &World,
     ) -> Result<(), OpError> {
-        if !body.json.is_object() {
-            return Err(OpError::field("biz_data", "must decrypt to a JSON object"));
-        }
         if cx
             .settings
             .unavailable_paths
@@ -471,4 +475,10 @@ fn success(
             trace,
         ),
     }
+}
+
+/// Whether `text` is one JSON object (checked without building it).
+fn is_json_object(text: &[u8]) -> bool {
+    text.trim_ascii_start().starts_with(b"{")
+        && serde_json::from_slice::<serde::de::IgnoredAny>(text).is_ok()
 }
