@@ -40,6 +40,10 @@ pub struct Session {
     pub expires_at: Timestamp,
 }
 
+/// The most sessions one tenant holds at once per provider; opening another ends the one that
+/// would end first (a client that logs in on every call cannot grow the table without bound).
+pub const MOST_SESSIONS: usize = 1_000;
+
 /// One provider's sessions.
 #[derive(Clone, Copy, Debug)]
 pub struct Sessions<'r> {
@@ -48,8 +52,22 @@ pub struct Sessions<'r> {
 }
 
 impl Sessions<'_> {
-    /// Opens a session (an access token) for a tenant until `expires_at`.
+    /// Opens a session (an access token) for a tenant until `expires_at`, ending the tenant's
+    /// soonest-ending ones beyond [`MOST_SESSIONS`].
     pub fn open(&self, token: String, session: Session) {
+        // Collected first: no dashmap guard is held while entries are removed.
+        let mut held: Vec<(Timestamp, String)> = self
+            .all
+            .iter()
+            .filter(|e| e.key().0 == self.provider && e.value().tenant == session.tenant)
+            .map(|e| (e.value().expires_at, e.key().1.clone()))
+            .collect();
+        if held.len() >= MOST_SESSIONS {
+            held.sort();
+            for (_, old) in &held[..=held.len() - MOST_SESSIONS] {
+                self.all.remove(&(self.provider, old.clone()));
+            }
+        }
         self.all.insert((self.provider, token), session);
     }
 
@@ -150,5 +168,47 @@ impl Running {
     /// Runs `f` with the random stream shared by requests that have no tenant.
     pub fn with_shared_rng<R>(&self, f: impl FnOnce(&mut SandboxRng) -> R) -> R {
         f(&mut lock(&self.shared_rng))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tenant_holds_at_most_so_many_sessions_and_the_soonest_ending_go_first() {
+        let registry = crate::providers::builtin();
+        let running = Running::new(Scenario::builtin_default(&registry).unwrap());
+        let sessions = running.sessions("test-bank");
+        let t0: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let ends = |seconds| {
+            t0.saturating_add(jiff::SignedDuration::from_secs(seconds))
+                .unwrap()
+        };
+        for n in 0..MOST_SESSIONS as i64 + 5 {
+            let session = Session {
+                tenant: 0,
+                expires_at: ends(10_000 - n),
+            };
+            sessions.open(format!("token-{n}"), session);
+        }
+        // Another tenant's sessions are not counted against this one.
+        let theirs = Session {
+            tenant: 1,
+            expires_at: ends(1),
+        };
+        sessions.open("theirs".into(), theirs);
+        assert_eq!(running.sessions.len(), MOST_SESSIONS + 1);
+        let last = MOST_SESSIONS + 4;
+        assert!(
+            sessions.get(&format!("token-{last}")).is_some(),
+            "the newest stays"
+        );
+        assert!(
+            sessions.get("token-0").is_some(),
+            "the one ending last stays"
+        );
+        assert!(sessions.get(&format!("token-{}", last - 1)).is_none());
+        assert!(sessions.get("theirs").is_some());
     }
 }

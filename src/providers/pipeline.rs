@@ -139,7 +139,7 @@ fn process<P: Provider>(
         return done(provider, world, caller, Err(quota.refusal), fired);
     }
     let replay_key = match provider.replay(&caller) {
-        Some(replay) if world.key_used(&replay.key) => {
+        Some(replay) if world.request_spent(&replay.key) => {
             return done(provider, world, caller, Err(replay.refusal), fired);
         }
         Some(replay) => Some(replay.key),
@@ -153,7 +153,7 @@ fn process<P: Provider>(
     if result.is_ok()
         && let Some(key) = replay_key
     {
-        world.use_key(key);
+        world.spend_request(key);
     }
     done(provider, world, caller, result, fired)
 }

@@ -18,6 +18,7 @@ pub mod ledger;
 pub mod money;
 pub mod orders;
 pub mod ratelimit;
+pub mod replay;
 pub mod review;
 pub mod rng;
 pub mod rules;
@@ -101,9 +102,12 @@ pub struct World {
     pub holder_accounts: BTreeMap<String, BTreeMap<Currency, Money>>,
     /// Transfers between the merchant and its cardholders, oldest first.
     holder_transfers: Vec<holder_accounts::HolderTransfer>,
-    /// Idempotency keys already used (namespaced by provider, e.g. `NAME:<request number>`).
+    /// Business idempotency keys already used (a provider's order numbers, namespaced).
     #[serde(skip)]
     used_keys: BTreeSet<String>,
+    /// Request numbers spent, for replay checks (remembered for a window).
+    #[serde(skip)]
+    spent_requests: replay::SpentKeys,
     /// Webhook URL per provider.
     pub webhook_urls: BTreeMap<String, String>,
     /// Events waiting on the sandbox clock.
@@ -158,6 +162,7 @@ impl World {
             holder_accounts: BTreeMap::new(),
             holder_transfers: Vec::new(),
             used_keys: BTreeSet::new(),
+            spent_requests: replay::SpentKeys::default(),
             webhook_urls: BTreeMap::new(),
             timeline: Vec::new(),
             outbox: Vec::new(),
@@ -276,14 +281,25 @@ impl World {
         self.sequence
     }
 
-    /// Whether an idempotency key was used before.
+    /// Whether a business idempotency key (an order number) was used before.
     pub fn key_used(&self, key: &str) -> bool {
         self.used_keys.contains(key)
     }
 
-    /// Marks an idempotency key as used.
+    /// Marks a business idempotency key as used, for good.
     pub fn use_key(&mut self, key: String) {
         self.used_keys.insert(key);
+    }
+
+    /// Whether a request number was spent recently ([`replay::WINDOW`]).
+    pub fn request_spent(&self, key: &str) -> bool {
+        self.spent_requests.is_spent(key, self.now())
+    }
+
+    /// Spends a request number now.
+    pub fn spend_request(&mut self, key: String) {
+        let now = self.now();
+        self.spent_requests.spend(key, now);
     }
 
     /// Changes a card's status now and tells the webhooks; no-op when unchanged or unknown.

@@ -1460,3 +1460,25 @@ fn an_oversized_kazepay_body_is_a_413_in_clear() {
     assert_eq!(status, 413);
     assert_in_clear(&response, "ILLEGAL_REQUEST");
 }
+
+#[test]
+fn a_spent_request_number_is_remembered_for_a_day_of_sandbox_time() {
+    let mut s = Session::new(Some(&FROZEN_DEFAULT));
+    let ask = |s: &mut Session| {
+        let opened = call(
+            &s.sandbox,
+            &mut s.client,
+            "getWebhookUrl",
+            "2026112100000000000001",
+            json!({}),
+        );
+        opened.code
+    };
+    assert_eq!(ask(&mut s), "SUCCESS");
+    assert_eq!(ask(&mut s), "REQUEST_NO_REPEAT");
+    s.advance("23h");
+    assert_eq!(ask(&mut s), "REQUEST_NO_REPEAT");
+    // A day after it was spent, the number is forgotten: request numbers cannot pile up.
+    s.advance("1h");
+    assert_eq!(ask(&mut s), "SUCCESS");
+}
