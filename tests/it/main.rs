@@ -9,6 +9,7 @@ mod admin;
 mod cli;
 mod examples;
 mod faults;
+mod fuzz;
 mod kazepay;
 mod keysecure;
 mod pagsmile;
