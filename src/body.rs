@@ -10,11 +10,28 @@ use http::header;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
 
+use crate::app::Config;
 use crate::providers::Failure;
+
+/// The request's body under the configured limit and read timeout.
+pub async fn read_request(
+    request: http::Request<Incoming>,
+    config: &Config,
+) -> (http::request::Parts, Result<Bytes, Failure>) {
+    let (parts, body) = request.into_parts();
+    let body = read(
+        body,
+        &parts.headers,
+        config.body_limit,
+        config.body_read_timeout,
+    )
+    .await;
+    (parts, body)
+}
 
 /// The whole body, or why there is none: more than `limit` bytes (declared or sent), or a body
 /// that did not arrive within `timeout`, broke off or was malformed.
-pub async fn read(
+async fn read(
     body: Incoming,
     headers: &http::HeaderMap,
     limit: usize,

@@ -147,15 +147,8 @@ pub(crate) async fn handle(
     if let Err(error) = authorize(app, peer, request.headers()) {
         return error.into_response();
     }
-    let (parts, body) = request.into_parts();
-    let config = &app.config;
-    let body = crate::body::read(
-        body,
-        &parts.headers,
-        config.body_limit,
-        config.body_read_timeout,
-    );
-    let body = match body.await {
+    let (parts, body) = crate::body::read_request(request, &app.config).await;
+    let body = match body {
         Ok(bytes) => bytes,
         Err(Failure::BodyTooLarge { limit }) => {
             let message = format!("the body exceeds the limit of {limit} bytes");
@@ -165,7 +158,7 @@ pub(crate) async fn handle(
         Err(_) => {
             let message = format!(
                 "the body did not arrive in full within {} s, or could not be read",
-                config.body_read_timeout.as_secs_f64()
+                app.config.body_read_timeout.as_secs_f64()
             );
             return AdminError::new(StatusCode::REQUEST_TIMEOUT, "body_unreadable", message)
                 .into_response();

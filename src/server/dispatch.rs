@@ -56,15 +56,7 @@ pub(super) async fn handle(
     };
 
     let arrived = Timestamp::now();
-    let (parts, body) = request.into_parts();
-    let config = &app.config;
-    let body = crate::body::read(
-        body,
-        &parts.headers,
-        config.body_limit,
-        config.body_read_timeout,
-    )
-    .await;
+    let (parts, body) = crate::body::read_request(request, &app.config).await;
     let (reply, body_bytes, note) = match body {
         Err(failure) => {
             let reply = provider.failure(&running, &path, &failure);

@@ -1,5 +1,5 @@
-//! Request numbers a tenant has spent, for replay checks (KazePay's `requestNo`, Pagsmile's
-//! `request_id`). Neither provider documents how long it remembers them; the sandbox remembers
+//! Request numbers a tenant has spent, for replay checks (the number an envelope provider puts
+//! in each request). No provider documents how long it remembers them; the sandbox remembers
 //! each for [`WINDOW`] of sandbox time and at most [`MOST`] per tenant (the oldest forgotten
 //! first), so a client that numbers every request afresh cannot grow the world without bound.
 
