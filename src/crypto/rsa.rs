@@ -1,14 +1,21 @@
 //! RSA keys from PEM (PKCS#8 or PKCS#1), PKCS#1 v1.5 signatures over SHA-256 or SHA-1, and
 //! PKCS#1 v1.5 encryption for wrapping session keys.
 //!
-//! Encryption padding is random; it is drawn from the caller's seeded stream (through
-//! [`SeededRng`]: a ChaCha stream the caller seeded) so that the same seed and the same requests produce the same bytes.
+//! Keys are parsed once into [`PrivateKey`] and [`PublicKey`]. The private-key work — signing
+//! and unwrapping, the expensive half of every envelope — runs in aws-lc (constant-time,
+//! assembly-optimised, as fast as OpenSSL); so does verifying. Wrapping stays with the `rsa`
+//! crate: its random padding is drawn from the caller's seeded stream (through [`SeededRng`]),
+//! so the same seed and the same requests produce the same bytes, and a public-key operation
+//! is cheap. PKCS#1 v1.5 signatures are deterministic, so both libraries give the same bytes.
 
+use std::sync::Arc;
+
+use aws_lc_rs::rsa::{KeyPair, Pkcs1PrivateDecryptingKey, PrivateDecryptingKey};
+use aws_lc_rs::signature::{self, RsaPublicKeyComponents};
 use rand_core_06::{CryptoRng, RngCore};
 use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
-use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
-use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
-use rsa::signature::{SignatureEncoding, Signer, Verifier};
+use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey};
+use rsa::traits::PublicKeyParts;
 use rsa::{Pkcs1v15Encrypt, RsaPrivateKey, RsaPublicKey};
 use serde::{Deserialize, Serialize};
 
@@ -27,61 +34,158 @@ pub enum SignatureHash {
     Sha1,
 }
 
+/// An RSA private key, parsed once (cheap to clone: the parsed key is shared).
+#[derive(Clone)]
+pub struct PrivateKey(Arc<Parsed>);
+
+struct Parsed {
+    signing: KeyPair,
+    /// For SHA-1 signatures, which aws-lc does not make (only verifies): the legacy profile.
+    legacy: RsaPrivateKey,
+    decrypting: Pkcs1PrivateDecryptingKey,
+    public: PublicKey,
+}
+
+/// An RSA public key, parsed once.
+#[derive(Clone)]
+pub struct PublicKey {
+    /// For wrapping with seeded padding.
+    wrapping: RsaPublicKey,
+    /// Modulus and exponent, big-endian, for verifying.
+    modulus: Vec<u8>,
+    exponent: Vec<u8>,
+}
+
+impl std::fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the key itself: debug output ends up in logs.
+        write!(
+            f,
+            "PrivateKey({} bits)",
+            self.0.signing.public_modulus_len() * 8
+        )
+    }
+}
+
+impl std::fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PublicKey({} bits)", self.modulus.len() * 8)
+    }
+}
+
+impl PrivateKey {
+    /// The public half.
+    pub fn public_key(&self) -> PublicKey {
+        self.0.public.clone()
+    }
+}
+
+impl PublicKey {
+    fn new(key: RsaPublicKey) -> PublicKey {
+        PublicKey {
+            modulus: key.n().to_bytes_be(),
+            exponent: key.e().to_bytes_be(),
+            wrapping: key,
+        }
+    }
+}
+
 /// Parses a private key in PKCS#8 (`BEGIN PRIVATE KEY`) or PKCS#1 (`BEGIN RSA PRIVATE KEY`) PEM.
-pub fn private_key(pem: &str) -> Result<RsaPrivateKey, CryptoError> {
-    RsaPrivateKey::from_pkcs8_pem(pem)
+pub fn private_key(pem: &str) -> Result<PrivateKey, CryptoError> {
+    let key = RsaPrivateKey::from_pkcs8_pem(pem)
         .or_else(|_| RsaPrivateKey::from_pkcs1_pem(pem))
-        .map_err(|e| CryptoError::BadKey(e.to_string()))
+        .map_err(|e| CryptoError::BadKey(e.to_string()))?;
+    // aws-lc reads PKCS#8 DER; a PKCS#1 key is re-encoded once, here.
+    let der = key
+        .to_pkcs8_der()
+        .map_err(|e| CryptoError::BadKey(e.to_string()))?;
+    let rejected = |e: aws_lc_rs::error::KeyRejected| CryptoError::BadKey(e.to_string());
+    let signing = KeyPair::from_pkcs8(der.as_bytes()).map_err(rejected)?;
+    let decrypting = PrivateDecryptingKey::from_pkcs8(der.as_bytes()).map_err(rejected)?;
+    let decrypting = Pkcs1PrivateDecryptingKey::new(decrypting)
+        .map_err(|_| CryptoError::BadKey("not usable for PKCS#1 v1.5 decryption".to_owned()))?;
+    Ok(PrivateKey(Arc::new(Parsed {
+        signing,
+        decrypting,
+        public: PublicKey::new(key.to_public_key()),
+        legacy: key,
+    })))
 }
 
 /// Parses a public key in SPKI (`BEGIN PUBLIC KEY`) or PKCS#1 (`BEGIN RSA PUBLIC KEY`) PEM.
-pub fn public_key(pem: &str) -> Result<RsaPublicKey, CryptoError> {
+pub fn public_key(pem: &str) -> Result<PublicKey, CryptoError> {
     RsaPublicKey::from_public_key_pem(pem)
         .or_else(|_| RsaPublicKey::from_pkcs1_pem(pem))
+        .map(PublicKey::new)
         .map_err(|e| CryptoError::BadKey(e.to_string()))
 }
 
 /// PKCS#1 v1.5 signature of `message`.
-pub fn sign(key: &RsaPrivateKey, hash: SignatureHash, message: &[u8]) -> Vec<u8> {
-    match hash {
-        SignatureHash::Sha256 => SigningKey::<sha2::Sha256>::new(key.clone())
-            .sign(message)
-            .to_vec(),
-        SignatureHash::Sha1 => SigningKey::<sha1::Sha1>::new(key.clone())
-            .sign(message)
-            .to_vec(),
+pub fn sign(key: &PrivateKey, hash: SignatureHash, message: &[u8]) -> Vec<u8> {
+    if hash == SignatureHash::Sha1 {
+        use rsa::signature::{SignatureEncoding, Signer};
+        let legacy = rsa::pkcs1v15::SigningKey::<sha1::Sha1>::new(key.0.legacy.clone());
+        return legacy.sign(message).to_vec();
     }
+    let signing = &key.0.signing;
+    let mut signature = vec![0; signing.public_modulus_len()];
+    // aws-lc ignores the random source for PKCS#1 v1.5 (the padding is fixed); signing with a
+    // key it parsed cannot fail.
+    let unused = aws_lc_rs::rand::SystemRandom::new();
+    if signing
+        .sign(
+            &signature::RSA_PKCS1_SHA256,
+            &unused,
+            message,
+            &mut signature,
+        )
+        .is_err()
+    {
+        signature.clear();
+    }
+    signature
 }
 
 /// Checks a PKCS#1 v1.5 signature of `message`.
 pub fn verify(
-    key: &RsaPublicKey,
+    key: &PublicKey,
     hash: SignatureHash,
     message: &[u8],
     signature: &[u8],
 ) -> Result<(), CryptoError> {
-    let signature = Signature::try_from(signature).map_err(|_| CryptoError::BadSignature)?;
-    let verified = match hash {
-        SignatureHash::Sha256 => {
-            VerifyingKey::<sha2::Sha256>::new(key.clone()).verify(message, &signature)
-        }
-        SignatureHash::Sha1 => {
-            VerifyingKey::<sha1::Sha1>::new(key.clone()).verify(message, &signature)
-        }
+    let algorithm = match hash {
+        SignatureHash::Sha256 => &signature::RSA_PKCS1_2048_8192_SHA256,
+        SignatureHash::Sha1 => &signature::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
     };
-    verified.map_err(|_| CryptoError::BadSignature)
+    let components = RsaPublicKeyComponents {
+        n: &key.modulus,
+        e: &key.exponent,
+    };
+    components
+        .verify(algorithm, message, signature)
+        .map_err(|_| CryptoError::BadSignature)
 }
 
 /// PKCS#1 v1.5 encryption of `data` (a session key) for `key`'s owner.
-pub fn wrap(key: &RsaPublicKey, data: &[u8], rng: &mut ChaCha8Rng) -> Result<Vec<u8>, CryptoError> {
-    key.encrypt(&mut SeededRng(rng), Pkcs1v15Encrypt, data)
+pub fn wrap(key: &PublicKey, data: &[u8], rng: &mut ChaCha8Rng) -> Result<Vec<u8>, CryptoError> {
+    key.wrapping
+        .encrypt(&mut SeededRng(rng), Pkcs1v15Encrypt, data)
         .map_err(|e| CryptoError::Wrap(e.to_string()))
 }
 
 /// PKCS#1 v1.5 decryption of a wrapped session key.
-pub fn unwrap(key: &RsaPrivateKey, ciphertext: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    key.decrypt(Pkcs1v15Encrypt, ciphertext)
-        .map_err(|_| CryptoError::Unwrap)
+pub fn unwrap(key: &PrivateKey, ciphertext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    let decrypting = &key.0.decrypting;
+    if ciphertext.len() != decrypting.key_size_bytes() {
+        return Err(CryptoError::Unwrap);
+    }
+    let mut plaintext = vec![0; decrypting.min_output_size()];
+    let len = decrypting
+        .decrypt(ciphertext, &mut plaintext)
+        .map_err(|_| CryptoError::Unwrap)?
+        .len();
+    plaintext.truncate(len);
+    Ok(plaintext)
 }
 
 /// Lends the sandbox's seeded stream to the `rsa` crate, which speaks `rand_core` 0.6.
@@ -117,21 +221,21 @@ mod tests {
     use crate::world::rng::stream;
 
     /// A test-only pair under `fixtures/keys/`.
-    fn pair(private_pem: &str, public_pem: &str) -> (RsaPrivateKey, RsaPublicKey) {
+    fn pair(private_pem: &str, public_pem: &str) -> (PrivateKey, PublicKey) {
         (
             private_key(private_pem).unwrap(),
             public_key(public_pem).unwrap(),
         )
     }
 
-    fn demo() -> (RsaPrivateKey, RsaPublicKey) {
+    fn demo() -> (PrivateKey, PublicKey) {
         pair(
             include_str!("../../fixtures/keys/demo-merchant.test-only.pem"),
             include_str!("../../fixtures/keys/demo-merchant.pub.pem"),
         )
     }
 
-    fn stranger() -> (RsaPrivateKey, RsaPublicKey) {
+    fn stranger() -> (PrivateKey, PublicKey) {
         pair(
             include_str!("../../fixtures/keys/stranger.test-only.pem"),
             include_str!("../../fixtures/keys/stranger.pub.pem"),

@@ -9,7 +9,7 @@
 //! assert_eq!(envelope["head"]["sysId"], "202402271432298822660001");
 //! ```
 
-use rsa::{RsaPrivateKey, RsaPublicKey};
+use crate::crypto::rsa::{PrivateKey, PublicKey};
 use serde_json::{Value, json};
 
 use super::envelope::{OpenError, Profile, Sealed, open, seal};
@@ -47,9 +47,9 @@ pub struct Opened {
 #[derive(Debug)]
 pub struct Client {
     sys_id: String,
-    merchant_private: RsaPrivateKey,
-    merchant_public: RsaPublicKey,
-    platform_public: RsaPublicKey,
+    merchant_private: PrivateKey,
+    merchant_public: PublicKey,
+    platform_public: PublicKey,
     profile: Profile,
     rng: SandboxRng,
 }
@@ -65,7 +65,7 @@ impl Client {
         let merchant_private = private_key(merchant_private_pem)?;
         Ok(Client {
             sys_id: sys_id.to_owned(),
-            merchant_public: RsaPublicKey::from(&merchant_private),
+            merchant_public: merchant_private.public_key(),
             merchant_private,
             platform_public: public_key(platform_public_pem)?,
             profile,
@@ -146,8 +146,8 @@ impl Client {
 
 fn open_envelope(
     envelope: &Value,
-    recipient: &RsaPrivateKey,
-    sender: &RsaPublicKey,
+    recipient: &PrivateKey,
+    sender: &PublicKey,
 ) -> Result<Opened, ClientError> {
     let head = envelope
         .get("head")

@@ -7,10 +7,10 @@
 //! text) RSA-PKCS#1-v1.5-encrypted for the recipient. Opening reverses it and accepts either
 //! hash and either key form, upper- or lower-case hex.
 
+use crate::crypto::rsa::{PrivateKey, PublicKey};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use rand::RngExt;
-use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::rsa::{self as rsa_ops, SignatureHash};
@@ -69,8 +69,8 @@ impl OpenError {
 /// Seals `plaintext` from the holder of `signer` to the holder of `recipient`.
 pub fn seal(
     plaintext: &[u8],
-    signer: &RsaPrivateKey,
-    recipient: &RsaPublicKey,
+    signer: &PrivateKey,
+    recipient: &PublicKey,
     profile: Profile,
     rng: &mut SandboxRng,
 ) -> Result<Sealed, CryptoError> {
@@ -90,8 +90,8 @@ pub fn seal(
 /// of `sender`; returns the plaintext and the hash its signature used.
 pub fn open(
     sealed: &Sealed,
-    recipient: &RsaPrivateKey,
-    sender: &RsaPublicKey,
+    recipient: &PrivateKey,
+    sender: &PublicKey,
 ) -> Result<(Vec<u8>, SignatureHash), OpenError> {
     let wrapped = hex::decode(sealed.key_enc.trim())
         .map_err(|_| OpenError::KeyEnc(CryptoError::Encoding("hex")))?;
@@ -127,7 +127,7 @@ mod tests {
     use crate::scenario::section::BuiltinKey;
     use crate::world::rng::stream;
 
-    fn keys(key: BuiltinKey) -> (RsaPrivateKey, RsaPublicKey) {
+    fn keys(key: BuiltinKey) -> (PrivateKey, PublicKey) {
         (
             rsa_ops::private_key(key.private_pem).unwrap(),
             rsa_ops::public_key(key.public_pem).unwrap(),

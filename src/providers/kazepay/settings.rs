@@ -6,8 +6,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::crypto::rsa::{PrivateKey, PublicKey};
 use jiff::SignedDuration;
-use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde::{Deserialize, Serialize};
 
 use super::envelope::Profile;
@@ -120,7 +120,7 @@ pub struct Billing {
 #[derive(Clone, Debug)]
 pub struct SysIdentity {
     pub tenant: usize,
-    pub public_key: RsaPublicKey,
+    pub public_key: PublicKey,
     pub profile: Profile,
     /// As the scenario gave it (for `GET /__admin/credentials` and merchant clients).
     pub system: System,
@@ -143,8 +143,8 @@ pub struct Settings {
     pub utc_offset: jiff::tz::Offset,
     /// apiCodes that answer SYSTEM_BUSY.
     pub busy_api_codes: Vec<String>,
-    pub platform_private: RsaPrivateKey,
-    pub platform_public: RsaPublicKey,
+    pub platform_private: PrivateKey,
+    pub platform_public: PublicKey,
     pub platform_public_pem: String,
     /// By sysId.
     pub merchants: HashMap<String, SysIdentity>,

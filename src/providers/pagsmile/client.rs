@@ -10,7 +10,7 @@
 //! assert_eq!(request["sign_type"], "RSA");
 //! ```
 
-use rsa::{RsaPrivateKey, RsaPublicKey};
+use crate::crypto::rsa::{PrivateKey, PublicKey};
 use serde_json::{Value, json};
 
 use super::envelope::{OpenError, Sealed, open, seal};
@@ -53,8 +53,8 @@ pub struct Opened {
 pub struct Client {
     app_id: String,
     partner_id: String,
-    merchant_private: RsaPrivateKey,
-    platform_public: RsaPublicKey,
+    merchant_private: PrivateKey,
+    platform_public: PublicKey,
     rng: SandboxRng,
 }
 

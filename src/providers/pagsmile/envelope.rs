@@ -6,10 +6,10 @@
 //! - `biz_data` (and a response's `data`) = 16 ASCII hex characters of IV followed by Base64 of
 //!   AES-128-CBC/PKCS#7 of the JSON, keyed with the key's ASCII bytes and the IV's ASCII bytes.
 
+use crate::crypto::rsa::{PrivateKey, PublicKey};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use rand::RngExt;
-use rsa::{RsaPrivateKey, RsaPublicKey};
 
 use crate::crypto::rsa::{unwrap, wrap};
 use crate::crypto::{CryptoError, aes};
@@ -37,7 +37,7 @@ const KEY_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 /// Encrypts `plaintext` for the holder of `recipient` with a fresh key and IV.
 pub fn seal(
     plaintext: &[u8],
-    recipient: &RsaPublicKey,
+    recipient: &PublicKey,
     rng: &mut SandboxRng,
 ) -> Result<Sealed, CryptoError> {
     let key: String = (0..16)
@@ -50,7 +50,7 @@ pub fn seal(
 /// Encrypts with a given ASCII key and 16-character IV (for reproducible vectors).
 pub fn seal_with(
     plaintext: &[u8],
-    recipient: &RsaPublicKey,
+    recipient: &PublicKey,
     key: &str,
     iv: &str,
     rng: &mut SandboxRng,
@@ -63,7 +63,7 @@ pub fn seal_with(
 }
 
 /// Opens a message addressed to the holder of `recipient`.
-pub fn open(sealed: &Sealed, recipient: &RsaPrivateKey) -> Result<Vec<u8>, OpenError> {
+pub fn open(sealed: &Sealed, recipient: &PrivateKey) -> Result<Vec<u8>, OpenError> {
     let wrapped = BASE64
         .decode(sealed.random_key.trim())
         .map_err(|_| OpenError::Key(CryptoError::Encoding("Base64")))?;
@@ -86,7 +86,7 @@ mod tests {
     use crate::crypto::rsa::{private_key, public_key};
     use crate::world::rng::stream;
 
-    fn platform() -> (RsaPrivateKey, RsaPublicKey) {
+    fn platform() -> (PrivateKey, PublicKey) {
         let key = super::super::PLATFORM;
         (
             private_key(key.private_pem).unwrap(),

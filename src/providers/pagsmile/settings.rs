@@ -3,8 +3,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::crypto::rsa::{PrivateKey, PublicKey};
 use jiff::SignedDuration;
-use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde::{Deserialize, Serialize};
 
 use super::section::AppCredentials;
@@ -173,7 +173,7 @@ pub struct NotifyType {
 #[derive(Clone, Debug)]
 pub struct AppIdentity {
     pub tenant: usize,
-    pub public_key: RsaPublicKey,
+    pub public_key: PublicKey,
     /// As the scenario gave it (ids, secrets, the pay account, the webhook URL).
     pub credentials: AppCredentials,
 }
@@ -205,7 +205,7 @@ pub struct Settings {
     pub utc_offset: jiff::tz::Offset,
     /// Paths answering `20000` (a scenario's outage).
     pub unavailable_paths: Vec<String>,
-    pub platform_private: RsaPrivateKey,
+    pub platform_private: PrivateKey,
     pub platform_public_pem: String,
     /// By app_id.
     pub apps: HashMap<String, AppIdentity>,
