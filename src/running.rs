@@ -31,6 +31,9 @@ pub struct Running {
     shared_rng: Mutex<SandboxRng>,
     /// Failure injection: the scenario's rules and those added at run time.
     pub faults: FaultBook,
+    /// Path prefixes (longest first) and the index of the registered provider serving each:
+    /// worked out on the first request, since the scenario decides the prefixes.
+    routes: std::sync::OnceLock<Vec<(String, usize)>>,
 }
 
 /// A session token's owner and end (on that tenant's sandbox clock).
@@ -106,8 +109,14 @@ impl Running {
             tenants,
             by_id,
             sessions: DashMap::new(),
+            routes: std::sync::OnceLock::new(),
             shared_rng,
         }
+    }
+
+    /// The routing table, made by `make` the first time it is asked for.
+    pub fn routes(&self, make: impl FnOnce() -> Vec<(String, usize)>) -> &[(String, usize)] {
+        self.routes.get_or_init(make)
     }
 
     /// All tenants, in scenario order.

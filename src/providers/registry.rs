@@ -82,20 +82,23 @@ impl Registry {
         self.iter().find(|s| s.name() == name)
     }
 
-    /// The provider claiming the longest prefix of `path` under the running scenario.
+    /// The provider claiming the longest prefix of `path` under the running scenario (the
+    /// table of prefixes is made once per running scenario).
     pub fn route(&self, running: &Running, path: &str) -> Option<&dyn Served> {
-        self.iter()
-            .filter_map(|p| {
-                let longest = p
-                    .prefixes(running)
-                    .into_iter()
-                    .filter(|prefix| path.starts_with(prefix.as_str()))
-                    .map(|prefix| prefix.len())
-                    .max()?;
-                Some((longest, p))
-            })
-            .max_by_key(|(len, _)| *len)
-            .map(|(_, p)| p)
+        let routes = running.routes(|| {
+            let mut routes: Vec<(String, usize)> = self
+                .iter()
+                .enumerate()
+                .flat_map(|(index, p)| p.prefixes(running).into_iter().map(move |x| (x, index)))
+                .collect();
+            // Longest first, so the first match is the longest; ties keep registry order.
+            routes.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
+            routes
+        });
+        let (_, index) = routes
+            .iter()
+            .find(|(prefix, _)| path.starts_with(prefix.as_str()))?;
+        self.iter().nth(*index)
     }
 }
 

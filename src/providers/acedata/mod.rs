@@ -175,7 +175,7 @@ impl Provider for AceData {
         _request: &Request<'_>,
         body: &Payload<'_>,
     ) -> Result<Query, Gateway> {
-        parse(caller.endpoint, body.bytes)
+        parse(caller.endpoint, body)
             .map_err(|FieldError(message)| Gateway::with_message(GatewayError::BadRequest, message))
     }
 
@@ -331,9 +331,17 @@ fn refuse<'r>(
 }
 
 /// Checks the body of a request to `endpoint`; nothing is looked up yet.
-fn parse(endpoint: Endpoint, body: &[u8]) -> Result<Query, FieldError> {
-    let body = wire::parse(body)?;
-    let fields = wire::fields(&body);
+fn parse(endpoint: Endpoint, body: &Payload<'_>) -> Result<Query, FieldError> {
+    // The pipeline's parse, when it is an object; the bytes again only to word a refusal.
+    let reparsed;
+    let object = match body.json {
+        serde_json::Value::Object(object) => object,
+        _ => {
+            reparsed = wire::parse(body.bytes)?;
+            &reparsed
+        }
+    };
+    let fields = wire::fields(object);
     wire::check_encryption(&fields)?;
     match endpoint {
         Endpoint::Check1e => Ok(Query::Lookup(
