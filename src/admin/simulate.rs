@@ -338,7 +338,7 @@ pub(super) fn activation_code(running: &Running, request: &AdminRequest) -> Admi
         .ok_or_else(|| AdminError::bad_request("give `?card=ID`"))?;
     let tenant = one_tenant(running, request.query.get("tenant").map(String::as_str))?;
     tenant.with_world(|world| {
-        let card = world
+        let mut card = world
             .card_mut(card_id)
             .ok_or_else(|| not_found(format!("no card {card_id}")))?;
         let activation = card.activation.as_mut().ok_or_else(|| {

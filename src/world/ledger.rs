@@ -771,7 +771,7 @@ mod tests {
     #[test]
     fn cards_funded_by_an_account_spend_from_it() {
         let mut w = world();
-        w.cards.get_mut("c").unwrap().funding = Funding::MerchantAccount;
+        w.card_mut("c").unwrap().funding = Funding::MerchantAccount;
         let auth = w
             .post_transaction(posting(
                 TransactionKind::Authorization,
@@ -815,8 +815,8 @@ mod tests {
             (TransactionStatus::Failed, Some("merchant declined"))
         );
         // Holder-funded: the cardholder's account pays.
-        w.cards.get_mut("c").unwrap().funding = Funding::HolderAccount;
-        w.cards.get_mut("c").unwrap().cardholder_id = Some("h".into());
+        w.card_mut("c").unwrap().funding = Funding::HolderAccount;
+        w.card_mut("c").unwrap().cardholder_id = Some("h".into());
         w.transfer_with_holder(
             "h",
             crate::world::holder_accounts::Direction::In,
@@ -941,7 +941,7 @@ mod tests {
         let mut w = world();
         let recharge = w.start_recharge("c", &usd("100.00")).unwrap();
         w.settle_transfer(&recharge, w.now()).unwrap();
-        w.cards.get_mut("c").unwrap().limits = Some(crate::world::card::Limits {
+        w.card_mut("c").unwrap().limits = Some(crate::world::card::Limits {
             daily_transactions: 2,
             single_amount: usd("10.00"),
             daily_amount: usd("15.00"),

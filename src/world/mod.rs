@@ -7,6 +7,7 @@
 
 pub mod bins;
 pub mod card;
+pub mod card_index;
 pub mod cardholder;
 pub mod clock;
 pub mod countries;
@@ -59,6 +60,37 @@ pub struct Merchant {
     pub name: String,
 }
 
+/// A card being changed ([`World::card_mut`]); when it goes, the card indexes are brought up to
+/// date with whatever keys changed (holder, token, reference).
+#[derive(Debug)]
+pub struct CardMut<'w> {
+    card: &'w mut Card,
+    index: &'w mut card_index::CardIndex,
+    before: card_index::Keys,
+}
+
+impl std::ops::Deref for CardMut<'_> {
+    type Target = Card;
+    fn deref(&self) -> &Card {
+        self.card
+    }
+}
+
+impl std::ops::DerefMut for CardMut<'_> {
+    fn deref_mut(&mut self) -> &mut Card {
+        self.card
+    }
+}
+
+impl Drop for CardMut<'_> {
+    fn drop(&mut self) {
+        if !self.before.same_as(self.card) {
+            self.index.remove(&self.before);
+            self.index.add(&card_index::Keys::of(self.card));
+        }
+    }
+}
+
 /// The complete state of one tenant.
 #[derive(Clone, Debug, Serialize)]
 pub struct World {
@@ -84,7 +116,7 @@ pub struct World {
     cards: BTreeMap<String, Card>,
     /// PAN → card id.
     #[serde(skip)]
-    cards_by_pan: HashMap<String, String>,
+    card_index: card_index::CardIndex,
     /// The merchant's own balances, one account per currency.
     pub accounts: BTreeMap<Currency, Money>,
     /// Rate meters keyed by whatever the provider limits on (a token, an API key).
@@ -152,7 +184,7 @@ impl World {
             request_time: None,
             cardholders: BTreeMap::new(),
             cards: BTreeMap::new(),
-            cards_by_pan: HashMap::new(),
+            card_index: card_index::CardIndex::default(),
             accounts: BTreeMap::new(),
             meters: HashMap::new(),
             transactions: Vec::new(),
@@ -201,10 +233,10 @@ impl World {
         if self.cards.contains_key(&card.id) {
             return Err(CardClash::Id);
         }
-        if self.cards_by_pan.contains_key(&card.pan) {
+        if self.card_index.by_pan(&card.pan).is_some() {
             return Err(CardClash::Pan);
         }
-        self.cards_by_pan.insert(card.pan.clone(), card.id.clone());
+        self.card_index.add(&card_index::Keys::of(&card));
         self.cards.insert(card.id.clone(), card);
         Ok(())
     }
@@ -222,7 +254,7 @@ impl World {
         const ATTEMPTS: usize = 64;
         (0..ATTEMPTS)
             .map(|_| ids::pan(rng, bin, length))
-            .find(|pan| !self.cards_by_pan.contains_key(pan))
+            .find(|pan| self.card_index.by_pan(pan).is_none())
     }
 
     /// Draws from the business stream, keeping the draws only when `draw` finds what it looks
@@ -240,7 +272,33 @@ impl World {
 
     /// The card with this PAN, if the tenant has one.
     pub fn card_by_pan(&self, pan: &str) -> Option<&Card> {
-        self.cards.get(self.cards_by_pan.get(pan)?)
+        self.cards.get(self.card_index.by_pan(pan)?)
+    }
+
+    /// The card with this token, if the tenant has one.
+    pub fn card_by_token(&self, token: &str) -> Option<&Card> {
+        self.cards.get(self.card_index.by_token(token)?)
+    }
+
+    /// The cards with this merchant reference.
+    pub fn cards_with_ref(&self, reference: &str) -> impl Iterator<Item = &Card> {
+        self.card_index
+            .by_ref(reference)
+            .filter_map(|id| self.cards.get(id))
+    }
+
+    /// The holder's cards, by id.
+    pub fn cards_of_holder(&self, holder: &str) -> impl Iterator<Item = &Card> {
+        self.card_index
+            .by_holder(holder)
+            .filter_map(|id| self.cards.get(id))
+    }
+
+    /// How many cards `issuer` manages, and they oldest first (by creation, then id): a page
+    /// of them is a skip and a take, not a sort.
+    pub fn issuer_cards(&self, issuer: &str) -> (usize, impl DoubleEndedIterator<Item = &Card>) {
+        let (count, ids) = self.card_index.by_issuer(issuer);
+        (count, ids.filter_map(|id| self.cards.get(id)))
     }
 
     /// The cardholder a card belongs to.
@@ -258,10 +316,15 @@ impl World {
         })
     }
 
-    /// A card by id, to change anything but its number (the PAN index assumes it never
-    /// changes).
-    pub fn card_mut(&mut self, id: &str) -> Option<&mut Card> {
-        self.cards.get_mut(id)
+    /// A card by id, to change; the indexes follow when the guard goes.
+    pub fn card_mut(&mut self, id: &str) -> Option<CardMut<'_>> {
+        let card = self.cards.get_mut(id)?;
+        let before = card_index::Keys::of(card);
+        Some(CardMut {
+            card,
+            index: &mut self.card_index,
+            before,
+        })
     }
 
     /// A fresh id: `prefix`, the sandbox time as `yyMMddHHmmss`, and a sequence number.
@@ -427,5 +490,47 @@ mod tests {
         assert_eq!(pan.len(), 19);
         assert!(pan.starts_with("622202"));
         assert!(ids::luhn_valid(&pan));
+    }
+
+    #[test]
+    fn card_indexes_follow_every_change() {
+        let mut world = test_world("2026-01-01T00:00:00Z");
+        let usd = Currency::new("USD").unwrap();
+        let now = world.now();
+        let card = |id: &str, pan: &str| Card {
+            token: Some(format!("T-{id}")),
+            merchant_ref: Some(format!("R-{id}")),
+            ..Card::ordered(
+                id.into(),
+                "bank-a",
+                pan.into(),
+                "123".into(),
+                usd.clone(),
+                now,
+            )
+        };
+        world.insert_card(card("b", "4111111111111111")).unwrap();
+        world.insert_card(card("a", "4012888888881881")).unwrap();
+        assert_eq!(world.card_by_token("T-a").unwrap().id, "a");
+        assert_eq!(world.cards_with_ref("R-b").next().unwrap().id, "b");
+        assert_eq!(world.cards_of_holder("h").count(), 0);
+        // Same instant: by id.
+        let (count, order) = world.issuer_cards("bank-a");
+        assert_eq!(
+            (count, order.map(|c| c.id.as_str()).collect::<Vec<_>>()),
+            (2, vec!["a", "b"])
+        );
+        {
+            let mut changed = world.card_mut("a").unwrap();
+            changed.cardholder_id = Some("h".into());
+            changed.token = Some("T-new".into());
+            changed.merchant_ref = None;
+        }
+        assert_eq!(world.cards_of_holder("h").next().unwrap().id, "a");
+        assert!(world.card_by_token("T-a").is_none());
+        assert_eq!(world.card_by_token("T-new").unwrap().id, "a");
+        assert_eq!(world.cards_with_ref("R-a").count(), 0);
+        assert_eq!(world.card_by_pan("4012888888881881").unwrap().id, "a");
+        assert_eq!(world.issuer_cards("bank-a").0, 2);
     }
 }

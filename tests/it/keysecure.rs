@@ -1556,3 +1556,88 @@ fn a_body_is_a_json_object_or_blank() {
     assert_eq!(list(" \n")["data"]["size"], 10);
     assert_eq!(list(r#"{"page":0,"size":3}"#)["data"]["size"], 3);
 }
+
+#[test]
+fn cards_are_found_by_index_among_a_hundred_thousand() {
+    use issuer_sandbox::world::{Card, Currency};
+    let sandbox = sandbox(&FROZEN_DEFAULT);
+    let ks = Ks::login(&sandbox, KEY);
+    let first = active_virtual_card(&sandbox, &ks, "U-BULK");
+    let holder = ks.ok("GET", &format!("/open-api/v1/card/{first}/detail"), None)["cardholder_no"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // 100,000 more of the merchant's cards, made straight in its world a second later.
+    const BULK: usize = 100_000;
+    advance(&sandbox, "demo", "1s");
+    sandbox
+        .with_world("demo", |world| {
+            let usd = Currency::new("USD").unwrap();
+            let now = world.now();
+            for n in 0..BULK {
+                let pan = world.unused_pan("49387520", 16).unwrap();
+                let card = Card {
+                    merchant_ref: Some(format!("BULK-{n:06}")),
+                    cardholder_id: Some(holder.clone()),
+                    ..Card::ordered(
+                        format!("KCB{n:06}"),
+                        "keysecure",
+                        pan,
+                        "123".into(),
+                        usd.clone(),
+                        now,
+                    )
+                };
+                world.insert_card(card).unwrap();
+            }
+        })
+        .unwrap();
+    // A duplicate reference deep in the set is found (and refused) without a scan.
+    let apply = json!({ "card_bin_no": "BIN202405210001", "cardholder_no": holder, "card_type": "Virtual", "card_unique_no": "BULK-099999" });
+    ks.fails("POST", "/open-api/v1/card/apply", Some(apply), 4002);
+    // The last page of the whole list, oldest first: the first card, then the bulk by number.
+    let total = BULK + 1;
+    let last_page = (total - 1) / 10;
+    let page = ks.ok(
+        "POST",
+        "/open-api/v1/card/list",
+        Some(json!({ "page": last_page, "size": 10 })),
+    );
+    assert_eq!(page["total"], total);
+    let numbers: Vec<&str> = page["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["card_no"].as_str().unwrap())
+        .collect();
+    let expected: Vec<String> = (BULK - (total % 10)..BULK)
+        .map(|n| format!("KCB{n:06}"))
+        .collect();
+    assert_eq!(numbers, expected);
+    let page = ks.ok(
+        "POST",
+        "/open-api/v1/card/list",
+        Some(json!({ "page": 0, "size": 2 })),
+    );
+    assert_eq!(page["list"][0]["card_no"], first.as_str());
+    assert_eq!(page["list"][1]["card_no"], "KCB000000");
+    // Narrowed by reference and by holder, through their indexes.
+    let one = ks.ok(
+        "POST",
+        "/open-api/v1/card/list",
+        Some(json!({ "card_unique_no": "BULK-050000", "page": 0, "size": 10 })),
+    );
+    assert_eq!(
+        (one["total"].clone(), one["list"][0]["card_no"].clone()),
+        (json!(1), json!("KCB050000"))
+    );
+    let mine = ks.ok(
+        "POST",
+        "/open-api/v1/card/list",
+        Some(json!({ "cardholder_no": holder, "status": "Activated", "page": 0, "size": 1 })),
+    );
+    assert_eq!(
+        (mine["total"].clone(), mine["list"][0]["card_no"].clone()),
+        (json!(1), json!(first))
+    );
+}

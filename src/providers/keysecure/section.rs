@@ -417,7 +417,7 @@ pub fn prepare(settings: &Settings, tenant: usize, world: &mut World, build: &mu
         let Some(at) = build.card_location(tenant, &id) else {
             continue;
         };
-        let Some(card) = world.card_mut(&id) else {
+        let Some(mut card) = world.card_mut(&id) else {
             continue;
         };
         card.funding = funding;

@@ -88,7 +88,17 @@ pub fn page_of(items: Vec<Value>, page: usize, size: usize) -> Value {
         .skip(page.saturating_mul(size))
         .take(size)
         .collect();
-    serde_json::json!({ "list": list, "page": page, "size": size, "total": total })
+    page_list(list, page, size, total)
+}
+
+/// A page already taken (`list`) out of `total` items.
+pub fn page_list(list: Vec<Value>, page: usize, size: usize, total: usize) -> Value {
+    let mut answer = serde_json::Map::new();
+    answer.insert("list".into(), Value::Array(list));
+    answer.insert("page".into(), page.into());
+    answer.insert("size".into(), size.into());
+    answer.insert("total".into(), total.into());
+    Value::Object(answer)
 }
 
 #[cfg(test)]

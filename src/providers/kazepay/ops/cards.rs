@@ -89,7 +89,7 @@ pub fn assign(
     let card_id = card.id.clone();
     let now = world.now();
     let code = (!auto_active).then(|| ids::digits(world.rng(), 8));
-    if let Some(card) = world.card_mut(&card_id) {
+    if let Some(mut card) = world.card_mut(&card_id) {
         card.cardholder_id = Some(holder_id);
         card.activation = code.map(|code| Activation {
             code,
@@ -153,7 +153,7 @@ pub fn set_pin(
     let card = card(world, body)?;
     require(context, card, CardAction::SetPin)?;
     let card_id = card.id.clone();
-    if let Some(card) = world.card_mut(&card_id) {
+    if let Some(mut card) = world.card_mut(&card_id) {
         card.pin = Some(pin.to_owned());
     }
     Ok(AnswerFields::new())

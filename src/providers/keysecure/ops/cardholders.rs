@@ -163,11 +163,8 @@ pub fn list(context: &Context<'_>, world: &mut World, input: &Input<'_>) -> Resu
 pub fn info(_: &Context<'_>, world: &mut World, input: &Input<'_>) -> Result<Value, OpError> {
     let holder = cardholder(world, input.param())?;
     let cards: Vec<Value> = world
-        .cards()
-        .values()
-        .filter(|c| {
-            c.issuer.as_deref() == Some(ISSUER) && c.cardholder_id.as_deref() == Some(&holder.id)
-        })
+        .cards_of_holder(&holder.id)
+        .filter(|c| c.issuer.as_deref() == Some(ISSUER))
         .map(|c| {
             json!({
                 "card_no": c.id,
@@ -181,9 +178,8 @@ pub fn info(_: &Context<'_>, world: &mut World, input: &Input<'_>) -> Result<Val
     let accounts = world.holder_accounts.get(&holder.id);
     // Balances in USD and USD-pegged TUSDT count one for one; cards on their own balance too.
     let own_cards: i64 = world
-        .cards()
-        .values()
-        .filter(|c| c.cardholder_id.as_deref() == Some(&holder.id) && c.funding == Funding::Own)
+        .cards_of_holder(&holder.id)
+        .filter(|c| c.funding == Funding::Own)
         .map(|c| c.available.minor())
         .sum();
     let account_total: i64 = accounts.map_or(0, |a| a.values().map(Money::minor).sum());

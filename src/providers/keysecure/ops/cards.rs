@@ -14,7 +14,7 @@ use crate::providers::fields::Fields;
 use crate::providers::keysecure::section::IntegrationMode;
 use crate::providers::keysecure::sensitive;
 use crate::providers::keysecure::settings::ErrorKind;
-use crate::providers::keysecure::wire::{Input, OpError, page_of, paging};
+use crate::providers::keysecure::wire::{Input, OpError, page_list, page_of, paging};
 use crate::world::timeline::Event;
 use crate::world::{Card, CardForm, CardStatus, Currency, Funding, KycStatus, World, ids};
 
@@ -106,9 +106,9 @@ pub fn apply(
         }
     }
     let holder_id = holder.id.clone();
-    let taken = world.cards().values().any(|c| {
-        c.issuer.as_deref() == Some(ISSUER) && c.merchant_ref.as_deref() == Some(unique_no)
-    });
+    let taken = world
+        .cards_with_ref(unique_no)
+        .any(|c| c.issuer.as_deref() == Some(ISSUER));
     if taken {
         return Err(OpError::new(ErrorKind::CardUniqueTaken).with_field(unique_no));
     }
@@ -338,17 +338,43 @@ pub fn list(_: &Context<'_>, world: &mut World, input: &Input<'_>) -> Result<Val
         ));
     }
     let (page, size) = paging(body)?;
-    let mut cards: Vec<&Card> = world
-        .cards()
-        .values()
+    let (count, in_order) = world.issuer_cards(ISSUER);
+    if holder.is_none() && card_no.is_none() && unique_no.is_none() && status.is_none() {
+        // The whole list: its page taken from the index, only that page rendered.
+        let items = in_order
+            .skip(page.saturating_mul(size))
+            .take(size)
+            .map(item)
+            .collect();
+        return Ok(page_list(items, page, size, count));
+    }
+    // Narrowed by an index where a filter names one, then by the rest.
+    let candidates: Vec<&Card> = if let Some(card_no) = card_no {
+        world.cards().get(card_no).into_iter().collect()
+    } else if let Some(unique_no) = unique_no {
+        world.cards_with_ref(unique_no).collect()
+    } else if let Some(holder) = holder {
+        world.cards_of_holder(holder).collect()
+    } else {
+        in_order.collect()
+    };
+    let mut cards: Vec<&Card> = candidates
+        .into_iter()
         .filter(|c| c.issuer.as_deref() == Some(ISSUER))
         .filter(|c| holder.is_none_or(|h| c.cardholder_id.as_deref() == Some(h)))
         .filter(|c| card_no.is_none_or(|n| c.id == n))
         .filter(|c| unique_no.is_none_or(|u| c.merchant_ref.as_deref() == Some(u)))
         .filter(|c| status.is_none_or(|s| status_name(c.status) == s))
         .collect();
-    cards.sort_by_key(|c| (c.created_at, c.id.clone()));
-    Ok(page_of(cards.into_iter().map(item).collect(), page, size))
+    cards.sort_by_key(|c| (c.created_at, &c.id));
+    let total = cards.len();
+    let items = cards
+        .into_iter()
+        .skip(page.saturating_mul(size))
+        .take(size)
+        .map(item)
+        .collect();
+    Ok(page_list(items, page, size, total))
 }
 
 /// `GET card/{card_no}/detail` → the card with its package's names and fee_detail.
@@ -535,7 +561,7 @@ pub fn set_pin(
         &[CardStatus::Inactive, CardStatus::Active, CardStatus::Frozen],
     )?;
     let id = card.id.clone();
-    if let Some(card) = world.card_mut(&id) {
+    if let Some(mut card) = world.card_mut(&id) {
         card.pin = Some(pin);
     }
     Ok(json!({ "result": true }))

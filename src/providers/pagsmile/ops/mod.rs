@@ -141,10 +141,11 @@ pub fn token_of(card: &Card) -> &str {
 /// order failed, is not known to the merchant yet).
 pub fn card<'w>(world: &'w World, fields: &Fields<'_>) -> Result<&'w Card, OpError> {
     let token = fields.text("card_token", 1, 64)?;
+    // A card without a token goes by its id (`token_of`).
     world
-        .cards()
-        .values()
-        .find(|c| c.issuer.as_deref() == Some(ISSUER) && token_of(c) == token)
+        .card_by_token(token)
+        .or_else(|| world.cards().get(token).filter(|c| c.token.is_none()))
+        .filter(|c| c.issuer.as_deref() == Some(ISSUER))
         .filter(|c| {
             !matches!(
                 c.status,
