@@ -2,8 +2,9 @@
 //! wrapping), AES (ECB and CBC with PKCS#7), and the adapter that lets the RSA crate draw its
 //! padding randomness from the sandbox's seeded stream.
 //!
-//! Only well-kept RustCrypto crates do the work; this module chooses parameters and turns
-//! their errors into [`CryptoError`]. Nothing here knows a provider's envelope.
+//! Only well-kept libraries do the work (aws-lc for private-key RSA, RustCrypto for the rest);
+//! this module chooses parameters and turns their errors into [`CryptoError`]. Nothing here
+//! knows a provider's envelope.
 
 pub mod aes;
 pub mod rsa;
