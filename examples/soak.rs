@@ -5,6 +5,9 @@
 //!                                      open loop at a fixed rate: per minute, the requests sent,
 //!                                      those not answered 2xx-4xx, p50/p99 latency and the
 //!                                      server's resident memory (PID's VmRSS)
+//!   soak URL latency PER_SECOND SECONDS
+//!                                      open loop of check-1e alone (any server that answers a
+//!                                      POST: the bare baseline too): p50 and p99 latency
 //!
 //! The mix, by weight: AceData check-1e 60, check-2e 10, KeySecure support/bins 10, Pagsmile
 //! query-card-balance 8, KazePay queryCard 7, the control API's state and journal 5. Envelope
@@ -39,22 +42,22 @@ struct Call {
 
 /// The requests, by weight, with the sealed pools to rotate through.
 struct Mix {
-    calls: Vec<(u32, Vec<Call>)>,
+    calls: Vec<(u32, Vec<Arc<Call>>)>,
     total: u32,
     next: AtomicU64,
 }
 
 impl Mix {
-    fn pick(&self) -> &Call {
+    fn pick(&self) -> Arc<Call> {
         let n = self.next.fetch_add(1, Ordering::Relaxed);
         let mut slot = (n.wrapping_mul(2_654_435_761) % u64::from(self.total)) as u32;
         for (weight, calls) in &self.calls {
             if slot < *weight {
-                return &calls[(n as usize / 7) % calls.len()];
+                return calls[(n as usize / 7) % calls.len()].clone();
             }
             slot -= weight;
         }
-        &self.calls[0].1[0]
+        self.calls[0].1[0].clone()
     }
 }
 
@@ -162,6 +165,10 @@ async fn mix(client: &HttpClient, url: &str) -> Mix {
             ],
         ),
     ];
+    let calls: Vec<(u32, Vec<Arc<Call>>)> = calls
+        .into_iter()
+        .map(|(weight, calls)| (weight, calls.into_iter().map(Arc::new).collect()))
+        .collect();
     let total = calls.iter().map(|(w, _)| w).sum();
     Mix {
         calls,
@@ -193,6 +200,46 @@ async fn send(client: &HttpClient, url: &str, call: &Call) -> Option<Duration> {
     (!status.is_server_error()).then(|| started.elapsed())
 }
 
+/// Sends `rate` requests a second for `seconds` (a hundredth of a second's worth every 10 ms,
+/// whatever the answers do), each made by `call`; the sorted latencies and the failures.
+async fn open_loop(
+    client: &HttpClient,
+    url: &str,
+    rate: u64,
+    seconds: u64,
+    call: impl Fn(u64) -> Arc<Call>,
+) -> (Vec<Duration>, u64) {
+    let mut tick = tokio::time::interval(Duration::from_millis(10));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
+    let ends = Instant::now() + Duration::from_secs(seconds);
+    let (mut due, mut sent) = (0u64, 0u64);
+    while Instant::now() < ends {
+        tick.tick().await;
+        due += rate;
+        for _ in 0..due / 100 {
+            let (client, url, sender, call) =
+                (client.clone(), url.to_owned(), sender.clone(), call(sent));
+            tokio::spawn(async move {
+                let _ = sender.send(send(&client, &url, &call).await);
+            });
+            sent += 1;
+        }
+        due %= 100;
+    }
+    drop(sender);
+    let mut latencies = Vec::with_capacity(sent as usize);
+    let mut failed = 0;
+    while let Some(outcome) = receiver.recv().await {
+        match outcome {
+            Some(latency) => latencies.push(latency),
+            None => failed += 1,
+        }
+    }
+    latencies.sort();
+    (latencies, failed)
+}
+
 fn rss_mib(pid: &str) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
@@ -217,11 +264,32 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: soak URL max SECONDS | soak URL rate PER_SECOND MINUTES PID";
+    let usage = "usage: soak URL max SECONDS | soak URL rate PER_SECOND MINUTES PID | soak URL latency PER_SECOND SECONDS";
     let url = args.first().expect(usage).trim_end_matches('/').to_owned();
     let client: HttpClient = Client::builder(TokioExecutor::new())
         .pool_max_idle_per_host(512)
         .build_http();
+    if args.get(1).map(String::as_str) == Some("latency") {
+        let rate: u64 = args.get(2).and_then(|s| s.parse().ok()).expect(usage);
+        let seconds: u64 = args.get(3).and_then(|s| s.parse().ok()).expect(usage);
+        let lookup = Arc::new(Call {
+            method: http::Method::POST,
+            path: "/identity/bankcard/check-1e",
+            headers: vec![
+                ("content-type", "application/json".to_owned()),
+                ("authorization", "Bearer demo-acedata-token".to_owned()),
+            ],
+            body: Bytes::from_static(br#"{"bank_card":"6222020200112233446"}"#),
+        });
+        let (latencies, failed) = open_loop(&client, &url, rate, seconds, |_| lookup.clone()).await;
+        println!(
+            "latency at {rate}/s for {seconds} s: p50 {:.3} ms, p99 {:.3} ms ({} answered, {failed} failed)",
+            percentile(&latencies, 0.5),
+            percentile(&latencies, 0.99),
+            latencies.len()
+        );
+        return;
+    }
     let mix = Arc::new(mix(&client, &url).await);
     match args.get(1).map(String::as_str) {
         Some("max") => {
@@ -234,7 +302,7 @@ async fn main() {
                         (client.clone(), mix.clone(), url.clone(), done.clone());
                     tokio::spawn(async move {
                         while Instant::now() < until {
-                            if send(&client, &url, mix.pick()).await.is_some() {
+                            if send(&client, &url, &mix.pick()).await.is_some() {
                                 done.fetch_add(1, Ordering::Relaxed);
                             }
                         }
@@ -256,41 +324,12 @@ async fn main() {
                 "0       -       -       -       -       {:.1}",
                 rss_mib(&pid)
             );
-            // Every 10 ms, a hundredth of the second's requests: an open loop, so a slow server
-            // shows as latency and failures, not as fewer requests.
-            let mut tick = tokio::time::interval(Duration::from_millis(10));
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-            let mut due = 0u64;
+            // An open loop, so a slow server shows as latency and failures, not fewer requests.
             for minute in 1..=minutes {
-                let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
-                let ends = Instant::now() + Duration::from_secs(60);
-                let mut sent = 0u64;
-                while Instant::now() < ends {
-                    tick.tick().await;
-                    // The requests due by this tick: exactly `rate` a second over the run.
-                    due += rate;
-                    for _ in 0..due / 100 {
-                        let (client, mix, url, sender) =
-                            (client.clone(), mix.clone(), url.clone(), sender.clone());
-                        tokio::spawn(async move {
-                            let _ = sender.send(send(&client, &url, mix.pick()).await);
-                        });
-                        sent += 1;
-                    }
-                    due %= 100;
-                }
-                drop(sender);
-                let mut latencies = Vec::with_capacity(sent as usize);
-                let mut failed = 0u64;
-                while let Some(outcome) = receiver.recv().await {
-                    match outcome {
-                        Some(latency) => latencies.push(latency),
-                        None => failed += 1,
-                    }
-                }
-                latencies.sort();
+                let (latencies, failed) = open_loop(&client, &url, rate, 60, |_| mix.pick()).await;
                 println!(
-                    "{minute:<7} {sent:<7} {failed:<7} {:<7.2} {:<7.2} {:.1}",
+                    "{minute:<7} {:<7} {failed:<7} {:<7.2} {:<7.2} {:.1}",
+                    latencies.len() as u64 + failed,
                     percentile(&latencies, 0.5),
                     percentile(&latencies, 0.99),
                     rss_mib(&pid)

@@ -53,8 +53,10 @@ pub struct CardIndex {
     by_token: HashMap<String, String>,
     by_ref: HashMap<String, BTreeSet<String>>,
     by_holder: HashMap<String, BTreeSet<String>>,
-    /// Per issuer (`""` for cards without one): (made at, id), oldest first.
-    by_issuer: HashMap<String, BTreeSet<(Timestamp, String)>>,
+    /// Per issuer (`""` for cards without one): (made at, id), oldest first. A sorted vector,
+    /// not a tree: a page is a slice. Cards are made in time order, so inserting is appending
+    /// (a card made "earlier", after the clock was set back, is moved into place).
+    by_issuer: HashMap<String, Vec<(Timestamp, String)>>,
 }
 
 impl CardIndex {
@@ -77,10 +79,15 @@ impl CardIndex {
                 .insert(id());
         }
         let issuer = keys.issuer.clone().unwrap_or_default();
-        self.by_issuer
-            .entry(issuer)
-            .or_default()
-            .insert((keys.created_at, id()));
+        let cards = self.by_issuer.entry(issuer).or_default();
+        let entry = (keys.created_at, id());
+        match cards.last() {
+            Some(last) if *last > entry => {
+                let at = cards.partition_point(|card| *card < entry);
+                cards.insert(at, entry);
+            }
+            _ => cards.push(entry),
+        }
     }
 
     pub(super) fn remove(&mut self, keys: &Keys) {
@@ -105,8 +112,10 @@ impl CardIndex {
         forget(&mut self.by_ref, &keys.merchant_ref);
         forget(&mut self.by_holder, &keys.cardholder_id);
         let issuer = keys.issuer.clone().unwrap_or_default();
-        if let Some(cards) = self.by_issuer.get_mut(&issuer) {
-            cards.remove(&(keys.created_at, keys.id.clone()));
+        if let Some(cards) = self.by_issuer.get_mut(&issuer)
+            && let Ok(at) = cards.binary_search(&(keys.created_at, keys.id.clone()))
+        {
+            cards.remove(at);
         }
     }
 
@@ -130,12 +139,8 @@ impl CardIndex {
         self.by_holder.get(holder).into_iter().flatten()
     }
 
-    /// Ids of the issuer's cards, oldest first, and how many there are.
-    pub fn by_issuer(&self, issuer: &str) -> (usize, impl DoubleEndedIterator<Item = &String>) {
-        let cards = self.by_issuer.get(issuer);
-        (
-            cards.map_or(0, BTreeSet::len),
-            cards.into_iter().flatten().map(|(_, id)| id),
-        )
+    /// The issuer's cards, oldest first: (made at, id).
+    pub fn by_issuer(&self, issuer: &str) -> &[(Timestamp, String)] {
+        self.by_issuer.get(issuer).map_or(&[], Vec::as_slice)
     }
 }

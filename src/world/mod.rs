@@ -294,11 +294,15 @@ impl World {
             .filter_map(|id| self.cards.get(id))
     }
 
-    /// How many cards `issuer` manages, and they oldest first (by creation, then id): a page
-    /// of them is a skip and a take, not a sort.
-    pub fn issuer_cards(&self, issuer: &str) -> (usize, impl DoubleEndedIterator<Item = &Card>) {
-        let (count, ids) = self.card_index.by_issuer(issuer);
-        (count, ids.filter_map(|id| self.cards.get(id)))
+    /// How many cards `issuer` manages, and those from the `skip`th on, oldest first (by
+    /// creation, then id): a page of them is a slice of an index, not a sort.
+    pub fn issuer_cards(&self, issuer: &str, skip: usize) -> (usize, impl Iterator<Item = &Card>) {
+        let all = self.card_index.by_issuer(issuer);
+        let from = all.get(skip..).unwrap_or_default();
+        (
+            all.len(),
+            from.iter().filter_map(|(_, id)| self.cards.get(id)),
+        )
     }
 
     /// The cardholder a card belongs to.
@@ -515,7 +519,7 @@ mod tests {
         assert_eq!(world.cards_with_ref("R-b").next().unwrap().id, "b");
         assert_eq!(world.cards_of_holder("h").count(), 0);
         // Same instant: by id.
-        let (count, order) = world.issuer_cards("bank-a");
+        let (count, order) = world.issuer_cards("bank-a", 0);
         assert_eq!(
             (count, order.map(|c| c.id.as_str()).collect::<Vec<_>>()),
             (2, vec!["a", "b"])
@@ -531,6 +535,21 @@ mod tests {
         assert_eq!(world.card_by_token("T-new").unwrap().id, "a");
         assert_eq!(world.cards_with_ref("R-a").count(), 0);
         assert_eq!(world.card_by_pan("4012888888881881").unwrap().id, "a");
-        assert_eq!(world.issuer_cards("bank-a").0, 2);
+        assert_eq!(world.issuer_cards("bank-a", 0).0, 2);
+        let (_, second) = world.issuer_cards("bank-a", 1);
+        assert_eq!(second.map(|c| c.id.as_str()).collect::<Vec<_>>(), vec!["b"]);
+        // A card made earlier (the clock set back) takes its place in the order.
+        let earlier = Card {
+            created_at: now
+                .saturating_sub(jiff::SignedDuration::from_secs(1))
+                .unwrap(),
+            ..card("c", "5500005555555559")
+        };
+        world.insert_card(earlier).unwrap();
+        let (_, order) = world.issuer_cards("bank-a", 0);
+        assert_eq!(
+            order.map(|c| c.id.as_str()).collect::<Vec<_>>(),
+            vec!["c", "a", "b"]
+        );
     }
 }
