@@ -11,31 +11,63 @@ use crate::respond;
 use crate::running::Running;
 use crate::world::tenant::Tenant;
 
+/// `GET /__admin/health`, serialized straight from these fields (health checks poll it often).
+#[derive(Serialize)]
+struct Health<'a> {
+    status: &'static str,
+    version: &'static str,
+    uptime_ms: u64,
+    scenario: &'a str,
+    tenants: Vec<&'a str>,
+    providers: Vec<&'static str>,
+    journal: JournalHealth,
+    connections: ConnectionsHealth,
+    /// Log and banner lines nobody read in time (see `logs`).
+    logs: LogsHealth,
+}
+
+#[derive(Serialize)]
+struct JournalHealth {
+    capacity: usize,
+    dropped: u64,
+    bytes: usize,
+    max_bytes: usize,
+}
+
+#[derive(Serialize)]
+struct ConnectionsHealth {
+    open: usize,
+    limit: usize,
+}
+
+#[derive(Serialize)]
+struct LogsHealth {
+    dropped_lines: u64,
+}
+
 pub(super) fn health(app: &App, running: &Running) -> AdminResult {
-    let tenants: Vec<&str> = running.tenants().iter().map(|t| t.id.as_str()).collect();
-    Ok(respond::json(
-        StatusCode::OK,
-        &json!({
-            "status": "ok",
-            "version": env!("CARGO_PKG_VERSION"),
-            "uptime_ms": app.uptime().as_millis() as u64,
-            "scenario": running.scenario.name,
-            "tenants": tenants,
-            "providers": app.registry.names(),
-            "journal": {
-                "capacity": app.journal.capacity(),
-                "dropped": app.journal.dropped(),
-                "bytes": app.journal.bytes(),
-                "max_bytes": app.journal.max_bytes(),
-            },
-            "connections": {
-                "open": app.open_connections(),
-                "limit": app.config.max_connections,
-            },
-            // Log and banner lines nobody read in time (see `logs`).
-            "logs": { "dropped_lines": crate::logs::dropped_lines() },
-        }),
-    ))
+    let health = Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+        uptime_ms: app.uptime().as_millis() as u64,
+        scenario: &running.scenario.name,
+        tenants: running.tenants().iter().map(|t| t.id.as_str()).collect(),
+        providers: app.registry.names(),
+        journal: JournalHealth {
+            capacity: app.journal.capacity(),
+            dropped: app.journal.dropped(),
+            bytes: app.journal.bytes(),
+            max_bytes: app.journal.max_bytes(),
+        },
+        connections: ConnectionsHealth {
+            open: app.open_connections(),
+            limit: app.config.max_connections,
+        },
+        logs: LogsHealth {
+            dropped_lines: crate::logs::dropped_lines(),
+        },
+    };
+    Ok(respond::json(StatusCode::OK, &health))
 }
 
 /// One tenant's world (`?tenant=`), or all of them keyed by id. Serialized straight from each

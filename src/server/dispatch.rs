@@ -35,8 +35,11 @@ pub(super) async fn handle(
     let method = request.method().clone();
     if path == "/__admin" || path.starts_with("/__admin/") {
         let response = admin::handle(&app, peer, request).await;
-        // A control call (a clock move, a simulation) may have made webhooks due.
-        app.webhook_wake.notify_one();
+        // A control call that changes something (a clock move, a simulation) may have made
+        // webhooks due; reads (health checks, state, the journal) cannot.
+        if method != http::Method::GET {
+            app.webhook_wake.notify_one();
+        }
         log_exchange(
             "admin",
             &method,
