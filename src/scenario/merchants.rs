@@ -350,10 +350,7 @@ fn build_card(
         );
     }
     if let Some(token) = &section.token
-        && world
-            .cards()
-            .values()
-            .any(|c| c.token.as_deref() == Some(token.value.as_str()))
+        && world.card_by_token(&token.value).is_some()
     {
         problems.at(
             token.referenced,
@@ -376,7 +373,7 @@ fn build_card(
         created_at: context.start,
         pin: None,
         activation: None,
-        limits,
+        limits: limits.map(Box::new),
         merchant_ref: None,
         product: None,
         funding: crate::world::Funding::Own,

@@ -45,7 +45,7 @@ pub struct Card {
     /// A physical card's one-time activation code, and whether it was handed out yet.
     pub activation: Option<Activation>,
     /// Spending limits, when the issuer sets them.
-    pub limits: Option<Limits>,
+    pub limits: Option<Box<Limits>>,
     /// The merchant's own reference for the card (a unique number it chose).
     pub merchant_ref: Option<String>,
     /// The issuer's product the card was made from (a card BIN order number, a card package).

@@ -219,7 +219,7 @@ impl World {
     /// All money of `currency` inside the tenant: accounts, cards and recharges in flight.
     pub fn total(&self, currency: &Currency) -> Money {
         let mut total = self.account(currency).minor();
-        for card in self.cards.values().filter(|c| &c.currency == currency) {
+        for card in self.cards.iter().filter(|c| &c.currency == currency) {
             total += card.available.minor() + card.blocked.minor();
         }
         for accounts in self.holder_accounts.values() {
@@ -301,7 +301,7 @@ impl World {
         let amount = tx.in_flight();
         if tx.kind == TransactionKind::Recharge {
             let card_id = tx.card_id.clone();
-            let card = self
+            let mut card = self
                 .cards
                 .get_mut(&card_id)
                 .ok_or(LedgerError::UnknownCard(card_id))?;
@@ -339,7 +339,7 @@ impl World {
         let account = self.account(amount.currency()).checked_add(amount)?;
         // Ids are drawn once nothing can refuse: a refused movement shifts no later id.
         let (now, id) = (self.now(), self.next_id("TXN"));
-        if let Some(card) = self.cards.get_mut(card_id) {
+        if let Some(mut card) = self.cards.get_mut(card_id) {
             card.available = remaining;
         }
         self.accounts.insert(amount.currency().clone(), account);
@@ -365,10 +365,12 @@ impl World {
             });
         }
         let (now, id) = (self.now(), self.next_id("TXN"));
-        let Some(card) = self.cards.get_mut(card_id) else {
+        let Some(mut card) = self.cards.get_mut(card_id) else {
             return Err(LedgerError::UnknownCard(card_id.to_owned()));
         };
-        let amount = std::mem::replace(&mut card.available, Money::zero(card.currency.clone()));
+        let zero = Money::zero(card.currency.clone());
+        let amount = std::mem::replace(&mut card.available, zero);
+        drop(card);
         self.transactions.push(Transaction::transfer(
             &id,
             card_id,
@@ -624,11 +626,12 @@ impl World {
             }
             _ => return Ok(()),
         };
-        let card = self
+        let mut card = self
             .cards
             .get_mut(&posting.card_id)
             .ok_or_else(|| LedgerError::UnknownCard(posting.card_id.clone()))?;
         card.blocked = card.blocked.checked_add(&blocked)?;
+        drop(card);
         self.add_spendable(&posting.card_id, &spendable)?;
         if let Some(flow) = external {
             let entry = self
@@ -656,10 +659,15 @@ impl World {
     fn add_spendable(&mut self, card_id: &str, delta: &Money) -> Result<(), LedgerError> {
         let card = self
             .cards
-            .get_mut(card_id)
+            .get(card_id)
             .ok_or_else(|| LedgerError::UnknownCard(card_id.to_owned()))?;
         match card.funding {
-            Funding::Own => card.available = card.available.checked_add(delta)?,
+            Funding::Own => {
+                let available = card.available.checked_add(delta)?;
+                if let Some(mut card) = self.cards.get_mut(card_id) {
+                    card.available = available;
+                }
+            }
             Funding::MerchantAccount => {
                 let account = self.account(delta.currency()).checked_add(delta)?;
                 self.accounts.insert(delta.currency().clone(), account);
@@ -941,13 +949,13 @@ mod tests {
         let mut w = world();
         let recharge = w.start_recharge("c", &usd("100.00")).unwrap();
         w.settle_transfer(&recharge, w.now()).unwrap();
-        w.card_mut("c").unwrap().limits = Some(crate::world::card::Limits {
+        w.card_mut("c").unwrap().limits = Some(Box::new(crate::world::card::Limits {
             daily_transactions: 2,
             single_amount: usd("10.00"),
             daily_amount: usd("15.00"),
             monthly_amount: usd("25.00"),
             total_amount: Some(usd("30.00")),
-        });
+        }));
         let buy = |w: &mut World, amount: &str| {
             let id = w
                 .post_transaction(posting(TransactionKind::Authorization, amount, "0", None))

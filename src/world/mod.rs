@@ -7,8 +7,8 @@
 
 pub mod bins;
 pub mod card;
-pub mod card_index;
 pub mod cardholder;
+pub mod cards;
 pub mod clock;
 pub mod countries;
 pub mod deliveries;
@@ -36,19 +36,13 @@ pub use card::{Activation, Card, CardForm, CardStatus, Expiry, Funding};
 pub use cardholder::{
     Address, Cardholder, Gender, IdDocument, IdKind, Kyc, KycStatus, Phone, Review,
 };
+pub use cards::{CardClash, CardMut, Cards};
 pub use clock::{Clock, ClockSpec};
 use ledger::Transaction;
 pub use money::{Currency, Money, MoneyError};
 use ratelimit::{Meter, RateLimit};
 use rng::SandboxRng;
 use timeline::{Notice, Notification, Scheduled};
-
-/// Why a card could not be added.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CardClash {
-    Id,
-    Pan,
-}
 
 /// Why a card could not be numbered: its BIN has (almost) no unused numbers left.
 pub const NO_FREE_NUMBER: &str = "no unused card number is left on this BIN";
@@ -58,37 +52,6 @@ pub const NO_FREE_NUMBER: &str = "no unused card number is left on this BIN";
 pub struct Merchant {
     pub id: String,
     pub name: String,
-}
-
-/// A card being changed ([`World::card_mut`]); when it goes, the card indexes are brought up to
-/// date with whatever keys changed (holder, token, reference).
-#[derive(Debug)]
-pub struct CardMut<'w> {
-    card: &'w mut Card,
-    index: &'w mut card_index::CardIndex,
-    before: card_index::Keys,
-}
-
-impl std::ops::Deref for CardMut<'_> {
-    type Target = Card;
-    fn deref(&self) -> &Card {
-        self.card
-    }
-}
-
-impl std::ops::DerefMut for CardMut<'_> {
-    fn deref_mut(&mut self) -> &mut Card {
-        self.card
-    }
-}
-
-impl Drop for CardMut<'_> {
-    fn drop(&mut self) {
-        if !self.before.same_as(self.card) {
-            self.index.remove(&self.before);
-            self.index.add(&card_index::Keys::of(self.card));
-        }
-    }
 }
 
 /// The complete state of one tenant.
@@ -111,12 +74,8 @@ pub struct World {
     #[serde(skip)]
     aux_rng: SandboxRng,
     pub cardholders: BTreeMap<String, Cardholder>,
-    /// Cards by id; added through [`World::insert_card`] so the PAN index stays true (a PAN
-    /// never changes after issue).
-    cards: BTreeMap<String, Card>,
-    /// PAN → card id.
-    #[serde(skip)]
-    card_index: card_index::CardIndex,
+    /// Cards, found by id and business keys.
+    cards: Cards,
     /// The merchant's own balances, one account per currency.
     pub accounts: BTreeMap<Currency, Money>,
     /// Rate meters keyed by whatever the provider limits on (a token, an API key).
@@ -183,8 +142,7 @@ impl World {
             event_time: None,
             request_time: None,
             cardholders: BTreeMap::new(),
-            cards: BTreeMap::new(),
-            card_index: card_index::CardIndex::default(),
+            cards: Cards::default(),
             accounts: BTreeMap::new(),
             meters: HashMap::new(),
             transactions: Vec::new(),
@@ -223,22 +181,14 @@ impl World {
         &mut self.aux_rng
     }
 
-    /// All cards by id.
-    pub fn cards(&self) -> &BTreeMap<String, Card> {
+    /// All cards.
+    pub fn cards(&self) -> &Cards {
         &self.cards
     }
 
     /// Adds a card unless its id or PAN is already taken.
     pub fn insert_card(&mut self, card: Card) -> Result<(), CardClash> {
-        if self.cards.contains_key(&card.id) {
-            return Err(CardClash::Id);
-        }
-        if self.card_index.by_pan(&card.pan).is_some() {
-            return Err(CardClash::Pan);
-        }
-        self.card_index.add(&card_index::Keys::of(&card));
-        self.cards.insert(card.id.clone(), card);
-        Ok(())
+        self.cards.insert(card)
     }
 
     /// A new Luhn-valid number on `bin` that none of the tenant's cards has. `None` when every
@@ -254,7 +204,7 @@ impl World {
         const ATTEMPTS: usize = 64;
         (0..ATTEMPTS)
             .map(|_| ids::pan(rng, bin, length))
-            .find(|pan| self.card_index.by_pan(pan).is_none())
+            .find(|pan| self.cards.by_pan(pan).is_none())
     }
 
     /// Draws from the business stream, keeping the draws only when `draw` finds what it looks
@@ -272,37 +222,28 @@ impl World {
 
     /// The card with this PAN, if the tenant has one.
     pub fn card_by_pan(&self, pan: &str) -> Option<&Card> {
-        self.cards.get(self.card_index.by_pan(pan)?)
+        self.cards.by_pan(pan)
     }
 
     /// The card with this token, if the tenant has one.
     pub fn card_by_token(&self, token: &str) -> Option<&Card> {
-        self.cards.get(self.card_index.by_token(token)?)
+        self.cards.by_token(token)
     }
 
-    /// The cards with this merchant reference.
+    /// The cards with this merchant reference, by id.
     pub fn cards_with_ref(&self, reference: &str) -> impl Iterator<Item = &Card> {
-        self.card_index
-            .by_ref(reference)
-            .filter_map(|id| self.cards.get(id))
+        self.cards.by_ref(reference).into_iter()
     }
 
     /// The holder's cards, by id.
     pub fn cards_of_holder(&self, holder: &str) -> impl Iterator<Item = &Card> {
-        self.card_index
-            .by_holder(holder)
-            .filter_map(|id| self.cards.get(id))
+        self.cards.by_holder(holder)
     }
 
     /// How many cards `issuer` manages, and those from the `skip`th on, oldest first (by
     /// creation, then id): a page of them is a slice of an index, not a sort.
     pub fn issuer_cards(&self, issuer: &str, skip: usize) -> (usize, impl Iterator<Item = &Card>) {
-        let all = self.card_index.by_issuer(issuer);
-        let from = all.get(skip..).unwrap_or_default();
-        (
-            all.len(),
-            from.iter().filter_map(|(_, id)| self.cards.get(id)),
-        )
+        self.cards.by_issuer(issuer, skip)
     }
 
     /// The cardholder a card belongs to.
@@ -322,13 +263,7 @@ impl World {
 
     /// A card by id, to change; the indexes follow when the guard goes.
     pub fn card_mut(&mut self, id: &str) -> Option<CardMut<'_>> {
-        let card = self.cards.get_mut(id)?;
-        let before = card_index::Keys::of(card);
-        Some(CardMut {
-            card,
-            index: &mut self.card_index,
-            before,
-        })
+        self.cards.get_mut(id)
     }
 
     /// A fresh id: `prefix`, the sandbox time as `yyMMddHHmmss`, and a sequence number.
@@ -371,7 +306,7 @@ impl World {
 
     /// Changes a card's status now and tells the webhooks; no-op when unchanged or unknown.
     pub fn set_card_status(&mut self, card_id: &str, to: CardStatus, at: Timestamp) {
-        let Some(card) = self.cards.get_mut(card_id) else {
+        let Some(mut card) = self.cards.get_mut(card_id) else {
             return;
         };
         let from = card.status;
@@ -379,6 +314,7 @@ impl World {
             return;
         }
         card.status = to;
+        drop(card);
         self.notify(
             at,
             Notification::CardStatusChanged {

@@ -8,16 +8,26 @@ use std::fmt;
 
 use serde::{Serialize, Serializer};
 
-/// An ISO 4217-style currency code (three to five upper-case letters, so `TUSDT` fits).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Currency(String);
+/// An ISO 4217-style currency code (three to five upper-case letters, so `TUSDT` fits), held
+/// inline: every amount carries one, and a million cards' balances should not each own a
+/// string. Ordered as its text is (the code is zero-padded).
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Currency {
+    code: [u8; 5],
+    len: u8,
+}
 
 impl Currency {
     /// Validates and wraps a currency code.
     pub fn new(code: &str) -> Result<Currency, MoneyError> {
         let valid = (3..=5).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_uppercase());
         if valid {
-            Ok(Currency(code.to_owned()))
+            let mut inline = [0; 5];
+            inline[..code.len()].copy_from_slice(code.as_bytes());
+            Ok(Currency {
+                code: inline,
+                len: code.len() as u8,
+            })
         } else {
             Err(MoneyError::InvalidCurrency(code.to_owned()))
         }
@@ -25,12 +35,13 @@ impl Currency {
 
     /// The code, e.g. `USD`.
     pub fn code(&self) -> &str {
-        &self.0
+        // Built from upper-case ASCII only (`new`), so always UTF-8.
+        std::str::from_utf8(&self.code[..usize::from(self.len)]).unwrap_or_default()
     }
 
     /// Number of decimal places of the currency's minor unit.
     pub fn exponent(&self) -> u32 {
-        match self.0.as_str() {
+        match self.code() {
             "JPY" | "KRW" | "VND" | "CLP" | "ISK" | "UGX" | "XAF" | "XOF" | "PYG" => 0,
             "BHD" | "KWD" | "OMR" | "JOD" | "TND" | "LYD" | "IQD" => 3,
             _ => 2,
@@ -40,13 +51,19 @@ impl Currency {
 
 impl fmt::Display for Currency {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.code())
+    }
+}
+
+impl fmt::Debug for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Currency({:?})", self.code())
     }
 }
 
 impl Serialize for Currency {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
+        serializer.serialize_str(self.code())
     }
 }
 

@@ -91,7 +91,7 @@ pub fn apply(
             token: Some(token),
             cardholder_id: Some(holder_id.clone()),
             form: application.form,
-            limits: application.limits,
+            limits: application.limits.map(Box::new),
             ..Card::ordered(card_id.clone(), ISSUER, pan, cvv, usd, now)
         })
         .map_err(|e| OpError::new(ErrorKind::Unavailable).with_reason(format!("{e:?}")))?;
