@@ -303,7 +303,7 @@ fn check(files: &[PathBuf], registry: &providers::Registry) -> ExitCode {
         match Scenario::from_file(path, registry) {
             Ok(scenario) => {
                 let (holders, cards) = (0..scenario.tenants.len())
-                    .filter_map(|i| scenario.fresh_world(i))
+                    .filter_map(|i| scenario.initial_world(i))
                     .fold((0, 0), |(h, c), w| {
                         (h + w.cardholders.len(), c + w.cards().len())
                     });

@@ -44,9 +44,12 @@ enum Locale {
     En,
 }
 
-/// Largest number of cardholders and of cards per cardholder one `generate:` may ask for.
-const MAX_CARDHOLDERS: usize = 10_000;
-const MAX_CARDS_EACH: usize = 20;
+/// Largest number of cardholders, of cards per cardholder, and of cards in all one `generate:`
+/// may ask for: a million cards in one tenant is a supported size (about 0.5 KB a card, and
+/// about 1 KB a generated cardholder).
+const MAX_CARDHOLDERS: usize = 1_000_000;
+const MAX_CARDS_EACH: usize = 1_000;
+const MAX_CARDS: usize = 2_000_000;
 
 /// Adds the generated cardholders and cards to `world`; problems point at `generate:` unless a
 /// more precise value is to blame.
@@ -73,10 +76,13 @@ pub(super) fn run(
         }
     };
     let cards_each = section.cards_per_cardholder.unwrap_or(1);
-    if section.cardholders > MAX_CARDHOLDERS || cards_each > MAX_CARDS_EACH {
+    if section.cardholders > MAX_CARDHOLDERS
+        || cards_each > MAX_CARDS_EACH
+        || section.cardholders.saturating_mul(cards_each) > MAX_CARDS
+    {
         problems.at(
             at,
-            format!("generate at most {MAX_CARDHOLDERS} cardholders and {MAX_CARDS_EACH} cards per cardholder"),
+            format!("generate at most {MAX_CARDHOLDERS} cardholders, {MAX_CARDS_EACH} cards per cardholder and {MAX_CARDS} cards in all"),
         );
         return;
     }
@@ -115,6 +121,7 @@ pub(super) fn run(
         return;
     }
 
+    world.reserve_cards(section.cardholders * cards_each);
     for n in 1..=section.cardholders {
         let holder = fake_person(locale, format!("gen-{n:04}"), start, rng);
         for c in 1..=cards_each {

@@ -134,6 +134,11 @@ impl Scenario {
         build::build(file, parts, source, origin, base_dir, &plugins)
     }
 
+    /// Tenant `index`'s starting world, to look at (see [`Scenario::fresh_world`] for one to run).
+    pub fn initial_world(&self, index: usize) -> Option<&World> {
+        self.tenants.get(index).map(|t| &t.initial)
+    }
+
     /// A fresh copy of tenant `index`'s starting world, its clock restarted.
     pub fn fresh_world(&self, index: usize) -> Option<World> {
         let mut world = self.tenants.get(index)?.initial.clone();
@@ -205,8 +210,24 @@ fn parse(
     origin: &str,
     providers: &[&str],
 ) -> Result<model::ScenarioFile, ScenarioError> {
-    serde_saphyr::with_deserializer_from_str(source, |de| Core { providers }.deserialize(de))
-        .map_err(|e| yaml_error(&e, source, origin))
+    serde_saphyr::with_deserializer_from_str_with_options(source, yaml_options(source), |de| {
+        Core { providers }.deserialize(de)
+    })
+    .map_err(|e| yaml_error(&e, source, origin))
+}
+
+/// The YAML reader's limits for `source`. The default budget (250,000 nodes, a million
+/// events) stops a scenario at about 25,000 listed cards; a large file may hold as many nodes
+/// and events as it has bytes, since every node written out takes at least one. Aliases stay
+/// under the reader's own caps, so expansion cannot outgrow the file by much.
+pub(crate) fn yaml_options(source: &str) -> serde_saphyr::Options {
+    let defaults = serde_saphyr::Budget::default();
+    let mut budget = defaults.clone();
+    budget.max_nodes = defaults.max_nodes.max(source.len());
+    budget.max_events = defaults.max_events.max(source.len());
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options
 }
 
 /// The core model of a file, without the providers' top-level sections.

@@ -115,13 +115,17 @@ pub fn read_parts<S: DeserializeOwned, C: DeserializeOwned>(
     source: &str,
     name: &'static str,
 ) -> Result<Parts<S, C>, serde_saphyr::Error> {
-    serde_saphyr::with_deserializer_from_str(source, |de| {
-        PartsSeed::<S, C> {
-            name,
-            types: PhantomData,
-        }
-        .deserialize(de)
-    })
+    serde_saphyr::with_deserializer_from_str_with_options(
+        source,
+        super::yaml_options(source),
+        |de| {
+            PartsSeed::<S, C> {
+                name,
+                types: PhantomData,
+            }
+            .deserialize(de)
+        },
+    )
 }
 
 /// Reads a built-in profile (the section's shape).

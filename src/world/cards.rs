@@ -8,11 +8,10 @@
 //! few bytes each (see `examples/scale.rs`). Cards change only through [`CardMut`], whose guard
 //! re-indexes whatever keys changed.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::hash::BuildHasher;
 
-use hashbrown::{DefaultHashBuilder, HashTable};
+use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use super::card::Card;
@@ -43,9 +42,10 @@ pub struct Cards {
     by_ref: HashTable<Slot>,
     /// Per holder, their cards by id.
     by_holder: HashMap<String, Vec<Slot>>,
-    /// Per issuer (`""` for cards without one): its cards by (made at, id), oldest first. A
-    /// sorted vector, not a tree: a page is a slice. Cards are made in time order, so adding is
-    /// appending (a card made "earlier", after the clock was set back, is moved into place).
+    /// Per issuer (`""` for cards without one): its cards by (made at, slot), oldest first,
+    /// cards made at one instant in the order they were added. A sorted vector, not a tree: a
+    /// page is a slice. Cards are made in time order, so adding is appending (a card made
+    /// "earlier", after the clock was set back, is moved into place).
     by_issuer: HashMap<String, Vec<Slot>>,
 }
 
@@ -170,6 +170,24 @@ impl Cards {
         Ok(())
     }
 
+    /// Makes room for `more` cards (a scenario about to generate many).
+    pub fn reserve(&mut self, more: usize) {
+        let Cards {
+            slots,
+            hasher,
+            by_id,
+            by_pan,
+            ..
+        } = self;
+        let rehash = |key: fn(&Card) -> &str| {
+            let (slots, hasher) = (&*slots, &*hasher);
+            move |s: &Slot| hasher.hash_one(key(&slots[*s as usize]))
+        };
+        by_id.reserve(more, rehash(|c| &c.id));
+        by_pan.reserve(more, rehash(|c| &c.pan));
+        slots.reserve(more);
+    }
+
     /// A card to change; the indexes follow when the guard goes.
     pub fn get_mut(&mut self, id: &str) -> Option<CardMut<'_>> {
         let slot = *self.by_id.find(self.hash(id), |&s| self.card(s).id == id)?;
@@ -219,10 +237,8 @@ impl Cards {
         let cards = by_issuer
             .entry(card.issuer.clone().unwrap_or_default())
             .or_default();
-        let at = cards.partition_point(|&s| {
-            let other = &slots[s as usize];
-            (other.created_at, &other.id) < (card.created_at, &card.id)
-        });
+        let at =
+            cards.partition_point(|&s| (slots[s as usize].created_at, s) < (card.created_at, slot));
         cards.insert(at, slot);
     }
 

@@ -186,6 +186,11 @@ impl World {
         &self.cards
     }
 
+    /// Makes room for `more` cards.
+    pub fn reserve_cards(&mut self, more: usize) {
+        self.cards.reserve(more);
+    }
+
     /// Adds a card unless its id or PAN is already taken.
     pub fn insert_card(&mut self, card: Card) -> Result<(), CardClash> {
         self.cards.insert(card)
@@ -241,7 +246,8 @@ impl World {
     }
 
     /// How many cards `issuer` manages, and those from the `skip`th on, oldest first (by
-    /// creation, then id): a page of them is a slice of an index, not a sort.
+    /// creation, then the order they were added): a page of them is a slice of an index, not a
+    /// sort.
     pub fn issuer_cards(&self, issuer: &str, skip: usize) -> (usize, impl Iterator<Item = &Card>) {
         self.cards.by_issuer(issuer, skip)
     }
@@ -454,11 +460,11 @@ mod tests {
         assert_eq!(world.card_by_token("T-a").unwrap().id, "a");
         assert_eq!(world.cards_with_ref("R-b").next().unwrap().id, "b");
         assert_eq!(world.cards_of_holder("h").count(), 0);
-        // Same instant: by id.
+        // Same instant: in the order added.
         let (count, order) = world.issuer_cards("bank-a", 0);
         assert_eq!(
             (count, order.map(|c| c.id.as_str()).collect::<Vec<_>>()),
-            (2, vec!["a", "b"])
+            (2, vec!["b", "a"])
         );
         {
             let mut changed = world.card_mut("a").unwrap();
@@ -472,8 +478,9 @@ mod tests {
         assert_eq!(world.cards_with_ref("R-a").count(), 0);
         assert_eq!(world.card_by_pan("4012888888881881").unwrap().id, "a");
         assert_eq!(world.issuer_cards("bank-a", 0).0, 2);
+        // A change of holder, token or reference keeps the card's place.
         let (_, second) = world.issuer_cards("bank-a", 1);
-        assert_eq!(second.map(|c| c.id.as_str()).collect::<Vec<_>>(), vec!["b"]);
+        assert_eq!(second.map(|c| c.id.as_str()).collect::<Vec<_>>(), vec!["a"]);
         // A card made earlier (the clock set back) takes its place in the order.
         let earlier = Card {
             created_at: now
@@ -485,7 +492,7 @@ mod tests {
         let (_, order) = world.issuer_cards("bank-a", 0);
         assert_eq!(
             order.map(|c| c.id.as_str()).collect::<Vec<_>>(),
-            vec!["c", "a", "b"]
+            vec!["c", "b", "a"]
         );
     }
 }

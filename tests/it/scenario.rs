@@ -293,10 +293,10 @@ fn generate_problems_point_at_the_generate_section() {
             "unknown locale `fr`",
         ),
         (
-            merchant!("    generate: { cardholders: 20000 }\n"),
+            merchant!("    generate: { cardholders: 2000000 }\n"),
             3,
             15,
-            "generate at most 10000",
+            "generate at most 1000000 cardholders",
         ),
         (
             merchant!("    generate: { cardholders: 1, bins: [] }\n"),
@@ -488,4 +488,46 @@ fn relative_key_paths_resolve_against_the_scenario_file() {
         error.to_string().contains("cannot read the file"),
         "{error}"
     );
+}
+
+#[test]
+fn large_files_are_read_past_the_yaml_readers_default_node_budget() {
+    // 40,000 listed cards are about 280,000 YAML nodes: over the reader's default budget of
+    // 250,000, which stopped scenarios at about 25,000 listed cards.
+    let mut yaml = String::from("merchants:\n  - id: m\n    cards:\n");
+    for n in 0..40_000u64 {
+        let partial = format!("411111{n:09}");
+        let pan = format!("{partial}{}", luhn_digit(&partial));
+        yaml.push_str(&format!(
+            "      - {{ id: c{n}, pan: \"{pan}\", currency: USD }}\n"
+        ));
+    }
+    let scenario = Scenario::from_source(
+        &yaml,
+        "large.yaml",
+        None,
+        &issuer_sandbox::providers::builtin(),
+    )
+    .unwrap();
+    let world = scenario.initial_world(0).unwrap();
+    assert_eq!(world.cards().len(), 40_000);
+    assert_eq!(world.cards()["c39999"].pan, "4111110000399993");
+}
+
+/// The Luhn check digit of `partial`.
+fn luhn_digit(partial: &str) -> u32 {
+    let sum: u32 = partial
+        .chars()
+        .rev()
+        .filter_map(|c| c.to_digit(10))
+        .enumerate()
+        .map(|(i, d)| {
+            if i % 2 == 0 {
+                if d * 2 > 9 { d * 2 - 9 } else { d * 2 }
+            } else {
+                d
+            }
+        })
+        .sum();
+    (10 - sum % 10) % 10
 }
