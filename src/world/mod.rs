@@ -8,6 +8,7 @@
 pub mod bins;
 pub mod card;
 pub mod cardholder;
+pub mod cardholders;
 pub mod cards;
 pub mod clock;
 pub mod countries;
@@ -36,6 +37,7 @@ pub use card::{Activation, Card, CardForm, CardStatus, Expiry, Funding};
 pub use cardholder::{
     Address, Cardholder, Gender, IdDocument, IdKind, Kyc, KycStatus, Phone, Review,
 };
+pub use cardholders::{Cardholders, HolderMut};
 pub use cards::{CardClash, CardMut, Cards};
 pub use clock::{Clock, ClockSpec};
 use ledger::Transaction;
@@ -73,7 +75,8 @@ pub struct World {
     /// requests never shift the ids, PANs and codes of later business.
     #[serde(skip)]
     aux_rng: SandboxRng,
-    pub cardholders: BTreeMap<String, Cardholder>,
+    /// People, found by id and business keys.
+    pub cardholders: Cardholders,
     /// Cards, found by id and business keys.
     cards: Cards,
     /// The merchant's own balances, one account per currency.
@@ -87,8 +90,11 @@ pub struct World {
     external: BTreeMap<Currency, Money>,
     /// Uploaded files (KYC images) by id.
     pub files: BTreeMap<String, UploadedFile>,
-    /// Card orders by order number.
-    pub orders: BTreeMap<String, orders::Order>,
+    /// Card orders by order number; added through [`World::insert_order`].
+    orders: BTreeMap<String, orders::Order>,
+    /// Card id → the number of the order that made it (an order's card never changes).
+    #[serde(skip)]
+    order_of_card: HashMap<String, String>,
     /// Cardholders' own accounts (credit extension), by cardholder and currency.
     pub holder_accounts: BTreeMap<String, BTreeMap<Currency, Money>>,
     /// Transfers between the merchant and its cardholders, oldest first.
@@ -141,7 +147,7 @@ impl World {
             clock,
             event_time: None,
             request_time: None,
-            cardholders: BTreeMap::new(),
+            cardholders: Cardholders::default(),
             cards: Cards::default(),
             accounts: BTreeMap::new(),
             meters: HashMap::new(),
@@ -149,6 +155,7 @@ impl World {
             external: BTreeMap::new(),
             files: BTreeMap::new(),
             orders: BTreeMap::new(),
+            order_of_card: HashMap::new(),
             holder_accounts: BTreeMap::new(),
             holder_transfers: Vec::new(),
             used_keys: BTreeSet::new(),
@@ -259,12 +266,10 @@ impl World {
 
     /// A cardholder by email (case-insensitive), among those `issuer` serves (any, if none).
     pub fn cardholder_by_email(&self, email: &str, issuer: Option<&str>) -> Option<&Cardholder> {
-        self.cardholders.values().find(|h| {
-            issuer.is_none_or(|i| h.serves(i))
-                && h.email
-                    .as_deref()
-                    .is_some_and(|e| e.eq_ignore_ascii_case(email))
-        })
+        self.cardholders
+            .by_email(email)
+            .into_iter()
+            .find(|h| issuer.is_none_or(|i| h.serves(i)))
     }
 
     /// A card by id, to change; the indexes follow when the guard goes.
@@ -341,7 +346,7 @@ impl World {
         codes: Vec<String>,
         at: Timestamp,
     ) {
-        let Some(holder) = self.cardholders.get_mut(cardholder_id) else {
+        let Some(mut holder) = self.cardholders.get_mut(cardholder_id) else {
             return;
         };
         let from = holder.kyc.status;
@@ -351,6 +356,7 @@ impl World {
         holder.kyc.decided_at = Some(at);
         holder.kyc.review = None;
         holder.kyc.hosted_token = None;
+        drop(holder);
         self.notify(
             at,
             Notification::KycDecided {

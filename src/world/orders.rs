@@ -2,6 +2,8 @@
 //! application). The card exists from the start in `pending`; when the order finishes it becomes
 //! active with its initial balance, or fails and the balance goes back to the merchant.
 
+use std::collections::BTreeMap;
+
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -47,6 +49,23 @@ pub struct Order {
 }
 
 impl World {
+    /// Card orders by order number.
+    pub fn orders(&self) -> &BTreeMap<String, Order> {
+        &self.orders
+    }
+
+    /// Adds (or replaces) an order.
+    pub fn insert_order(&mut self, order: Order) {
+        self.order_of_card
+            .insert(order.card_id.clone(), order.order_no.clone());
+        self.orders.insert(order.order_no.clone(), order);
+    }
+
+    /// The order that made `card_id`, if an order did.
+    pub fn order_of_card(&self, card_id: &str) -> Option<&Order> {
+        self.orders.get(self.order_of_card.get(card_id)?)
+    }
+
     /// Finishes a processing order: completed if its holder passed review, failed if they were
     /// rejected; a holder still in review leaves the order processing (it is retried when the
     /// review ends).
@@ -100,9 +119,8 @@ impl World {
 
     /// The order producing `card_id`, while it is processing.
     pub fn order_in_production(&self, card_id: &str) -> Option<&Order> {
-        self.orders
-            .values()
-            .find(|o| o.card_id == card_id && o.state == OrderState::Processing)
+        self.order_of_card(card_id)
+            .filter(|o| o.state == OrderState::Processing)
     }
 
     /// Finishes the orders that were produced but waited for `holder_id`'s review.
@@ -194,28 +212,25 @@ mod tests {
             })
             .unwrap();
         let funding = world.start_recharge("c", &usd("30.00")).unwrap();
-        world.orders.insert(
-            "o".into(),
-            Order {
-                order_no: "o".into(),
-                issuer: "issuer-a".into(),
-                holder_id: "h".into(),
-                card_id: "c".into(),
-                state: OrderState::Processing,
-                count: 1,
-                share_card: false,
-                shared_account: None,
-                pay_account: "acct".into(),
-                funding: Some(funding),
-                remark: None,
-                account_num: "1".into(),
-                acs_password: "123456".into(),
-                failure: None,
-                created_at: now,
-                finished_at: None,
-                ready_at: now + SignedDuration::from_mins(1),
-            },
-        );
+        world.insert_order(Order {
+            order_no: "o".into(),
+            issuer: "issuer-a".into(),
+            holder_id: "h".into(),
+            card_id: "c".into(),
+            state: OrderState::Processing,
+            count: 1,
+            share_card: false,
+            shared_account: None,
+            pay_account: "acct".into(),
+            funding: Some(funding),
+            remark: None,
+            account_num: "1".into(),
+            acs_password: "123456".into(),
+            failure: None,
+            created_at: now,
+            finished_at: None,
+            ready_at: now + SignedDuration::from_mins(1),
+        });
         world
     }
 

@@ -155,7 +155,7 @@ impl World {
                         h.kyc.submitted_at == Some(submitted_at)
                             && h.kyc.review.as_ref().is_some_and(|r| r.due == at)
                     })
-                    .and_then(|h| h.kyc.review.take());
+                    .and_then(|mut h| h.kyc.review.take());
                 if let Some(review) = pending {
                     self.decide_kyc(
                         &cardholder_id,

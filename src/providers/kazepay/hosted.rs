@@ -57,7 +57,7 @@ pub fn page(cx: &Cx<'_, KazePay>, request: &Request<'_>, token: &str) -> Reply {
     };
     let shown = tenant.with_world(|world| {
         world.catch_up();
-        let holder = world.cardholders.values().find(|h| h.kyc.hosted_token.as_deref() == Some(token))?;
+        let holder = world.cardholders.by_hosted_token(token).into_iter().next()?;
         let id = holder.id.clone();
         let summary = format!(
             "<dl><dt>Name</dt><dd>{} {}</dd><dt>Email</dt><dd>{}</dd><dt>Document</dt><dd>{}</dd></dl>",

@@ -80,13 +80,19 @@ pub fn paging(body: &Fields<'_>) -> Result<(usize, usize), OpError> {
     Ok((page as usize, size as usize))
 }
 
-/// One page of `items`: `{"list": [...], "page", "size", "total"}`.
-pub fn page_of(items: Vec<Value>, page: usize, size: usize) -> Value {
+/// One page of `items`: `{"list": [...], "page", "size", "total"}`, only the page rendered.
+pub fn page_of<T>(
+    items: Vec<T>,
+    page: usize,
+    size: usize,
+    render: impl FnMut(T) -> Value,
+) -> Value {
     let total = items.len();
     let list: Vec<Value> = items
         .into_iter()
         .skip(page.saturating_mul(size))
         .take(size)
+        .map(render)
         .collect();
     page_list(list, page, size, total)
 }
@@ -108,7 +114,7 @@ mod tests {
     #[test]
     fn pages_are_counted_from_zero_and_bounded() {
         let items: Vec<Value> = (0..25).map(Value::from).collect();
-        let second = page_of(items, 1, 10);
+        let second = page_of(items, 1, 10, |v| v);
         assert_eq!(second["list"][0], 10);
         assert_eq!(second["total"], 25);
         let body = serde_json::json!({ "size": 101 });

@@ -55,7 +55,10 @@ pub fn render(
             (types.holder_audit, "HOLDER_AUDIT", data)
         }
         Notification::OrderFinished { order_no } => {
-            let order = world.orders.get(order_no).filter(|o| o.issuer == ISSUER)?;
+            let order = world
+                .orders()
+                .get(order_no)
+                .filter(|o| o.issuer == ISSUER)?;
             let mut data = order_fields(settings, world, order);
             data.shift_remove("card_bin");
             (types.apply_result, "APPLY_RESULT", Value::Object(data))

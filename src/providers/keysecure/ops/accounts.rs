@@ -105,26 +105,25 @@ pub fn transfers(
     let kind = body.optional_text("type", 1, 8)?;
     let (start, end) = time_window(context, input)?;
     let (page, size) = paging(body)?;
-    let items = world
+    let items: Vec<_> = world
         .holder_transfers()
         .iter()
         .filter(|t| t.at >= start && t.at <= end)
         .filter(|t| holder.is_none_or(|h| t.holder_id == h))
         .filter(|t| unique_no.is_none_or(|u| t.merchant_ref == u))
         .filter(|t| kind.is_none_or(|k| direction_name(t.direction) == k))
-        .map(|t| {
-            json!({
-                "transfer_no": t.id,
-                "transfer_unique_no": t.merchant_ref,
-                "cardholder_no": t.holder_id,
-                "type": direction_name(t.direction),
-                "balance": t.amount.to_string(),
-                "currency": t.amount.currency().code(),
-                "before_balance": t.before.to_string(),
-                "after_balance": t.after.to_string(),
-                "time": millis(t.at),
-            })
-        })
         .collect();
-    Ok(page_of(items, page, size))
+    Ok(page_of(items, page, size, |t| {
+        json!({
+            "transfer_no": t.id,
+            "transfer_unique_no": t.merchant_ref,
+            "cardholder_no": t.holder_id,
+            "type": direction_name(t.direction),
+            "balance": t.amount.to_string(),
+            "currency": t.amount.currency().code(),
+            "before_balance": t.before.to_string(),
+            "after_balance": t.after.to_string(),
+            "time": millis(t.at),
+        })
+    }))
 }

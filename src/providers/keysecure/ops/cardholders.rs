@@ -9,7 +9,8 @@
 use serde_json::{Value, json};
 
 use super::{
-    Context, ISSUER, cardholder, holder_status, holder_unique_no, millis, status_name, time_window,
+    Context, ISSUER, cardholder, holder_by_unique_no, holder_status, holder_unique_no, millis,
+    status_name, time_window,
 };
 use crate::providers::keysecure::settings::ErrorKind;
 use crate::providers::keysecure::wire::{Input, OpError, page_of, paging};
@@ -37,11 +38,7 @@ pub fn apply(
             .with_field("sumsub_share_token")
             .with_reason("not a Sumsub share token (8+ of A-Z a-z 0-9 . _ - =)"));
     }
-    let owner = world
-        .cardholders
-        .values()
-        .find(|h| h.serves(ISSUER) && holder_unique_no(h) == unique_no)
-        .map(|h| h.id.clone());
+    let owner = holder_by_unique_no(world, unique_no).map(|h| h.id.clone());
     let id = match (cardholder_no, owner) {
         // A create with a known unique number is the same request again.
         (None, Some(existing)) => return Ok(answer(&world.cardholders[&existing])),
@@ -84,32 +81,29 @@ fn submit(context: &Context<'_>, world: &mut World, id: &str, unique_no: &str, t
     let after = ruling.after;
     let review = ruling.review(due, Explained::Rejections);
     let kyc = Kyc::submitted(now, vec![token.to_owned()], Some(review), None);
-    match world.cardholders.get_mut(id) {
-        Some(holder) => {
-            holder.merchant_ref = Some(unique_no.to_owned());
-            holder.kyc = kyc;
-        }
-        None => {
-            world.cardholders.insert(
-                id.to_owned(),
-                Cardholder {
-                    id: id.to_owned(),
-                    issuer: Some(ISSUER.to_owned()),
-                    merchant_ref: Some(unique_no.to_owned()),
-                    first_name: String::new(),
-                    last_name: String::new(),
-                    email: None,
-                    phone: None,
-                    id_document: None,
-                    birthday: None,
-                    gender: None,
-                    nationality: None,
-                    address: None,
-                    kyc,
-                    created_at: now,
-                },
-            );
-        }
+    if let Some(mut holder) = world.cardholders.get_mut(id) {
+        holder.merchant_ref = Some(unique_no.to_owned());
+        holder.kyc = kyc;
+    } else {
+        world.cardholders.insert(
+            id.to_owned(),
+            Cardholder {
+                id: id.to_owned(),
+                issuer: Some(ISSUER.to_owned()),
+                merchant_ref: Some(unique_no.to_owned()),
+                first_name: String::new(),
+                last_name: String::new(),
+                email: None,
+                phone: None,
+                id_document: None,
+                birthday: None,
+                gender: None,
+                nationality: None,
+                address: None,
+                kyc,
+                created_at: now,
+            },
+        );
     }
     world.schedule(
         due,
@@ -154,8 +148,8 @@ pub fn list(context: &Context<'_>, world: &mut World, input: &Input<'_>) -> Resu
         .filter(|h| cardholder_no.is_none_or(|no| h.id == no))
         .filter(|h| unique_no.is_none_or(|u| holder_unique_no(h) == u))
         .collect();
-    holders.sort_by_key(|h| (h.created_at, h.id.clone()));
-    Ok(page_of(holders.into_iter().map(item).collect(), page, size))
+    holders.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    Ok(page_of(holders, page, size, item))
 }
 
 /// `GET cardholder/{cardholder_no}/info` → the cardholder with its total balance (USD), its

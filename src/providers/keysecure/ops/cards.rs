@@ -572,45 +572,39 @@ pub fn support_bins(
     let body = &input.body;
     let wanted = body.optional_text("card_bin_no", 1, 64)?;
     let (page, size) = paging(body)?;
-    let bins = context
+    let bins: Vec<_> = context
         .settings
         .card_bins
         .iter()
         .filter(|b| wanted.is_none_or(|w| b.card_bin_no == w))
-        .map(|b| {
-            json!({
-                "card_bin_no": b.card_bin_no,
-                "card_bin": b.card_bin,
-                "organization": b.organization,
-                "support_physical": b.support_physical,
-                "support_virtual": b.support_virtual,
-                "currencies": b.currencies,
-                "balance_limit": b.balance_limit,
-            })
-        })
         .collect();
-    Ok(page_of(bins, page, size))
+    Ok(page_of(bins, page, size, |b| {
+        json!({
+            "card_bin_no": b.card_bin_no,
+            "card_bin": b.card_bin,
+            "organization": b.organization,
+            "support_physical": b.support_physical,
+            "support_virtual": b.support_virtual,
+            "currencies": b.currencies,
+            "balance_limit": b.balance_limit,
+        })
+    }))
 }
 
 /// `{page, size}` → a page of the card packages (credit extension).
 pub fn packages(context: &Context<'_>, _: &mut World, input: &Input<'_>) -> Result<Value, OpError> {
     let (page, size) = paging(&input.body)?;
-    let packages = context
-        .settings
-        .packages
-        .iter()
-        .map(|p| {
-            json!({
-                "package_no": p.package_no,
-                "package_name_en": p.package_name_en,
-                "package_name_cn": p.package_name_cn,
-                "card_bin": p.card_bin,
-                "organization": p.organization,
-                "card_types": p.card_types,
-                "currency": p.currency,
-                "fee_detail": p.fee_detail,
-            })
+    let packages: Vec<_> = context.settings.packages.iter().collect();
+    Ok(page_of(packages, page, size, |p| {
+        json!({
+            "package_no": p.package_no,
+            "package_name_en": p.package_name_en,
+            "package_name_cn": p.package_name_cn,
+            "card_bin": p.card_bin,
+            "organization": p.organization,
+            "card_types": p.card_types,
+            "currency": p.currency,
+            "fee_detail": p.fee_detail,
         })
-        .collect();
-    Ok(page_of(packages, page, size))
+    }))
 }

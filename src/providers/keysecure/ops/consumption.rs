@@ -105,7 +105,7 @@ pub fn list(context: &Context<'_>, world: &mut World, input: &Input<'_>) -> Resu
         .filter(|i| kind.is_none_or(|k| i["type"] == k))
         .filter(|i| status.is_none_or(|s| i["status"] == s))
         .collect();
-    Ok(page_of(items, page, size))
+    Ok(page_of(items, page, size, |item| item))
 }
 
 /// `GET card/consume/{consume_no}/info` → one consumption.

@@ -259,6 +259,22 @@ pub fn holder_unique_no(holder: &Cardholder) -> &str {
     holder.merchant_ref.as_deref().unwrap_or(&holder.id)
 }
 
+/// The KeySecure cardholder whose `cardholder_unique_no` is `unique_no` (by index: the
+/// merchant's reference, or the id of a scenario's person without one).
+pub fn holder_by_unique_no<'w>(world: &'w World, unique_no: &str) -> Option<&'w Cardholder> {
+    let by_id = world
+        .cardholders
+        .get(unique_no)
+        .filter(|h| h.merchant_ref.is_none());
+    world
+        .cardholders
+        .by_ref(unique_no)
+        .into_iter()
+        .chain(by_id)
+        .filter(|h| h.serves(ISSUER))
+        .min_by(|a, b| a.id.cmp(&b.id))
+}
+
 /// Milliseconds since the epoch, as the API writes times.
 pub fn millis(at: jiff::Timestamp) -> i64 {
     at.as_millisecond()

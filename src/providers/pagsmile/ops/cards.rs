@@ -105,28 +105,25 @@ pub fn apply(
         .saturating_add(context.settings.card_production)
         .unwrap_or(now);
     let order_no = application.order_no;
-    world.orders.insert(
-        order_no.clone(),
-        Order {
-            order_no: order_no.clone(),
-            issuer: ISSUER.to_owned(),
-            holder_id,
-            card_id,
-            state: OrderState::Processing,
-            count: 1,
-            share_card: application.share_card,
-            shared_account: application.shared_account,
-            pay_account: context.app.credentials.pay_account_num.clone(),
-            funding,
-            remark: application.remark,
-            account_num,
-            acs_password,
-            failure: None,
-            created_at: now,
-            finished_at: None,
-            ready_at,
-        },
-    );
+    world.insert_order(Order {
+        order_no: order_no.clone(),
+        issuer: ISSUER.to_owned(),
+        holder_id,
+        card_id,
+        state: OrderState::Processing,
+        count: 1,
+        share_card: application.share_card,
+        shared_account: application.shared_account,
+        pay_account: context.app.credentials.pay_account_num.clone(),
+        funding,
+        remark: application.remark,
+        account_num,
+        acs_password,
+        failure: None,
+        created_at: now,
+        finished_at: None,
+        ready_at,
+    });
     world.use_key(order_key);
     world.schedule(
         ready_at,
@@ -138,7 +135,7 @@ pub fn apply(
         // "Synchronous interface": produced within the call when nothing makes it wait.
         world.catch_up();
     }
-    let order = &world.orders[&order_no];
+    let order = &world.orders()[&order_no];
     let card_id = (order.state == OrderState::Completed).then(|| long(&order.card_id));
     let mut answer = map([("card_id", card_id.unwrap_or(Value::Null))]);
     answer.extend(order_fields(context.settings, world, order));
@@ -153,7 +150,7 @@ pub fn query_apply_result(
 ) -> Result<Answer, OpError> {
     let order_no = fields.text("order_no", 1, 64)?;
     let order = world
-        .orders
+        .orders()
         .get(order_no)
         .filter(|o| o.issuer == ISSUER)
         .ok_or_else(|| OpError::new(ErrorKind::OrderNotFound).with_field(order_no))?;
@@ -180,7 +177,7 @@ pub fn query_info(
     let settings = context.settings;
     let card = card(world, fields)?;
     let holder = world.holder_of(card);
-    let order = world.orders.values().find(|o| o.card_id == card.id);
+    let order = world.order_of_card(&card.id);
     let active_time = order.and_then(|o| o.finished_at).unwrap_or(card.created_at);
     Ok(object([
         (

@@ -84,7 +84,8 @@ pub fn query(
             let kind = id_kind(settings, fields)?;
             world
                 .cardholders
-                .values()
+                .by_document(number)
+                .into_iter()
                 .find(|h| is_pagsmile_holder(h) && holds_document(h, kind, number))
                 .ok_or_else(|| OpError::new(ErrorKind::HolderNotFound).with_field(number))?
         }
@@ -337,11 +338,15 @@ impl Identity {
 
     /// Refuses a document another of the merchant's cardholders already has.
     pub fn check_unique(&self, world: &World, except: Option<&str>) -> Result<(), OpError> {
-        let taken = world.cardholders.values().any(|h| {
-            is_pagsmile_holder(h)
-                && Some(h.id.as_str()) != except
-                && holds_document(h, self.id_kind, &self.id_no)
-        });
+        let taken = world
+            .cardholders
+            .by_document(&self.id_no)
+            .into_iter()
+            .any(|h| {
+                is_pagsmile_holder(h)
+                    && Some(h.id.as_str()) != except
+                    && holds_document(h, self.id_kind, &self.id_no)
+            });
         if taken {
             Err(OpError::new(ErrorKind::HolderExists).with_field(&self.id_no))
         } else {

@@ -177,7 +177,7 @@ pub fn require(context: &Context<'_>, card: &Card, allowed: &[CardStatus]) -> Re
 /// "globally unique"), refusing one used before.
 pub fn check_order_no(world: &World, order_no: &str) -> Result<String, OpError> {
     let key = format!("{ISSUER}-order:{order_no}");
-    if world.key_used(&key) || world.orders.contains_key(order_no) {
+    if world.key_used(&key) || world.orders().contains_key(order_no) {
         Err(OpError::new(ErrorKind::OrderExists).with_field(order_no))
     } else {
         Ok(key)

@@ -191,9 +191,7 @@ fn refused(error: LedgerError) -> OpError {
 /// The card's account number: its order's, or one made from its id.
 fn account_num(world: &World, card: &Card) -> String {
     world
-        .orders
-        .values()
-        .find(|o| o.card_id == card.id)
+        .order_of_card(&card.id)
         .map_or_else(|| account_num_for(&card.id), |o| o.account_num.clone())
 }
 
