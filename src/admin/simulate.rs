@@ -137,7 +137,7 @@ pub(super) async fn transaction(app: &App, request: &AdminRequest) -> AdminResul
                 transaction_id: id.clone(),
             },
         );
-        let transaction = world.transactions().iter().find(|t| t.id == id).cloned();
+        let transaction = world.transactions().get(&id).cloned();
         Ok(respond::json(
             StatusCode::OK,
             &json!({ "transaction": transaction }),

@@ -241,7 +241,7 @@ impl World {
     }
 
     /// All transactions, oldest first.
-    pub fn transactions(&self) -> &[Transaction] {
+    pub fn transactions(&self) -> &super::transactions::Transactions {
         &self.transactions
     }
 
@@ -310,9 +310,10 @@ impl World {
             let account = self.account(amount.currency()).checked_add(&amount)?;
             self.accounts.insert(amount.currency().clone(), account);
         }
-        let tx = &mut self.transactions[index];
-        tx.status = TransactionStatus::Success;
-        tx.settled_at = Some(at);
+        if let Some(tx) = self.transactions.get_mut(index) {
+            tx.status = TransactionStatus::Success;
+            tx.settled_at = Some(at);
+        }
         Ok(())
     }
 
@@ -613,11 +614,14 @@ impl World {
                 } else {
                     (held.clone(), None)
                 };
-                self.transactions[index].status = if posting.kind == TransactionKind::Clearing {
+                let status = if posting.kind == TransactionKind::Clearing {
                     TransactionStatus::Success
                 } else {
                     TransactionStatus::Reversed
                 };
+                if let Some(authorization) = self.transactions.get_mut(index) {
+                    authorization.status = status;
+                }
                 (returned, neg(&held), outflow)
             }
             (TransactionKind::Refund, _) => {
@@ -690,8 +694,7 @@ impl World {
 
     fn transaction_index(&self, id: &str) -> Result<usize, LedgerError> {
         self.transactions
-            .iter()
-            .position(|t| t.id == id)
+            .position(id)
             .ok_or_else(|| LedgerError::UnknownTransaction(id.to_owned()))
     }
 }

@@ -27,6 +27,7 @@ pub mod rules;
 pub mod script;
 pub mod tenant;
 pub mod timeline;
+pub mod transactions;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -40,7 +41,6 @@ pub use cardholder::{
 pub use cardholders::{Cardholders, HolderMut};
 pub use cards::{CardClash, CardMut, Cards};
 pub use clock::{Clock, ClockSpec};
-use ledger::Transaction;
 pub use money::{Currency, Money, MoneyError};
 use ratelimit::{Meter, RateLimit};
 use rng::SandboxRng;
@@ -85,7 +85,7 @@ pub struct World {
     #[serde(skip)]
     meters: HashMap<String, Meter>,
     /// Card transactions and transfers, oldest first.
-    transactions: Vec<Transaction>,
+    transactions: transactions::Transactions,
     /// Net money that entered (+) or left (−) through card purchases and refunds.
     external: BTreeMap<Currency, Money>,
     /// Uploaded files (KYC images) by id.
@@ -151,7 +151,7 @@ impl World {
             cards: Cards::default(),
             accounts: BTreeMap::new(),
             meters: HashMap::new(),
-            transactions: Vec::new(),
+            transactions: transactions::Transactions::default(),
             external: BTreeMap::new(),
             files: BTreeMap::new(),
             orders: BTreeMap::new(),

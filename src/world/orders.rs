@@ -140,11 +140,14 @@ impl World {
 
     /// Sends a recharge in flight back to the merchant account (its card will never exist).
     fn cancel_transfer(&mut self, transaction_id: &str, at: Timestamp) {
-        let Some(tx) = self.transactions.iter_mut().find(|t| {
-            t.id == transaction_id
-                && t.status == TransactionStatus::Pending
-                && t.kind == TransactionKind::Recharge
-        }) else {
+        let Some(tx) = self
+            .transactions
+            .position(transaction_id)
+            .and_then(|at| self.transactions.get_mut(at))
+            .filter(|t| {
+                t.status == TransactionStatus::Pending && t.kind == TransactionKind::Recharge
+            })
+        else {
             return;
         };
         tx.status = TransactionStatus::Failed;

@@ -68,10 +68,7 @@ pub fn render(
         }
         Notification::TransferSettled { transaction_id }
         | Notification::TransactionPosted { transaction_id } => {
-            let transaction = world
-                .transactions()
-                .iter()
-                .find(|t| &t.id == transaction_id)?;
+            let transaction = world.transactions().get(transaction_id)?;
             kazepay_card(&transaction.card_id)?;
             match (&notice.notification, transaction.kind) {
                 (Notification::TransferSettled { .. }, TransactionKind::Recharge) => json!({

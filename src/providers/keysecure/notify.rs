@@ -57,10 +57,7 @@ pub fn render(
             ("Card_update", data)
         }
         Notification::TransactionPosted { transaction_id } => {
-            let transaction = world
-                .transactions()
-                .iter()
-                .find(|t| &t.id == transaction_id)?;
+            let transaction = world.transactions().get(transaction_id)?;
             ("Consumption", consumption_item(world, transaction)?)
         }
         _ => return None,

@@ -79,10 +79,7 @@ pub fn render(
             (types.card_status, "CARD_STATUS", data)
         }
         Notification::TransactionPosted { transaction_id } => {
-            let transaction = world
-                .transactions()
-                .iter()
-                .find(|t| &t.id == transaction_id)?;
+            let transaction = world.transactions().get(transaction_id)?;
             let card = card(&transaction.card_id)?;
             let data = transaction_detail(settings, transaction, card);
             (types.transaction, "TRANSACTION", data)

@@ -257,8 +257,8 @@ pub fn close(
     }
     let recharging = world
         .transactions()
-        .iter()
-        .any(|t| t.card_id == card.id && t.is_transfer_in_flight());
+        .of_card(&card.id)
+        .any(|t| t.is_transfer_in_flight());
     if recharging {
         return Err(OpError::new(ErrorKind::InvalidState).with_reason("receiving a recharge"));
     }

@@ -102,9 +102,8 @@ pub fn transactions(
     }
     let items: Vec<Value> = world
         .transactions()
-        .iter()
+        .of_card(&card.id)
         .rev()
-        .filter(|t| t.card_id == card.id)
         .filter(|t| id.is_none_or(|id| t.id == id))
         .filter(|t| {
             start.is_none_or(|s| t.created_at >= s) && end.is_none_or(|e| t.created_at <= e)

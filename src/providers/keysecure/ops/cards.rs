@@ -518,9 +518,10 @@ pub fn update_status(
     let id = card.id.clone();
     let now = world.now();
     if to == CardStatus::Closed {
-        let held = world.transactions().iter().any(|t| {
-            t.card_id == id && t.status == crate::world::ledger::TransactionStatus::Pending
-        });
+        let held = world
+            .transactions()
+            .of_card(&id)
+            .any(|t| t.status == crate::world::ledger::TransactionStatus::Pending);
         if held {
             return Err(OpError::new(ErrorKind::CardStatusNotAllowed)
                 .with_reason("Activated, with authorizations pending"));

@@ -32,16 +32,11 @@ fn listed(t: &Transaction) -> bool {
 /// A card transaction as the API shows it, if it is (part of) a consumption of a KeySecure
 /// card: an authorization with its clearing if any, a direct purchase, a reversal, a refund.
 pub fn item(world: &World, t: &Transaction) -> Option<Value> {
-    let find = |id: &str| world.transactions().iter().find(|x| x.id == id);
     let (record, settled) = match (t.kind, t.authorization_id.as_deref()) {
-        (TransactionKind::Clearing, Some(authorization)) => (find(authorization)?, Some(t)),
-        (TransactionKind::Authorization, _) => {
-            let clearing = world.transactions().iter().find(|x| {
-                x.kind == TransactionKind::Clearing
-                    && x.authorization_id.as_deref() == Some(t.id.as_str())
-            });
-            (t, clearing)
+        (TransactionKind::Clearing, Some(authorization)) => {
+            (world.transactions().get(authorization)?, Some(t))
         }
+        (TransactionKind::Authorization, _) => (t, world.transactions().clearing_of(&t.id)),
         _ => (t, None),
     };
     let card = world
@@ -95,9 +90,12 @@ pub fn list(context: &Context<'_>, world: &mut World, input: &Input<'_>) -> Resu
     let status = body.optional_text("status", 1, 16)?;
     let (start, end) = time_window(context, input)?;
     let (page, size) = paging(body)?;
-    let items: Vec<Value> = world
-        .transactions()
-        .iter()
+    // With a card asked for, only its transactions are looked at.
+    let transactions: Box<dyn Iterator<Item = &Transaction>> = match card_no {
+        Some(card) => Box::new(world.transactions().of_card(card)),
+        None => Box::new(world.transactions().iter()),
+    };
+    let items: Vec<Value> = transactions
         .filter(|t| listed(t) && t.created_at >= start && t.created_at <= end)
         .filter_map(|t| item(world, t))
         .filter(|i| card_no.is_none_or(|n| i["card_no"] == n))
@@ -113,8 +111,7 @@ pub fn info(_: &Context<'_>, world: &mut World, input: &Input<'_>) -> Result<Val
     let consume_no = input.param();
     world
         .transactions()
-        .iter()
-        .find(|t| t.id == consume_no)
+        .get(consume_no)
         .and_then(|t| item(world, t))
         .ok_or_else(|| OpError::new(ErrorKind::ConsumptionNotFound).with_field(consume_no))
 }

@@ -157,7 +157,7 @@ pub fn query_apply_result(
     let initial = order
         .funding
         .as_ref()
-        .and_then(|id| world.transactions().iter().find(|t| &t.id == id))
+        .and_then(|id| world.transactions().get(id))
         .map_or_else(|| "0.00".to_owned(), |t| t.amount.to_string());
     let mut answer = order_fields(context.settings, world, order);
     answer.extend(map([
@@ -233,11 +233,9 @@ pub fn revoke(
     // Each pending authorization settles as it was authorized: amount, fee, shop.
     let clearings: Vec<Posting> = world
         .transactions()
-        .iter()
+        .of_card(&card_id)
         .filter(|t| {
-            t.card_id == card_id
-                && t.kind == TransactionKind::Authorization
-                && t.status == TransactionStatus::Pending
+            t.kind == TransactionKind::Authorization && t.status == TransactionStatus::Pending
         })
         .map(|t| Posting {
             card_id: card_id.clone(),
