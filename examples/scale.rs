@@ -5,7 +5,8 @@
 //! For each count N: an embedded sandbox (the default scenario) gets one approved KeySecure
 //! cardholder and then N KeySecure cards made straight in its world; printed are the resident
 //! memory per card, and the median time of KeySecure `card/list` (first and last page) and of
-//! `card/apply` (a new card each, its `card_unique_no` checked against all N) over HTTP.
+//! `card/apply` (a new card each, its `card_unique_no` checked against all N) over HTTP. Last,
+//! the resident bytes of 100,000 cardholders and of 100,000 transactions.
 
 use std::time::{Duration, Instant};
 
@@ -138,6 +139,100 @@ fn measure(cards: usize) {
     );
 }
 
+/// Resident bytes per cardholder (with a name, email, phone, document and address, as the
+/// providers' KYC calls leave them) and per card transaction (a purchase), `count` of each.
+fn entities(count: usize) {
+    use issuer_sandbox::world::ledger::{Posting, TransactionKind};
+    use issuer_sandbox::world::{
+        Address, CardStatus, Cardholder, IdDocument, IdKind, Kyc, KycStatus, Money, Phone,
+    };
+    let sandbox = Sandbox::builder().start().expect("the default scenario");
+    let before = rss_bytes();
+    sandbox
+        .with_world("demo", |world| {
+            let now = world.now();
+            for n in 0..count {
+                let id = format!("CH{n:016}");
+                let holder = Cardholder {
+                    id: id.clone(),
+                    issuer: Some("kazepay".into()),
+                    merchant_ref: Some(format!("REF-{n:010}")),
+                    first_name: "Maria".into(),
+                    last_name: "Silva".into(),
+                    email: Some(format!("maria.silva.{n}@example.com")),
+                    phone: Some(Phone {
+                        country_code: "55".into(),
+                        number: format!("119{n:08}"),
+                        country: Some("BR".into()),
+                    }),
+                    id_document: Some(IdDocument {
+                        kind: IdKind::Passport,
+                        number: format!("P{n:09}"),
+                        issued_on: None,
+                        expires_on: None,
+                    }),
+                    birthday: None,
+                    gender: None,
+                    nationality: Some("BR".into()),
+                    address: Some(Address {
+                        line1: "Avenida Paulista 1000".into(),
+                        line2: None,
+                        city: "São Paulo".into(),
+                        state: Some("SP".into()),
+                        postal_code: Some("01310-100".into()),
+                        country: "BR".into(),
+                    }),
+                    kyc: Kyc::settled(KycStatus::Passed, None, now),
+                    created_at: now,
+                };
+                world.cardholders.insert(id, holder);
+            }
+        })
+        .unwrap();
+    let per_holder = (rss_bytes().saturating_sub(before)) as f64 / count as f64;
+    let before = rss_bytes();
+    sandbox
+        .with_world("demo", |world| {
+            let usd = Currency::new("USD").unwrap();
+            let now = world.now();
+            let pan = world.unused_pan("49387520", 16).expect("numbers left");
+            let card = Card {
+                status: CardStatus::Active,
+                available: Money::parse("100000000.00", usd.clone()).unwrap(),
+                ..Card::ordered(
+                    "SPENDER".into(),
+                    "kazepay",
+                    pan,
+                    "123".into(),
+                    usd.clone(),
+                    now,
+                )
+            };
+            world.insert_card(card).unwrap();
+            for _ in 0..count {
+                world
+                    .post_transaction(Posting {
+                        card_id: "SPENDER".into(),
+                        kind: TransactionKind::Clearing,
+                        amount: Money::parse("1.00", usd.clone()).unwrap(),
+                        original_amount: None,
+                        fee: Money::zero(usd.clone()),
+                        merchant_name: Some("Coffee Shop".into()),
+                        mcc: Some("5814".into()),
+                        authorization_id: None,
+                        id: None,
+                        declined_by_merchant: None,
+                    })
+                    .expect("a purchase");
+            }
+        })
+        .unwrap();
+    let per_transaction = (rss_bytes().saturating_sub(before)) as f64 / count as f64;
+    println!(
+        "{count:>9} each: {per_holder:>6.0} B/cardholder, {per_transaction:>6.0} B/transaction"
+    );
+}
+
 fn main() {
     let counts: Vec<usize> = std::env::args()
         .skip(1)
@@ -151,4 +246,5 @@ fn main() {
     for cards in counts {
         measure(cards);
     }
+    entities(100_000);
 }

@@ -5,7 +5,7 @@
 //! Several people may share a key (one person registered with two issuers); lookups give them
 //! by id.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 
 use hashbrown::HashMap;
@@ -13,13 +13,15 @@ use serde::{Serialize, Serializer};
 
 use super::cardholder::Cardholder;
 
-/// Ids of the people sharing one key, by id.
-type Ids = BTreeSet<String>;
+/// Ids of the people sharing one key, sorted (a vector: most keys belong to one person, and a
+/// one-element tree would take a whole node).
+type Ids = Vec<String>;
 
 /// The cardholders of one tenant and their indexes.
 #[derive(Clone, Default)]
 pub struct Cardholders {
-    by_id: BTreeMap<String, Cardholder>,
+    /// Boxed: a person is large, and a tree's half-empty nodes would hold that size per slot.
+    by_id: BTreeMap<String, Box<Cardholder>>,
     /// Lower-case email → ids.
     by_email: HashMap<String, Ids>,
     by_ref: HashMap<String, Ids>,
@@ -79,7 +81,9 @@ impl Cardholders {
         for (index, key) in keys.each() {
             if let Some(key) = key {
                 let ids = self.index_mut(index).entry(key.to_owned()).or_default();
-                ids.insert(id.to_owned());
+                if let Err(at) = ids.binary_search_by(|other| other.as_str().cmp(id)) {
+                    ids.insert(at, id.to_owned());
+                }
             }
         }
     }
@@ -90,7 +94,9 @@ impl Cardholders {
             if let Some(key) = key
                 && let Some(ids) = index.get_mut(key)
             {
-                ids.remove(id);
+                if let Ok(at) = ids.binary_search_by(|other| other.as_str().cmp(id)) {
+                    ids.remove(at);
+                }
                 if ids.is_empty() {
                     index.remove(key);
                 }
@@ -103,7 +109,7 @@ impl Cardholders {
             .get(key)
             .into_iter()
             .flatten()
-            .filter_map(|id| self.by_id.get(id))
+            .filter_map(|id| self.get(id))
             .collect()
     }
 
@@ -116,7 +122,7 @@ impl Cardholders {
     }
 
     pub fn get(&self, id: &str) -> Option<&Cardholder> {
-        self.by_id.get(id)
+        self.by_id.get(id).map(|holder| &**holder)
     }
 
     pub fn contains_key(&self, id: &str) -> bool {
@@ -125,7 +131,7 @@ impl Cardholders {
 
     /// Everyone, by id.
     pub fn values(&self) -> impl Iterator<Item = &Cardholder> {
-        self.by_id.values()
+        self.by_id.values().map(|holder| &**holder)
     }
 
     /// The people with this email, compared without case.
@@ -150,12 +156,12 @@ impl Cardholders {
 
     /// Adds or replaces the person with `id`; the one replaced, if any.
     pub fn insert(&mut self, id: String, holder: Cardholder) -> Option<Cardholder> {
-        let replaced = self.by_id.remove(&id);
+        let replaced = self.by_id.remove(&id).map(|old| *old);
         if let Some(old) = &replaced {
             self.unfile(&id, &Keys::of(old));
         }
         self.file(&id, &Keys::of(&holder));
-        self.by_id.insert(id, holder);
+        self.by_id.insert(id, Box::new(holder));
         replaced
     }
 
