@@ -1,7 +1,8 @@
 //! RSA keys from PEM (PKCS#8 or PKCS#1), PKCS#1 v1.5 signatures over SHA-256 or SHA-1, and
 //! PKCS#1 v1.5 encryption for wrapping session keys.
 //!
-//! Keys are parsed once into [`PrivateKey`] and [`PublicKey`]. The private-key work — signing
+//! Keys are parsed once into [`PrivateKey`] and [`PublicKey`] (aws-lc's form of a private key
+//! on its first use: start-up does not pay aws-lc's key checks). The private-key work — signing
 //! and unwrapping, the expensive half of every envelope — runs in aws-lc (constant-time,
 //! assembly-optimised, as fast as OpenSSL); so does verifying. Wrapping cannot: its random
 //! padding must come from the caller's seeded stream, so that the same seed and the same
@@ -11,7 +12,7 @@
 //! num-bigint-dig took about 130 µs (a third of a Pagsmile request). PKCS#1 v1.5 signatures are
 //! deterministic, so aws-lc and the `rsa` crate (kept for SHA-1 signing) give the same bytes.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use aws_lc_rs::rsa::{KeyPair, Pkcs1PrivateDecryptingKey, PrivateDecryptingKey};
 use aws_lc_rs::signature::{self, RsaPublicKeyComponents};
@@ -43,11 +44,38 @@ pub enum SignatureHash {
 pub struct PrivateKey(Arc<Parsed>);
 
 struct Parsed {
-    signing: KeyPair,
-    /// For SHA-1 signatures, which aws-lc does not make (only verifies): the legacy profile.
+    /// Checked when the key is read; also makes SHA-1 signatures, which aws-lc does not make
+    /// (only verifies): the legacy profile.
     legacy: RsaPrivateKey,
-    decrypting: Pkcs1PrivateDecryptingKey,
     public: PublicKey,
+    /// aws-lc's forms, made on first use: aws-lc checks a key as it reads it, about 1.4 ms a
+    /// key, which start-up should not pay for keys a run may never use.
+    fast: OnceLock<Option<Fast>>,
+}
+
+struct Fast {
+    signing: KeyPair,
+    decrypting: Pkcs1PrivateDecryptingKey,
+}
+
+/// RSA key sizes aws-lc works with; checked when a key is read, so that its use cannot fail.
+const BITS: std::ops::RangeInclusive<usize> = 2048..=8192;
+
+impl Parsed {
+    fn fast(&self) -> Option<&Fast> {
+        self.fast
+            .get_or_init(|| {
+                let der = self.legacy.to_pkcs8_der().ok()?;
+                let signing = KeyPair::from_pkcs8(der.as_bytes()).ok()?;
+                let decrypting = PrivateDecryptingKey::from_pkcs8(der.as_bytes()).ok()?;
+                let decrypting = Pkcs1PrivateDecryptingKey::new(decrypting).ok()?;
+                Some(Fast {
+                    signing,
+                    decrypting,
+                })
+            })
+            .as_ref()
+    }
 }
 
 /// An RSA public key, parsed once.
@@ -63,11 +91,7 @@ pub struct PublicKey {
 impl std::fmt::Debug for PrivateKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never the key itself: debug output ends up in logs.
-        write!(
-            f,
-            "PrivateKey({} bits)",
-            self.0.signing.public_modulus_len() * 8
-        )
+        write!(f, "PrivateKey({} bits)", self.0.public.modulus.len() * 8)
     }
 }
 
@@ -106,20 +130,16 @@ pub fn private_key(pem: &str) -> Result<PrivateKey, CryptoError> {
     let key = RsaPrivateKey::from_pkcs8_pem(pem)
         .or_else(|_| RsaPrivateKey::from_pkcs1_pem(pem))
         .map_err(|e| CryptoError::BadKey(e.to_string()))?;
-    // aws-lc reads PKCS#8 DER; a PKCS#1 key is re-encoded once, here.
-    let der = key
-        .to_pkcs8_der()
-        .map_err(|e| CryptoError::BadKey(e.to_string()))?;
-    let rejected = |e: aws_lc_rs::error::KeyRejected| CryptoError::BadKey(e.to_string());
-    let signing = KeyPair::from_pkcs8(der.as_bytes()).map_err(rejected)?;
-    let decrypting = PrivateDecryptingKey::from_pkcs8(der.as_bytes()).map_err(rejected)?;
-    let decrypting = Pkcs1PrivateDecryptingKey::new(decrypting)
-        .map_err(|_| CryptoError::BadKey("not usable for PKCS#1 v1.5 decryption".to_owned()))?;
+    if !BITS.contains(&key.size().saturating_mul(8)) {
+        return Err(CryptoError::BadKey(format!(
+            "a {}-bit key; 2048 to 8192 bits are supported",
+            key.size() * 8
+        )));
+    }
     Ok(PrivateKey(Arc::new(Parsed {
-        signing,
-        decrypting,
         public: PublicKey::new(&key.to_public_key())?,
         legacy: key,
+        fast: OnceLock::new(),
     })))
 }
 
@@ -138,7 +158,11 @@ pub fn sign(key: &PrivateKey, hash: SignatureHash, message: &[u8]) -> Vec<u8> {
         let legacy = rsa::pkcs1v15::SigningKey::<sha1::Sha1>::new(key.0.legacy.clone());
         return legacy.sign(message).to_vec();
     }
-    let signing = &key.0.signing;
+    // A key read by `private_key` is one aws-lc takes (the size is checked there).
+    let Some(fast) = key.0.fast() else {
+        return Vec::new();
+    };
+    let signing = &fast.signing;
     let mut signature = vec![0; signing.public_modulus_len()];
     // aws-lc ignores the random source for PKCS#1 v1.5 (the padding is fixed); signing with a
     // key it parsed cannot fail.
@@ -232,7 +256,7 @@ fn public_power(key: &PublicKey, message: &[u8]) -> Result<Box<[u8]>, CryptoErro
 
 /// PKCS#1 v1.5 decryption of a wrapped session key.
 pub fn unwrap(key: &PrivateKey, ciphertext: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    let decrypting = &key.0.decrypting;
+    let decrypting = &key.0.fast().ok_or(CryptoError::Unwrap)?.decrypting;
     if ciphertext.len() != decrypting.key_size_bytes() {
         return Err(CryptoError::Unwrap);
     }
@@ -370,6 +394,25 @@ mod tests {
         assert_eq!(
             wrap(&public, b"0123456789abcdef", &mut stream(1, "t")).unwrap(),
             wrapped
+        );
+    }
+
+    #[test]
+    fn keys_aws_lc_would_not_take_are_refused_when_read() {
+        use rsa::pkcs8::LineEnding;
+        let mut rng = stream(3, "small key");
+        let small = RsaPrivateKey::new(&mut SeededRng(&mut rng), 1024).unwrap();
+        let pem = small.to_pkcs8_pem(LineEnding::LF).unwrap();
+        match private_key(&pem) {
+            Err(CryptoError::BadKey(why)) => assert!(why.contains("1024-bit"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        // A key that is read signs and unwraps (aws-lc reads it on first use).
+        let (private, public) = demo();
+        let signature = sign(&private, SignatureHash::Sha256, b"m");
+        assert_eq!(
+            verify(&public, SignatureHash::Sha256, b"m", &signature),
+            Ok(())
         );
     }
 
