@@ -9,8 +9,9 @@
 //! requests produce the same bytes, and aws-lc draws its own. [`wrap`] draws the padding as the
 //! `rsa` crate does (the tests hold the two byte for byte) and raises it to the public exponent
 //! in crypto-bigint's Montgomery arithmetic: 22 µs a wrap, where the `rsa` crate's
-//! num-bigint-dig took about 130 µs (a third of a request that wraps one key). PKCS#1 v1.5 signatures are
-//! deterministic, so aws-lc and the `rsa` crate (kept for SHA-1 signing) give the same bytes.
+//! num-bigint-dig took about 130 µs (a third of a request that wraps one key). PKCS#1 v1.5
+//! signatures are deterministic, so aws-lc and the `rsa` crate (kept for SHA-1 signing) give the
+//! same bytes.
 
 use std::sync::{Arc, OnceLock};
 
