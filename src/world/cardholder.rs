@@ -150,6 +150,33 @@ pub enum KycStatus {
 }
 
 impl Cardholder {
+    /// A person known by id and name only: no issuer, reference or details yet (set those with
+    /// struct update syntax).
+    pub fn named(
+        id: &str,
+        first_name: &str,
+        last_name: &str,
+        kyc: Kyc,
+        at: Timestamp,
+    ) -> Cardholder {
+        Cardholder {
+            id: id.to_owned(),
+            issuer: None,
+            merchant_ref: None,
+            first_name: first_name.to_owned(),
+            last_name: last_name.to_owned(),
+            email: None,
+            phone: None,
+            id_document: None,
+            birthday: None,
+            gender: None,
+            nationality: None,
+            address: None,
+            kyc,
+            created_at: at,
+        }
+    }
+
     /// Whether `issuer`'s API may see this person.
     pub fn serves(&self, issuer: &str) -> bool {
         self.issuer.as_deref().is_none_or(|i| i == issuer)
@@ -212,22 +239,14 @@ mod tests {
     use super::*;
 
     fn person(first: &str, last: &str) -> Cardholder {
-        Cardholder {
-            id: "ch".into(),
-            issuer: None,
-            merchant_ref: None,
-            first_name: first.into(),
-            last_name: last.into(),
-            email: None,
-            phone: None,
-            id_document: None,
-            birthday: None,
-            gender: None,
-            nationality: None,
-            address: None,
-            kyc: Kyc::settled(KycStatus::Passed, None, Timestamp::UNIX_EPOCH),
-            created_at: Timestamp::UNIX_EPOCH,
-        }
+        let at = Timestamp::UNIX_EPOCH;
+        Cardholder::named(
+            "ch",
+            first,
+            last,
+            Kyc::settled(KycStatus::Passed, None, at),
+            at,
+        )
     }
 
     #[test]

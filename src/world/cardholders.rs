@@ -259,25 +259,20 @@ mod tests {
     fn person(id: &str, email: &str) -> Cardholder {
         let at = jiff::Timestamp::UNIX_EPOCH;
         Cardholder {
-            id: id.into(),
-            issuer: None,
-            merchant_ref: None,
-            first_name: "Ann".into(),
-            last_name: "Lee".into(),
             email: Some(email.into()),
-            phone: None,
             id_document: Some(IdDocument {
                 kind: IdKind::Passport,
                 number: format!("P-{id}"),
                 issued_on: None,
                 expires_on: None,
             }),
-            birthday: None,
-            gender: None,
-            nationality: None,
-            address: None,
-            kyc: Kyc::settled(KycStatus::Passed, None, at),
-            created_at: at,
+            ..Cardholder::named(
+                id,
+                "Ann",
+                "Lee",
+                Kyc::settled(KycStatus::Passed, None, at),
+                at,
+            )
         }
     }
 

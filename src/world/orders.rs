@@ -184,20 +184,8 @@ mod tests {
         world.cardholders.insert(
             "h".into(),
             Cardholder {
-                id: "h".into(),
                 issuer: Some("issuer-a".into()),
-                merchant_ref: None,
-                first_name: "Ada".into(),
-                last_name: "Lovelace".into(),
-                email: None,
-                phone: None,
-                id_document: None,
-                birthday: None,
-                gender: None,
-                nationality: None,
-                address: None,
-                kyc: Kyc::settled(kyc, None, now),
-                created_at: now,
+                ..Cardholder::named("h", "Ada", "Lovelace", Kyc::settled(kyc, None, now), now)
             },
         );
         world

@@ -196,20 +196,14 @@ mod tests {
         let t0: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
         let mut world = crate::world::test_world("2026-01-01T00:00:00Z");
         let mut holder = crate::world::Cardholder {
-            id: "h".into(),
-            issuer: None,
-            merchant_ref: None,
-            first_name: "A".into(),
-            last_name: "B".into(),
             email: Some("a@b.c".into()),
-            phone: None,
-            id_document: None,
-            birthday: None,
-            gender: None,
-            nationality: None,
-            address: None,
-            kyc: Kyc::settled(KycStatus::Pending, None, t0),
-            created_at: t0,
+            ..crate::world::Cardholder::named(
+                "h",
+                "A",
+                "B",
+                Kyc::settled(KycStatus::Pending, None, t0),
+                t0,
+            )
         };
         let due = t0.checked_add(SignedDuration::from_secs(30)).unwrap();
         holder.kyc.submitted_at = Some(t0);

@@ -88,20 +88,9 @@ fn submit(context: &Context<'_>, world: &mut World, id: &str, unique_no: &str, t
         world.cardholders.insert(
             id.to_owned(),
             Cardholder {
-                id: id.to_owned(),
                 issuer: Some(ISSUER.to_owned()),
                 merchant_ref: Some(unique_no.to_owned()),
-                first_name: String::new(),
-                last_name: String::new(),
-                email: None,
-                phone: None,
-                id_document: None,
-                birthday: None,
-                gender: None,
-                nationality: None,
-                address: None,
-                kyc,
-                created_at: now,
+                ..Cardholder::named(id, "", "", kyc, now)
             },
         );
     }
