@@ -10,6 +10,7 @@ pub mod failure;
 pub mod fields;
 mod pipeline;
 mod registry;
+pub mod strictness;
 
 pub mod acedata;
 pub mod kazepay;

@@ -366,7 +366,14 @@ fn temp_file(test: &str, bytes: &[u8]) -> std::path::PathBuf {
 
 #[test]
 fn kazepay_seal_and_open_round_trip_through_a_sandbox() {
-    let sandbox = issuer_sandbox::Sandbox::builder().start().unwrap();
+    // A merchant on SHA-1 with Base64-wrapped keys, as the seal flags below say.
+    let sandbox = issuer_sandbox::Sandbox::builder()
+        .scenario_yaml(crate::support::default_with_kazepay(&[
+            "sign_hash: SHA-1",
+            "key_wrap: base64",
+        ]))
+        .start()
+        .unwrap();
     let envelope = run_with_input(
         &[
             "kazepay",

@@ -68,7 +68,15 @@ fn a_request_made_by_openssl_is_accepted_and_the_answer_is_the_openssl_verified_
     assert_eq!(opened.head["apiCode"], "queryUcardKycStatus");
     assert_eq!(opened.head["requestNo"], "2024062810200868740754");
 
+    // The SHA-1, Base64-key vector is this merchant's only when its profile says so.
     let sha1 = vector("request-sha1-base64.json");
+    let sandbox = Sandbox::builder()
+        .scenario_yaml(default_with_kazepay(&[
+            "sign_hash: SHA-1",
+            "key_wrap: base64",
+        ]))
+        .start()
+        .unwrap();
     let (_, response) = post(&sandbox, &sha1["request"]);
     let opened = Client::demo().open_response(&response).unwrap();
     assert_eq!(
@@ -82,6 +90,78 @@ fn a_request_made_by_openssl_is_accepted_and_the_answer_is_the_openssl_verified_
         entry.response.decrypted(),
         Some(json!({ "encrypt": "SUCCESS", "url": "" }))
     );
+}
+
+/// Strict by default: a request signed or wrapped otherwise than the merchant's profile says is
+/// not authentic (SIGN_ERROR, nothing recorded as spent); `strictness: lenient`, or relaxing
+/// just `signature_variants`, lets either variant through.
+#[test]
+fn requests_must_use_the_merchants_own_signature_hash_and_key_form_unless_relaxed() {
+    // Each vector is one variant: SHA-256 with a raw key, SHA-1 with a Base64 key.
+    let sha256_raw = vector("request-sha256-raw.json");
+    let sha1_base64 = vector("request-sha1-base64.json");
+    let strict_sha256 = Sandbox::builder()
+        .scenario_yaml(default_with_kazepay(&[]))
+        .start()
+        .unwrap();
+    let before = state(&strict_sha256, "demo");
+    assert_in_clear(
+        &post(&strict_sha256, &sha1_base64["request"]).1,
+        "SIGN_ERROR",
+    );
+    assert_eq!(
+        state(&strict_sha256, "demo"),
+        before,
+        "a refusal changes nothing"
+    );
+    // A request in the merchant's own profile passes.
+    let (_, accepted) = post(&strict_sha256, &sha256_raw["request"]);
+    assert_eq!(accepted["head"]["code"], "SUCCESS", "{accepted}");
+    let strict_sha1 = Sandbox::builder()
+        .scenario_yaml(default_with_kazepay(&[
+            "sign_hash: SHA-1",
+            "key_wrap: base64",
+        ]))
+        .start()
+        .unwrap();
+    assert_in_clear(&post(&strict_sha1, &sha256_raw["request"]).1, "SIGN_ERROR");
+    // Only the hash differs from this merchant's profile (SHA-1, raw keys).
+    let sha1_raw_merchant = Sandbox::builder()
+        .scenario_yaml(default_with_kazepay(&["sign_hash: SHA-1"]))
+        .start()
+        .unwrap();
+    assert_in_clear(
+        &post(&sha1_raw_merchant, &sha256_raw["request"]).1,
+        "SIGN_ERROR",
+    );
+    for relaxed in [
+        vec!["strictness: lenient"],
+        vec!["relax: [signature_variants]"],
+    ] {
+        let sandbox = Sandbox::builder()
+            .scenario_yaml(default_with_kazepay(&relaxed))
+            .start()
+            .unwrap();
+        for request in [&sha256_raw, &sha1_base64] {
+            let (_, response) = post(&sandbox, &request["request"]);
+            assert_eq!(
+                response["head"]["code"], "SUCCESS",
+                "{relaxed:?}: {response}"
+            );
+        }
+    }
+    // The provider-wide setting applies to merchants without their own.
+    let yaml = default_with_kazepay(&[]).replacen(
+        "merchants:
+",
+        "kazepay: { strictness: lenient }
+merchants:
+",
+        1,
+    );
+    let sandbox = Sandbox::builder().scenario_yaml(&yaml).start().unwrap();
+    let (_, response) = post(&sandbox, &sha1_base64["request"]);
+    assert_eq!(response["head"]["code"], "SUCCESS", "{response}");
 }
 
 const KYC_IMAGES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/kyc");

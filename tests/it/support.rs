@@ -412,3 +412,16 @@ pub fn raw_exchange(sandbox: &Sandbox, request: &str) -> String {
     let _ = stream.read_to_end(&mut response);
     String::from_utf8_lossy(&response).into_owned()
 }
+
+/// The default scenario, clock frozen, with `lines` added to the demo merchant's KazePay
+/// credentials (e.g. `sign_hash: SHA-1`), at their indentation.
+pub fn default_with_kazepay(lines: &[&str]) -> String {
+    let default = FROZEN_DEFAULT.as_str();
+    let sys_id = "        sys_id: \"202402271432298822660001\"";
+    assert!(
+        default.contains(sys_id),
+        "the demo merchant's KazePay sysId"
+    );
+    let extra: String = lines.iter().map(|l| format!("\n        {l}")).collect();
+    default.replacen(sys_id, &format!("{sys_id}{extra}"), 1)
+}

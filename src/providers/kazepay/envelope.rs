@@ -4,8 +4,9 @@
 //! Sealing (either side): sign the UTF-8 plaintext with the sender's private key (PKCS#1 v1.5,
 //! SHA-256 or SHA-1, lowercase hex → `sign`); draw a fresh AES-128 key; `encrypt` = Base64 of
 //! AES-128-ECB/PKCS#7 of the plaintext; `keyEnc` = lowercase hex of the key (raw, or its Base64
-//! text) RSA-PKCS#1-v1.5-encrypted for the recipient. Opening reverses it and accepts either
-//! hash and either key form, upper- or lower-case hex.
+//! text) RSA-PKCS#1-v1.5-encrypted for the recipient. Opening reverses it, upper- or
+//! lower-case hex, and accepts exactly the sender's profile or, when asked to, either hash and
+//! either key form.
 
 use crate::crypto::rsa::{PrivateKey, PublicKey};
 use base64::Engine;
@@ -35,6 +36,15 @@ pub enum KeyWrap {
 pub struct Profile {
     pub hash: SignatureHash,
     pub key_wrap: KeyWrap,
+}
+
+/// What opening accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Accepted {
+    /// The sender's profile only: its hash, its key form.
+    Exactly(Profile),
+    /// Either hash and either key form.
+    Any,
 }
 
 /// The three crypto fields of an envelope.
@@ -92,32 +102,47 @@ pub fn open(
     sealed: &Sealed,
     recipient: &PrivateKey,
     sender: &PublicKey,
+    accepted: Accepted,
 ) -> Result<(Vec<u8>, SignatureHash), OpenError> {
     let wrapped = hex::decode(sealed.key_enc.trim())
         .map_err(|_| OpenError::KeyEnc(CryptoError::Encoding("hex")))?;
     let unwrapped = rsa_ops::unwrap(recipient, &wrapped).map_err(OpenError::KeyEnc)?;
-    let key = session_key(unwrapped).map_err(OpenError::KeyEnc)?;
+    let key = session_key(&unwrapped, accepted).map_err(OpenError::KeyEnc)?;
     let ciphertext = BASE64
         .decode(sealed.encrypt.trim())
         .map_err(|_| OpenError::Body(CryptoError::Encoding("Base64")))?;
     let plaintext = aes::ecb_decrypt(&key, &ciphertext).map_err(OpenError::Body)?;
     let signature = hex::decode(sealed.sign.trim())
         .map_err(|_| OpenError::Signature(CryptoError::Encoding("hex")))?;
-    let hash = [SignatureHash::Sha256, SignatureHash::Sha1]
+    let hashes = match accepted {
+        Accepted::Exactly(profile) => vec![profile.hash],
+        Accepted::Any => vec![SignatureHash::Sha256, SignatureHash::Sha1],
+    };
+    let hash = hashes
         .into_iter()
         .find(|hash| rsa_ops::verify(sender, *hash, &plaintext, &signature).is_ok())
         .ok_or(OpenError::Signature(CryptoError::BadSignature))?;
     Ok((plaintext, hash))
 }
 
-/// The AES key from an unwrapped `keyEnc`: the Base64 text of a key (tried first: 24 random
-/// bytes are practically never valid Base64 of 16), or raw key bytes.
-fn session_key(unwrapped: Vec<u8>) -> Result<Vec<u8>, CryptoError> {
-    match BASE64.decode(&unwrapped) {
-        Ok(key) if matches!(key.len(), 16 | 24 | 32) => Ok(key),
-        _ if matches!(unwrapped.len(), 16 | 24 | 32) => Ok(unwrapped),
-        _ => Err(CryptoError::KeyLength(unwrapped.len())),
-    }
+/// The AES key from an unwrapped `keyEnc`, in the accepted form: raw key bytes, or the Base64
+/// text of a key. Either form is told apart by trying Base64 first (24 random bytes are
+/// practically never valid Base64 of 16).
+fn session_key(unwrapped: &[u8], accepted: Accepted) -> Result<Vec<u8>, CryptoError> {
+    let aes_size = |key: &[u8]| matches!(key.len(), 16 | 24 | 32);
+    let from_base64 = || BASE64.decode(unwrapped).ok().filter(|key| aes_size(key));
+    let key = match accepted {
+        Accepted::Exactly(Profile {
+            key_wrap: KeyWrap::Base64,
+            ..
+        }) => from_base64(),
+        Accepted::Exactly(Profile {
+            key_wrap: KeyWrap::Raw,
+            ..
+        }) => Some(unwrapped.to_vec()).filter(|key| aes_size(key)),
+        Accepted::Any => from_base64().or_else(|| Some(unwrapped.to_vec()).filter(|k| aes_size(k))),
+    };
+    key.ok_or(CryptoError::KeyLength(unwrapped.len()))
 }
 
 #[cfg(test)]
@@ -151,8 +176,43 @@ mod tests {
                 )
                 .unwrap();
                 assert_eq!((sealed.sign.len(), sealed.key_enc.len()), (512, 512));
-                let (opened, used) = open(&sealed, &platform_private, &merchant_public).unwrap();
-                assert_eq!((opened.as_slice(), used), (&plaintext[..], hash));
+                let exactly = Accepted::Exactly(profile);
+                for accepted in [exactly, Accepted::Any] {
+                    let (opened, used) =
+                        open(&sealed, &platform_private, &merchant_public, accepted).unwrap();
+                    assert_eq!((opened.as_slice(), used), (&plaintext[..], hash));
+                }
+                // Any other profile refuses it: the other hash, or the other key form.
+                let other_hash = Profile {
+                    hash: if hash == SignatureHash::Sha1 {
+                        SignatureHash::Sha256
+                    } else {
+                        SignatureHash::Sha1
+                    },
+                    key_wrap,
+                };
+                let other_wrap = Profile {
+                    hash,
+                    key_wrap: if key_wrap == KeyWrap::Raw {
+                        KeyWrap::Base64
+                    } else {
+                        KeyWrap::Raw
+                    },
+                };
+                let refused = |profile| {
+                    open(
+                        &sealed,
+                        &platform_private,
+                        &merchant_public,
+                        Accepted::Exactly(profile),
+                    )
+                    .unwrap_err()
+                };
+                assert!(refused(other_hash).is_signature());
+                assert!(
+                    !refused(other_wrap).is_signature(),
+                    "the key or body fails first"
+                );
             }
         }
     }
@@ -172,7 +232,7 @@ mod tests {
         let broken = |f: fn(&mut Sealed)| {
             let mut copy = sealed.clone();
             f(&mut copy);
-            open(&copy, &platform_private, &merchant_public).unwrap_err()
+            open(&copy, &platform_private, &merchant_public, Accepted::Any).unwrap_err()
         };
         assert!(matches!(
             broken(|s| s.key_enc = "zz".into()),
@@ -193,7 +253,7 @@ mod tests {
         assert!(broken(|s| s.sign.replace_range(0..2, "00")).is_signature());
         // Addressed to the platform, so the merchant's own private key cannot open it.
         assert!(matches!(
-            open(&sealed, &merchant_private, &merchant_public),
+            open(&sealed, &merchant_private, &merchant_public, Accepted::Any),
             Err(OpenError::KeyEnc(_))
         ));
     }
@@ -230,7 +290,7 @@ mod openssl_vectors {
                     .unwrap()
                     .to_owned(),
             };
-            let (plaintext, used) = open(&sealed, &platform, &merchant).unwrap();
+            let (plaintext, used) = open(&sealed, &platform, &merchant, Accepted::Any).unwrap();
             assert_eq!(
                 std::str::from_utf8(&plaintext).unwrap(),
                 vector["plaintext"]

@@ -21,7 +21,7 @@ mod wire;
 use http::{Method, StatusCode};
 use serde_json::{Map, Value, json};
 
-use self::envelope::{Sealed, open, seal};
+use self::envelope::{Accepted, Sealed, open, seal};
 use self::settings::{ErrorKind, Settings, SysIdentity};
 use self::wire::{Head, OpError, RequestHead, Response, parse_envelope};
 use super::client::{
@@ -235,10 +235,25 @@ impl Provider for KazePay {
             key_enc: caller.head.key_enc.clone(),
             encrypt: caller.encrypt.clone(),
         };
+        // Strict: exactly the merchant's hash and key form (design §4).
+        let accepted = if merchant
+            .system
+            .leniency
+            .relaxes(&section::Rule::SignatureVariants)
+        {
+            Accepted::Any
+        } else {
+            Accepted::Exactly(merchant.profile)
+        };
         // keyEnc, the body and the signature fail alike: SIGN_ERROR, the envelope not authentic.
-        open(&sealed, &cx.settings.platform_private, &merchant.public_key)
-            .map(|(plaintext, _hash)| Unsealed::Plain(plaintext))
-            .map_err(|cause| Unopened::because(refuse(ErrorKind::BadSignature), cause))
+        open(
+            &sealed,
+            &cx.settings.platform_private,
+            &merchant.public_key,
+            accepted,
+        )
+        .map(|(plaintext, _hash)| Unsealed::Plain(plaintext))
+        .map_err(|cause| Unopened::because(refuse(ErrorKind::BadSignature), cause))
     }
 
     /// A scenario's busy apiCodes, then the decrypted body, which must be a JSON object.

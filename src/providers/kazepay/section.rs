@@ -10,6 +10,7 @@ use serde_saphyr::Spanned;
 use super::envelope::{KeyWrap, Profile};
 use super::settings::{Billing, Delays, ErrorKind, ErrorText, Settings, SysIdentity};
 use crate::crypto::rsa::{self, SignatureHash};
+use crate::providers::strictness::{Leniency, Strictness};
 use crate::scenario::section::{Build, BuiltinProfile, Located};
 use crate::world::review::{ReviewPolicy, ReviewRule};
 use crate::world::{CardStatus, KycStatus};
@@ -51,6 +52,8 @@ pub struct Section {
     /// apiCodes that answer SYSTEM_BUSY (after authentication, changing nothing).
     #[serde(default)]
     pub busy_api_codes: Vec<String>,
+    /// `strict` (the default) or `lenient`, for merchants that do not set their own.
+    pub strictness: Option<Strictness>,
 }
 
 merge_fields!(Section {
@@ -65,6 +68,7 @@ merge_fields!(Section {
     billing,
     utc_offset,
     busy_api_codes,
+    strictness,
 });
 merge_whole!(ErrorText);
 
@@ -139,8 +143,25 @@ pub struct Credentials {
     /// Hash of the signatures the platform makes for this merchant (SHA-256 or SHA-1);
     /// requests may use either.
     pub sign_hash: Option<SignatureHash>,
-    /// How the platform wraps response keys for this merchant (`raw` or `base64`).
+    /// How the platform wraps response keys for this merchant (`raw` or `base64`); requests
+    /// must wrap theirs the same way.
     pub key_wrap: Option<KeyWrap>,
+    /// `strict` or `lenient` for this merchant (default: the `kazepay:` section's, else strict).
+    pub strictness: Option<Strictness>,
+    /// Strict rules this merchant relaxes one by one.
+    #[serde(default)]
+    pub relax: Vec<Rule>,
+}
+
+/// KazePay's strict rules, by the name `relax:` gives them.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    /// A request is signed with the merchant's `sign_hash` and wraps its key the merchant's
+    /// `key_wrap` way; relaxed, either hash and either form pass.
+    SignatureVariants,
 }
 
 /// A merchant's KazePay system as `GET /__admin/credentials` shows it.
@@ -152,6 +173,8 @@ pub struct System {
     pub merchant_private_key: Option<String>,
     pub sign_hash: SignatureHash,
     pub key_wrap: KeyWrap,
+    /// How strictly requests are held to the documents and to this profile.
+    pub leniency: Leniency<Rule>,
 }
 
 /// Resolves the merged section and the merchants' systems; `None` when something essential is
@@ -268,6 +291,10 @@ pub fn build(
             sys_id: c.sys_id.value,
             sign_hash: c.sign_hash.unwrap_or_default(),
             key_wrap: c.key_wrap.unwrap_or_default(),
+            leniency: Leniency::new(
+                c.strictness.or(section.strictness).unwrap_or_default(),
+                c.relax,
+            ),
         };
         // Parsed (with a located problem on failure) when resolved just above.
         let Ok(public_key) = rsa::public_key(&system.merchant_public_key) else {
