@@ -34,18 +34,7 @@ RUST_LOG=warn TOKIO_WORKER_THREADS=1 taskset -c 0 "${BINARY:-$target/release/iss
 server=$!
 until curl -sf http://127.0.0.1:$port/__admin/health >/dev/null; do sleep 0.05; done
 
-cat > "$work/rotate.lua" <<LUA
-local requests = {}
-for line in io.lines("$work/requests.jsonl") do requests[#requests + 1] = line end
-local i = 0
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-request = function()
-  i = i % #requests + 1
-  return wrk.format(nil, "$path", nil, requests[i])
-end
-LUA
-rps=$(taskset -c 1 wrk -t1 -c8 -d"$duration" -s "$work/rotate.lua" "http://127.0.0.1:$port" | awk '/Requests\/sec/ {print $2}')
+rps=$(REQUESTS="$work/requests.jsonl" REQUEST_PATH="$path" taskset -c 1 wrk -t1 -c8 -d"$duration" -s benches/rotate.lua "http://127.0.0.1:$port" | awk '/Requests\/sec/ {print $2}')
 sign=$(taskset -c 0 openssl speed -seconds 5 rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ {print $6}')
 echo "$provider $what: $rps req/s (one server core; $count distinct sealed requests, rotated)"
 echo "openssl speed rsa2048 sign: $sign sign/s (same core)"

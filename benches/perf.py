@@ -74,10 +74,17 @@ class Server:
 
 
 def wrk(url, script=None, connections=16):
+    """Requests per second; `script` is a Lua file, or (requests file, path) for rotate.lua."""
     argv = ["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{SECONDS}s"]
+    env = None
+    if isinstance(script, tuple):
+        requests, path = script
+        env = dict(os.environ, REQUESTS=str(requests), REQUEST_PATH=path)
+        script = ROOT / "benches/rotate.lua"
     if script:
-        argv += ["-s", script]
-    out = subprocess.run(argv + [url], capture_output=True, text=True, check=True).stdout
+        argv += ["-s", str(script)]
+    out = subprocess.run(argv + [url], capture_output=True, text=True, check=True,
+                         env=env).stdout
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
 
@@ -120,16 +127,7 @@ wrk.headers["Authorization"] = "Bearer demo-acedata-token"
         with requests.open("w") as out:
             subprocess.run([str(TARGET / "examples/sealed_requests"), provider, "20000"],
                            stdout=out, check=True)
-        rotations[provider] = lua(work / f"{provider}.lua", f"""local requests = {{}}
-for line in io.lines("{requests}") do requests[#requests + 1] = line end
-local i = 0
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-request = function()
-  i = i % #requests + 1
-  return wrk.format(nil, "{path}", nil, requests[i])
-end
-""")
+        rotations[provider] = (requests, path)
     sandbox = [str(TARGET / "issuer-sandbox"), "serve", "--bind", "127.0.0.1:PORT",
                "--scenario", str(scenario)]
     bare = [str(TARGET / "examples/bare_server"), "127.0.0.1:PORT"]

@@ -9,18 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet --bins --examples
 work=$(mktemp -d)
-target/release/examples/sealed_requests kazepay 20000 > $work/r.jsonl
-cat > "$work/rotate.lua" <<LUA
-local requests = {}
-for line in io.lines("$work/r.jsonl") do requests[#requests + 1] = line end
-local i = 0
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-request = function()
-  i = i % #requests + 1
-  return wrk.format(nil, "/kazepay", nil, requests[i])
-end
-LUA
+trap 'rm -rf "$work"' EXIT
+target/release/examples/sealed_requests kazepay 20000 > "$work/r.jsonl"
 for setup in "0 1" "0,1 2"; do
   set -- $setup
   port=18097
@@ -28,8 +18,8 @@ for setup in "0 1" "0,1 2"; do
   srv=$!
   until curl -sf http://127.0.0.1:$port/__admin/health >/dev/null; do sleep 0.05; done
   s0=$(awk '{print $14+$15}' /proc/$srv/stat)
-  /usr/bin/time -f "wrk cpu: %U user + %S sys seconds over 8 s" taskset -c 1 wrk -t1 -c8 -d8s -s $work/rotate.lua http://127.0.0.1:$port 2>&1 | grep -E "Requests/sec|wrk cpu"
+  /usr/bin/time -f "wrk cpu: %U user + %S sys seconds over 8 s" env REQUESTS="$work/r.jsonl" REQUEST_PATH=/kazepay taskset -c 1 wrk -t1 -c8 -d8s -s benches/rotate.lua http://127.0.0.1:$port 2>&1 | grep -E "Requests/sec|wrk cpu"
   s1=$(awk '{print $14+$15}' /proc/$srv/stat)
   echo "cpus=$1 workers=$2: server CPU $(( s1 - s0 )) hundredths of a second over 8 s"
-  kill $srv; wait $srv 2>/dev/null
+  kill $srv; wait $srv 2>/dev/null || true
 done
