@@ -54,8 +54,11 @@ impl World {
         &self.orders
     }
 
-    /// Adds (or replaces) an order.
+    /// Adds an order, or replaces the one with its number (whose card then has no order).
     pub fn insert_order(&mut self, order: Order) {
+        if let Some(replaced) = self.orders.get(&order.order_no) {
+            self.order_of_card.remove(&replaced.card_id);
+        }
         self.order_of_card
             .insert(order.card_id.clone(), order.order_no.clone());
         self.orders.insert(order.order_no.clone(), order);
@@ -227,6 +230,22 @@ mod tests {
 
     fn usd_total(world: &World) -> i64 {
         world.total(&Currency::new("USD").unwrap()).minor()
+    }
+
+    #[test]
+    fn an_order_is_found_by_its_card_until_replaced() {
+        let mut w = world(KycStatus::Passed);
+        assert_eq!(w.order_of_card("c").unwrap().order_no, "o");
+        assert_eq!(w.order_in_production("c").unwrap().order_no, "o");
+        assert!(w.order_of_card("nobody").is_none());
+        let mut other = w.orders()["o"].clone();
+        other.card_id = "d".into();
+        w.insert_order(other);
+        assert!(
+            w.order_of_card("c").is_none(),
+            "the replaced order's card has none"
+        );
+        assert_eq!(w.order_of_card("d").unwrap().order_no, "o");
     }
 
     #[test]

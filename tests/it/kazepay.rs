@@ -162,6 +162,14 @@ merchants:
     let sandbox = Sandbox::builder().scenario_yaml(&yaml).start().unwrap();
     let (_, response) = post(&sandbox, &sha1_base64["request"]);
     assert_eq!(response["head"]["code"], "SUCCESS", "{response}");
+    // A merchant's own setting wins over the section's.
+    let yaml = default_with_kazepay(&["strictness: strict"]).replacen(
+        "merchants:\n",
+        "kazepay: { strictness: lenient }\nmerchants:\n",
+        1,
+    );
+    let sandbox = Sandbox::builder().scenario_yaml(&yaml).start().unwrap();
+    assert_in_clear(&post(&sandbox, &sha1_base64["request"]).1, "SIGN_ERROR");
 }
 
 const KYC_IMAGES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/kyc");

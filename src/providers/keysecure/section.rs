@@ -407,9 +407,8 @@ pub fn prepare(settings: &Settings, tenant: usize, world: &mut World, build: &mu
         IntegrationMode::CreditExtension => Funding::HolderAccount,
     };
     let ids: Vec<String> = world
-        .cards()
-        .values()
-        .filter(|c| c.issuer.as_deref() == Some(super::ops::ISSUER))
+        .issuer_cards(super::ops::ISSUER, 0)
+        .1
         .map(|c| c.id.clone())
         .collect();
     for id in ids {
