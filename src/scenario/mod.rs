@@ -221,10 +221,9 @@ fn parse(
 /// and events as it has bytes, since every node written out takes at least one. Aliases stay
 /// under the reader's own caps, so expansion cannot outgrow the file by much.
 pub(crate) fn yaml_options(source: &str) -> serde_saphyr::Options {
-    let defaults = serde_saphyr::Budget::default();
-    let mut budget = defaults.clone();
-    budget.max_nodes = defaults.max_nodes.max(source.len());
-    budget.max_events = defaults.max_events.max(source.len());
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_nodes = budget.max_nodes.max(source.len());
+    budget.max_events = budget.max_events.max(source.len());
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
     options
