@@ -26,7 +26,7 @@ fn default_scenario_answers_an_icbc_debit_card_like_the_seed() {
     assert_eq!(status, 200);
     assert_eq!(
         body,
-        json!({ "result": "0", "description": "查询成功", "account_bank": "工商银行", "account_type": 1 })
+        json!({ "result": "0", "description": "Query successful", "account_bank": "Industrial and Commercial Bank of China", "account_type": 1 })
     );
     // Field order as documented.
     let keys: Vec<&String> = body.as_object().unwrap().keys().collect();
@@ -36,13 +36,67 @@ fn default_scenario_answers_an_icbc_debit_card_like_the_seed() {
     );
 }
 
+/// Seed 000 answers in English; `language: zh` answers as AceData's Chinese guides do, bank
+/// names from the same table. `failure_account_type` replaces the assumed -1 of failures.
+#[test]
+fn answer_language_and_failure_account_type_are_scenario_knobs() {
+    let chinese = sandbox(&TWO_MERCHANTS.replace(
+        "name: two-merchants",
+        "name: chinese\nacedata: { language: zh, failure_account_type: 0 }",
+    ));
+    assert_eq!(
+        lookup(&chinese, "6222020200112233446").1,
+        json!({ "result": "0", "description": "查询成功", "account_bank": "工商银行", "account_type": 1 })
+    );
+    assert_eq!(
+        lookup(&chinese, "9999999999999995").1,
+        json!({ "result": "-1", "description": "未查到信息", "account_bank": "", "account_type": 0 })
+    );
+    let (_, body) = acedata(
+        &chinese,
+        "check-2e",
+        "alpha-token",
+        json!({ "bank_card": "6222020200112233446", "name": "张三" }),
+    );
+    assert_eq!(body, json!({ "result": "-1", "description": "认证未通过" }));
+
+    let english = sandbox(TWO_MERCHANTS);
+    assert_eq!(
+        lookup(&english, "9999999999999995").1,
+        json!({ "result": "-1", "description": "No information found", "account_bank": "", "account_type": -1 })
+    );
+    // A pinned answer may use the configured failure value, not another outside 1–4.
+    let pinned = |failure: i64, pin: i64| {
+        TWO_MERCHANTS.replace(
+            "name: two-merchants",
+            &format!(
+                "name: pins\nacedata:\n  failure_account_type: {failure}\n  answers:\n    - {{ bank_card: \"6200000000000005\", result: \"-1\", account_type: {pin} }}"
+            ),
+        )
+    };
+    assert_eq!(
+        lookup(&sandbox(&pinned(0, 0)), "6200000000000005").1["account_type"],
+        0
+    );
+    let problems = scenario_problems(&pinned(0, -1));
+    assert!(
+        problems.contains("account_type -1 is not 1, 2, 3, 4 or the failure_account_type 0"),
+        "{problems}"
+    );
+    let problems = scenario_problems(&TWO_MERCHANTS.replace(
+        "name: two-merchants",
+        "name: bad\nacedata: { language: fr }",
+    ));
+    assert!(problems.contains("language"), "{problems}");
+}
+
 #[test]
 fn lookup_reports_card_nature_from_the_bin_table() {
     let sandbox = sandbox(TWO_MERCHANTS);
     for (card, bank, account_type) in [
-        ("6225751234567893", "招商银行", 2),     // CMB credit
-        ("6228480011223344554", "农业银行", 1),  // ABC debit
-        ("4147201234567899", "摩根大通银行", 2), // Chase Visa credit
+        ("6225751234567893", "China Merchants Bank", 2), // CMB credit
+        ("6228480011223344554", "Agricultural Bank of China", 1), // ABC debit
+        ("4147201234567899", "JPMorgan Chase Bank, N.A.", 2), // Chase Visa credit
     ] {
         let (status, body) = lookup(&sandbox, card);
         assert_eq!(status, 200);
@@ -61,7 +115,7 @@ fn replacing_a_built_in_bank_renames_it_in_every_answer() {
     let sandbox = sandbox(&yaml);
     assert_eq!(
         lookup(&sandbox, "6222020200112233446").1["account_bank"],
-        "中国工商银行"
+        "ICBC Ltd"
     );
 }
 
@@ -113,11 +167,11 @@ fn english_language_uses_english_texts_and_bank_names() {
 fn malformed_luhn_invalid_and_unknown_cards_get_the_documented_codes() {
     let sandbox = sandbox(TWO_MERCHANTS);
     let cases = [
-        ("6222020200112233445", "-3", "银行卡不存在"), // Luhn failure
-        ("6222 0202 0011 2233", "-3", "银行卡不存在"), // non-digits
-        ("62220202", "-3", "银行卡不存在"),            // too short
-        ("62220202001122334460", "-3", "银行卡不存在"), // too long (20)
-        ("9999999999999995", "-1", "未查到信息"),      // valid Luhn, unknown BIN
+        ("6222020200112233445", "-3", "Bank card does not exist"), // Luhn failure
+        ("6222 0202 0011 2233", "-3", "Bank card does not exist"), // non-digits
+        ("62220202", "-3", "Bank card does not exist"),            // too short
+        ("62220202001122334460", "-3", "Bank card does not exist"), // too long (20)
+        ("9999999999999995", "-1", "No information found"),        // valid Luhn, unknown BIN
     ];
     for (card, result, description) in cases {
         let (status, body) = lookup(&sandbox, card);
@@ -439,16 +493,19 @@ bins:
     let (_, body) = lookup(&sandbox, "9999999999999995");
     assert_eq!(
         body,
-        json!({ "result": "0", "description": "查询成功", "account_bank": "沙箱银行", "account_type": 3 })
+        json!({ "result": "0", "description": "Query successful", "account_bank": "Sandbox Bank", "account_type": 3 })
     );
     // An 8-digit range refines the built-in 6-digit ICBC range.
     let (_, body) = lookup(&sandbox, &with_luhn("622202991234567890"));
     assert_eq!(
         (body["account_bank"].as_str(), body["account_type"].as_i64()),
-        (Some("沙箱银行"), Some(2))
+        (Some("Sandbox Bank"), Some(2))
     );
     let (_, body) = lookup(&sandbox, "6222020200112233446");
-    assert_eq!(body["account_bank"], "工商银行");
+    assert_eq!(
+        body["account_bank"],
+        "Industrial and Commercial Bank of China"
+    );
 }
 
 #[test]
@@ -466,7 +523,7 @@ acedata:
     let (_, body) = lookup(&sandbox, "6222020200112233446");
     assert_eq!(
         body,
-        json!({ "result": "-2", "description": "验证中心服务繁忙", "account_bank": "", "account_type": -1 })
+        json!({ "result": "-2", "description": "Verification center service busy", "account_bank": "", "account_type": -1 })
     );
     let (_, body) = acedata(
         &sandbox,
@@ -476,7 +533,7 @@ acedata:
     );
     assert_eq!(
         body,
-        json!({ "result": "-16", "description": "验证中心服务繁忙" })
+        json!({ "result": "-16", "description": "Verification center service busy" })
     );
     let (_, body) = lookup(&sandbox, "6200000000000005");
     assert_eq!(body["account_bank"], "沙箱银行");
@@ -494,79 +551,79 @@ fn verification_passes_only_when_every_element_matches_a_usable_card() {
             "check-2e",
             json!({ "bank_card": card, "name": "张伟" }),
             "0",
-            "认证通过",
+            "Verification passed",
         ),
         (
             "check-2e",
             json!({ "bank_card": card, "name": "张三" }),
             "-1",
-            "认证未通过",
+            "Verification failed",
         ),
         (
             "check-3e",
             json!({ "bank_card": card, "name": "张伟", "id_card": id }),
             "0",
-            "认证通过",
+            "Verification passed",
         ),
         (
             "check-3e",
             json!({ "bank_card": card, "name": "张伟", "id_card": id, "cert_type": 0 }),
             "0",
-            "认证通过",
+            "Verification passed",
         ),
         (
             "check-3e",
             json!({ "bank_card": card, "name": "张伟", "id_card": "310101198805120028" }),
             "-1",
-            "认证未通过",
+            "Verification failed",
         ),
         (
             "check-3e",
             json!({ "bank_card": card, "name": "张伟", "id_card": "110101199003074515" }),
             "-4",
-            "持卡人信息有误",
+            "Cardholder information is incorrect",
         ),
         (
             "check-4e",
             json!({ "bank_card": card, "name": "张伟", "id_card": id, "phone": phone }),
             "0",
-            "认证通过",
+            "Verification passed",
         ),
         (
             "check-4e",
             json!({ "bank_card": card, "name": "张伟", "id_card": id, "phone": "13900000000" }),
             "-1",
-            "认证未通过",
+            "Verification failed",
         ),
         (
             "check-4e",
             json!({ "bank_card": card, "name": "张伟", "id_card": id, "phone": "2380013800" }),
             "-4",
-            "持卡人信息有误",
+            "Cardholder information is incorrect",
         ),
         (
             "check-2e",
             json!({ "bank_card": card, "name": "张伟2" }),
             "-2",
-            "姓名校验不通过",
+            "Name check failed",
         ),
         (
             "check-2e",
             json!({ "bank_card": "6222020200112233445", "name": "张伟" }),
             "-3",
-            "银行卡号码有误",
+            "Bank card number is incorrect",
         ),
         (
             "check-2e",
             json!({ "bank_card": "9999999999999995", "name": "张伟" }),
             "-8",
-            "此卡无对应发卡行",
+            "No issuing bank for this card",
         ),
         (
             "check-2e",
             json!({ "bank_card": with_luhn("622202999999999999"), "name": "张伟" }),
             "-1",
-            "认证未通过",
+            "Verification failed",
         ),
     ];
     for (endpoint, body, result, description) in cases {
@@ -590,12 +647,12 @@ fn verification_reflects_the_card_status_in_the_world() {
         .unwrap()
         .to_owned();
     let cases = [
-        ("6217009988776655442", "-13", "受限制的卡"),
-        ("6228480011223344554", "-11", "此卡已挂失"),
-        ("6225751234567893", "-7", "无效卡号"),
-        ("6225881234123411", "-9", "该卡未初始化或睡眠卡"),
-        (expired_pan.as_str(), "-12", "该卡已过期"),
-        ("4147201234567899", "-1", "认证未通过"), // a card without a holder cannot match
+        ("6217009988776655442", "-13", "Restricted card"),
+        ("6228480011223344554", "-11", "Card reported lost"),
+        ("6225751234567893", "-7", "Invalid card number"),
+        ("6225881234123411", "-9", "Card not initialised or dormant"),
+        (expired_pan.as_str(), "-12", "Card expired"),
+        ("4147201234567899", "-1", "Verification failed"), // a card without a holder cannot match
     ];
     for (card, result, description) in cases {
         let (_, answer) = acedata(

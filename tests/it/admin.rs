@@ -300,7 +300,10 @@ fn the_journal_records_exchanges_with_bodies_and_filters() {
         first["request"]["raw"],
         json!({ "bank_card": "6222020200112233446" })
     );
-    assert_eq!(first["response"]["raw"]["account_bank"], "工商银行");
+    assert_eq!(
+        first["response"]["raw"]["account_bank"],
+        "Industrial and Commercial Bank of China"
+    );
     let second = &journal["requests"][1];
     assert_eq!(second["tenant"], Value::Null);
     assert_eq!(second["status"], 401);

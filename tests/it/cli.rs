@@ -276,7 +276,12 @@ fn the_default_scenario_gives_the_documented_errors_from_the_binary() {
             body["account_bank"].as_str(),
             body["account_type"].as_i64()
         ),
-        (200, Some("0"), Some("工商银行"), Some(1))
+        (
+            200,
+            Some("0"),
+            Some("Industrial and Commercial Bank of China"),
+            Some(1)
+        )
     );
     let (status, body) = post(Some("demo-acedata-token"), "6222020200112233445");
     assert_eq!(

@@ -67,6 +67,18 @@ pub fn sandbox(yaml: &str) -> Sandbox {
         .expect("sandbox starts")
 }
 
+/// The problems the loader reports for scenario text that must not load.
+pub fn scenario_problems(yaml: &str) -> String {
+    issuer_sandbox::scenario::Scenario::from_source(
+        yaml,
+        "problem.yaml",
+        None,
+        &issuer_sandbox::providers::builtin(),
+    )
+    .expect_err("the scenario must not load")
+    .to_string()
+}
+
 /// A blocking HTTP client without proxies or connection reuse surprises.
 pub fn client() -> Client {
     Client::builder().no_proxy().build().expect("client builds")

@@ -25,7 +25,7 @@ pub(super) fn answer(settings: &Settings, bins: &BinTable, card: &str) -> Lookup
         account_bank: found
             .map(|r| bank_name(r, settings.language))
             .unwrap_or_default(),
-        account_type: found.map_or(-1, |r| account_type(r.kind)),
+        account_type: found.map_or(settings.failure_account_type, |r| account_type(r.kind)),
     }
 }
 
@@ -46,7 +46,7 @@ fn from_pin(settings: &Settings, pin: &PinnedAnswer, range: Option<&BinRange>) -
         account_type: pin.account_type.unwrap_or_else(|| {
             range
                 .filter(|_| success)
-                .map_or(-1, |r| account_type(r.kind))
+                .map_or(settings.failure_account_type, |r| account_type(r.kind))
         }),
         result: pin.result.clone(),
     }

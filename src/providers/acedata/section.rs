@@ -29,6 +29,8 @@ pub const PROFILE: BuiltinProfile = BuiltinProfile {
 #[serde(deny_unknown_fields)]
 pub struct Section {
     pub language: Option<Language>,
+    /// `account_type` of answers without a card nature (failures); the profile says -1.
+    pub failure_account_type: Option<i64>,
     pub rate_limit: Option<RateLimitSection>,
     #[serde(default)]
     pub endpoints: BTreeMap<Endpoint, EndpointSection>,
@@ -62,6 +64,7 @@ pub struct AnswerSection {
 
 merge_fields!(Section {
     language,
+    failure_account_type,
     rate_limit,
     endpoints,
     gateway_errors,
@@ -114,7 +117,13 @@ pub fn build(
             Some(_) => {}
         }
     }
-    let answers = answers(std::mem::take(&mut section.answers), &endpoints, build);
+    let failure_account_type = section.failure_account_type.unwrap_or(-1);
+    let answers = answers(
+        std::mem::take(&mut section.answers),
+        &endpoints,
+        failure_account_type,
+        build,
+    );
     let rate_limit = section.rate_limit.and_then(Build::rate_limit);
     let mut tokens = Vec::new();
     for (tenant, sections) in merchants {
@@ -139,7 +148,8 @@ pub fn build(
         }
     }
     Settings {
-        language: section.language.unwrap_or(Language::Zh),
+        language: section.language.unwrap_or(Language::En),
+        failure_account_type,
         rate_limit,
         endpoints,
         gateway_errors: section.gateway_errors,
@@ -187,6 +197,7 @@ fn tables(merged: &mut Section, build: &mut Build<'_, '_>) -> BTreeMap<Endpoint,
 fn answers(
     sections: Vec<Spanned<AnswerSection>>,
     endpoints: &BTreeMap<Endpoint, EndpointTable>,
+    failure_account_type: i64,
     build: &mut Build<'_, '_>,
 ) -> HashMap<String, Vec<PinnedAnswer>> {
     let mut answers: HashMap<String, Vec<PinnedAnswer>> = HashMap::new();
@@ -212,11 +223,14 @@ fn answers(
             );
         }
         if let Some(account_type) = a.account_type
-            && !matches!(account_type, -1 | 1..=4)
+            && !matches!(account_type, 1..=4)
+            && account_type != failure_account_type
         {
             build.problem(
                 at,
-                format!("answer: account_type {account_type} is not -1, 1, 2, 3 or 4"),
+                format!(
+                    "answer: account_type {account_type} is not 1, 2, 3, 4 or the failure_account_type {failure_account_type}"
+                ),
             );
         }
         let pins = answers.entry(a.bank_card.clone()).or_default();

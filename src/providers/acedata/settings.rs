@@ -258,6 +258,8 @@ pub struct Token {
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub language: Language,
+    /// `account_type` of an answer without a card nature.
+    pub failure_account_type: i64,
     /// Default limit of a token that sets none; `None` means unlimited.
     pub rate_limit: Option<RateLimit>,
     pub endpoints: BTreeMap<Endpoint, EndpointTable>,

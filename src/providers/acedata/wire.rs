@@ -11,7 +11,8 @@ pub struct LookupResult {
     pub result: String,
     pub description: String,
     pub account_bank: String,
-    /// 1 debit, 2 credit, 3 prepaid, 4 quasi-credit; -1 when nothing was found (as upstream).
+    /// 1 debit, 2 credit, 3 prepaid, 4 quasi-credit; the section's `failure_account_type`
+    /// (-1, as upstream) when nothing was found.
     pub account_type: i64,
 }
 
