@@ -5,6 +5,7 @@
 //! their requests onto these types. Each tenant's world sits behind its own mutex, so a
 //! multi-entity update is one short critical section.
 
+pub mod addresses;
 pub mod bins;
 pub mod card;
 pub mod cardholder;

@@ -1176,7 +1176,8 @@ fn auth_questions(seen: &std::sync::Mutex<Vec<Value>>) -> Vec<Value> {
 }
 
 /// An approved cardholder with an active virtual card (authorization mode).
-fn active_virtual_card(sandbox: &Sandbox, ks: &Ks<'_>, unique: &str) -> String {
+/// A cardholder of the demo merchant whose review has passed.
+fn passed_holder(sandbox: &Sandbox, ks: &Ks<'_>, unique: &str) -> String {
     let holder = ks.ok(
         "POST",
         "/open-api/v1/cardholder/apply",
@@ -1186,6 +1187,11 @@ fn active_virtual_card(sandbox: &Sandbox, ks: &Ks<'_>, unique: &str) -> String {
         .unwrap()
         .to_owned();
     advance(sandbox, "demo", "30s");
+    holder
+}
+
+fn active_virtual_card(sandbox: &Sandbox, ks: &Ks<'_>, unique: &str) -> String {
+    let holder = passed_holder(sandbox, ks, unique);
     let card = ks.ok(
         "POST",
         "/open-api/v1/card/apply",
@@ -1640,4 +1646,206 @@ fn cards_are_found_by_index_among_a_hundred_thousand() {
         (mine["total"].clone(), mine["list"][0]["card_no"].clone()),
         (json!(1), json!(first))
     );
+}
+
+/// Each strict rule of the KeySecure page, broken once; `true` where the sandbox accepted it.
+/// A refusal is 1004 naming the field and leaves the card number free for a lawful retry.
+fn broken_rules_accepted(sandbox: &Sandbox) -> [bool; 4] {
+    let ks = Ks::login(sandbox, KEY);
+    let holder = passed_holder(sandbox, &ks, "STRICT-1");
+    let apply = |unique: &str, extra: Value| {
+        let mut body = json!({ "card_bin_no": "BIN202405210001", "cardholder_no": holder, "card_type": "Virtual", "card_unique_no": unique });
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        body
+    };
+    let address = |postal_code: &str, state: &str| {
+        json!({ "address_info": { "postal_code": postal_code, "country": "US", "state": state,
+                                  "city": "Cupertino", "address_line1": "1 Infinite Loop" } })
+    };
+    let outcome = |answer: &Value, field: &str, unique: Option<&str>| -> bool {
+        if answer["code"] == 0 {
+            return true;
+        }
+        assert_eq!(answer["code"], 1004, "{answer}");
+        let msg = answer["msg"].as_str().unwrap();
+        assert!(msg.contains(field), "{field}: {msg}");
+        if let Some(unique) = unique {
+            ks.ok(
+                "POST",
+                "/open-api/v1/card/apply",
+                Some(apply(unique, address("95014", "CA"))),
+            );
+        }
+        false
+    };
+    // Content-Type: another media type (a JSON body all the same).
+    let (status, answer) = status_json(
+        client()
+            .post(format!("{}/open-api/v1/card/list", sandbox.url()))
+            .header("Api-Key", KEY)
+            .header("Timestamp", now_ms())
+            .header("Access-Token", &ks.token)
+            .header("Content-Type", "text/plain")
+            .body(json!({ "page": 0, "size": 10 }).to_string())
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 200);
+    let content_type = outcome(
+        &answer,
+        "Content-Type must be application/json, not `text/plain`",
+        None,
+    );
+    let both = ks.call(
+        "POST",
+        "/open-api/v1/card/apply",
+        Some(apply(
+            "STRICT-BOTH",
+            json!({ "package_no": "PKG202405210001" }),
+        )),
+    );
+    let both = outcome(
+        &both,
+        "package_no must not be given with card_bin_no",
+        Some("STRICT-BOTH"),
+    );
+    let postal = ks.call(
+        "POST",
+        "/open-api/v1/card/apply",
+        Some(apply("STRICT-ZIP", address("ABC!!", "CA"))),
+    );
+    let postal = outcome(
+        &postal,
+        "address_info.postal_code `ABC!!` is not a postal code of US (e.g. 95014)",
+        Some("STRICT-ZIP"),
+    );
+    let state = ks.call(
+        "POST",
+        "/open-api/v1/card/apply",
+        Some(apply("STRICT-STATE", address("95014", "Cali"))),
+    );
+    let state = outcome(
+        &state,
+        "address_info.state `Cali` is not a state or province of US (e.g. CA, California",
+        Some("STRICT-STATE"),
+    );
+    [content_type, both, postal, state]
+}
+
+#[test]
+fn keysecure_holds_requests_to_the_documents_unless_a_rule_is_relaxed() {
+    let section = |strictness: &str, merchant: &[&str]| {
+        default_with_keysecure(merchant).replacen(
+            "name: frozen\n",
+            &format!("name: frozen\nkeysecure: {{ strictness: {strictness} }}\n"),
+            1,
+        )
+    };
+    for (label, scenario, accepted) in [
+        ("strict by default", default_with_keysecure(&[]), [false; 4]),
+        (
+            "lenient merchant",
+            default_with_keysecure(&["strictness: lenient"]),
+            [true; 4],
+        ),
+        ("lenient section", section("lenient", &[]), [true; 4]),
+        (
+            "strict merchant, lenient section",
+            section("lenient", &["strictness: strict"]),
+            [false; 4],
+        ),
+        (
+            "content type relaxed",
+            default_with_keysecure(&["relax: [content_type]"]),
+            [true, false, false, false],
+        ),
+        (
+            "both products relaxed",
+            default_with_keysecure(&["relax: [one_of_bin_or_package]"]),
+            [false, true, false, false],
+        ),
+        (
+            "postal codes relaxed",
+            default_with_keysecure(&["relax: [postal_code_format, subdivision]"]),
+            [false, false, true, true],
+        ),
+    ] {
+        let sandbox = sandbox(&scenario);
+        assert_eq!(broken_rules_accepted(&sandbox), accepted, "{label}");
+    }
+    // The token request is held to the same Content-Type; parameters may follow the type.
+    let sandbox = sandbox(&default_with_keysecure(&[]));
+    let token = |content_type: &str| {
+        send(
+            &sandbox,
+            "GET",
+            "/open-api/v1/merchant/token",
+            &[
+                ("Api-Key", KEY),
+                ("Timestamp", &now_ms()),
+                ("Content-Type", content_type),
+            ],
+            None,
+        )
+        .1
+    };
+    let refused = token("application/x-www-form-urlencoded");
+    assert_eq!(refused["code"], 1004, "{refused}");
+    assert!(
+        refused["msg"].as_str().unwrap().contains("Content-Type"),
+        "{refused}"
+    );
+    assert_eq!(token("application/json; charset=utf-8")["code"], 0);
+    assert_eq!(token("Application/JSON")["code"], 0);
+}
+
+/// Seed 004: addresses "conform to the address format of the relevant country": each country's
+/// own postal codes and states pass, another's do not; countries without postal codes (HK)
+/// take any.
+#[test]
+fn card_addresses_follow_their_countrys_format() {
+    let sandbox = sandbox(&default_with_keysecure(&[]));
+    let ks = Ks::login(&sandbox, KEY);
+    let holder = passed_holder(&sandbox, &ks, "ADDR-1");
+    let apply = |n: usize, country: &str, postal_code: &str, state: &str| {
+        ks.call(
+            "POST",
+            "/open-api/v1/card/apply",
+            Some(json!({ "card_bin_no": "BIN202405210001", "cardholder_no": holder, "card_type": "Physical",
+                         "card_unique_no": format!("ADDR-{n}"),
+                         "address_info": { "first_name": "Ana", "last_name": "Lima", "phone_code": "1", "phone": "5550100",
+                                           "postal_code": postal_code, "country": country, "state": state,
+                                           "city": "Somewhere", "address_line1": "1 Main Street" } })),
+        )
+    };
+    let lawful = [
+        ("US", "22162-1010", "Virginia"),
+        ("GB", "SW1A 1AA", "London"),
+        ("CN", "100010", "Beijing"),
+        ("BR", "01310-100", "Sao Paulo"),
+        ("JP", "100-0001", "Tokyo"),
+        ("DE", "10115", "Berlin"),
+        ("CA", "K1A 0B1", "ON"),
+        ("IN", "110001", "Delhi"),
+        ("HK", "000000", "Kowloon"),
+    ];
+    for (n, (country, postal_code, state)) in lawful.into_iter().enumerate() {
+        let answer = apply(n, country, postal_code, state);
+        assert_eq!(answer["code"], 0, "{country}: {answer}");
+    }
+    let unlawful = [
+        ("US", "SW1A 1AA", "CA", "address_info.postal_code"),
+        ("GB", "95014", "London", "address_info.postal_code"),
+        ("CN", "1000100", "Beijing", "address_info.postal_code"),
+        ("BR", "01310", "SP", "address_info.postal_code"),
+        ("CA", "K1A 0B1", "Texas", "address_info.state"),
+        ("IN", "110001", "Bavaria", "address_info.state"),
+    ];
+    for (n, (country, postal_code, state, field)) in unlawful.into_iter().enumerate() {
+        let answer = apply(100 + n, country, postal_code, state);
+        assert_eq!(answer["code"], 1004, "{country}: {answer}");
+        assert!(answer["msg"].as_str().unwrap().contains(field), "{answer}");
+    }
 }

@@ -428,12 +428,23 @@ pub fn raw_exchange(sandbox: &Sandbox, request: &str) -> String {
 /// The default scenario, clock frozen, with `lines` added to the demo merchant's KazePay
 /// credentials (e.g. `sign_hash: SHA-1`), at their indentation.
 pub fn default_with_kazepay(lines: &[&str]) -> String {
+    default_with_lines_after("        sys_id: \"202402271432298822660001\"", lines)
+}
+
+/// The default scenario, clock frozen, with `lines` added to the demo merchant's KeySecure
+/// credentials (e.g. `strictness: lenient`), at their indentation.
+pub fn default_with_keysecure(lines: &[&str]) -> String {
+    default_with_lines_after("        api_key: demo-keysecure-api-key", lines)
+}
+
+/// The frozen default scenario with `lines` inserted after its line `anchor`, indented as it is.
+fn default_with_lines_after(anchor: &str, lines: &[&str]) -> String {
     let default = FROZEN_DEFAULT.as_str();
-    let sys_id = "        sys_id: \"202402271432298822660001\"";
     assert!(
-        default.contains(sys_id),
-        "the demo merchant's KazePay sysId"
+        default.contains(anchor),
+        "the default scenario has {anchor}"
     );
-    let extra: String = lines.iter().map(|l| format!("\n        {l}")).collect();
-    default.replacen(sys_id, &format!("{sys_id}{extra}"), 1)
+    let indent = &anchor[..anchor.len() - anchor.trim_start().len()];
+    let extra: String = lines.iter().map(|l| format!("\n{indent}{l}")).collect();
+    default.replacen(anchor, &format!("{anchor}{extra}"), 1)
 }

@@ -5,6 +5,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
 use super::ops::TOKEN_PATH;
+use super::section::{Key as KeySecureKey, Rule};
 use super::settings::{ErrorKind, KeyIdentity, Language, Settings};
 use super::wire::OpError;
 use crate::providers::Request;
@@ -90,6 +91,26 @@ pub fn read_token_request(request: &Request<'_>) -> Result<(), OpError> {
         ));
     }
     Ok(())
+}
+
+/// Seeds 001/004: `Content-Type` is "Fixed to application/json", with that as its default.
+/// A request without the header gets the default; one naming another type is refused (1004,
+/// naming the header) unless the merchant relaxes [`Rule::ContentType`]. Parameters such as
+/// `charset=utf-8` may follow the type.
+pub fn check_content_type(request: &Request<'_>, key: &KeySecureKey) -> Result<(), OpError> {
+    let Some(value) = request.header("content-type") else {
+        return Ok(());
+    };
+    let media_type = value.split(';').next().unwrap_or_default().trim();
+    if media_type.eq_ignore_ascii_case("application/json")
+        || key.leniency.relaxes(&Rule::ContentType)
+    {
+        return Ok(());
+    }
+    Err(OpError::field(
+        "Content-Type",
+        format!("must be application/json, not `{}`", value.trim()),
+    ))
 }
 
 /// 13 digits of Unix milliseconds, not in the future and at most `tolerance` old, against the

@@ -168,6 +168,7 @@ impl Provider for KeySecure {
     ) -> Result<Call, OpError> {
         if caller.token_request {
             gate::read_token_request(request)?;
+            gate::check_content_type(request, &merchant(cx, caller)?.key)?;
             return Ok(Call::Token);
         }
         route(cx.settings, merchant(cx, caller)?, request, body).map(Call::Operation)
@@ -433,6 +434,7 @@ fn route(
             format!("must be {} for {}", route.method, request.path),
         ));
     }
+    gate::check_content_type(request, &merchant.key)?;
     let timezone = match request.header("timezone") {
         None => settings.timezone,
         Some(text) => gate::parse_timezone(text.trim())

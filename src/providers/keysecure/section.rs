@@ -11,6 +11,7 @@ use serde_saphyr::Spanned;
 use super::settings::{
     AuthFallback, CardBin, ErrorKind, ErrorText, KeyIdentity, Message, Package, Settings,
 };
+use crate::providers::strictness::{Leniency, Strictness};
 use crate::scenario::model::RateLimitSection;
 use crate::scenario::section::{Build, BuiltinProfile, Deep, Located};
 use crate::world::bins::valid_range;
@@ -61,6 +62,8 @@ pub struct Section {
     /// Paths that answer 1001 (system error).
     #[serde(default)]
     pub unavailable_paths: Vec<String>,
+    /// `strict` (the default) or `lenient`, for merchants that do not set their own.
+    pub strictness: Option<Strictness>,
 }
 
 merge_fields!(Section {
@@ -79,6 +82,7 @@ merge_fields!(Section {
     card_bins,
     packages,
     unavailable_paths,
+    strictness,
 });
 merge_whole!(ErrorText);
 
@@ -203,6 +207,33 @@ pub struct Credentials {
     pub callback_url: Option<Spanned<String>>,
     /// Default the profile's.
     pub rate_limit: Option<RateLimitSection>,
+    /// `strict` or `lenient` for this merchant (default: the `keysecure:` section's, else
+    /// strict).
+    pub strictness: Option<Strictness>,
+    /// Strict rules this merchant relaxes one by one.
+    #[serde(default)]
+    pub relax: Vec<Rule>,
+}
+
+/// KeySecure's strict rules, by the name `relax:` gives them (docs/providers/keysecure.md,
+/// "Strict by default").
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    /// A `Content-Type` given must be `application/json` (seeds 001/004: "Fixed to
+    /// application/json"; absent means that default).
+    ContentType,
+    /// `card/apply` takes `card_bin_no` or `package_no`, not both (seed 004: "provide one of
+    /// the two").
+    OneOfBinOrPackage,
+    /// `address_info.postal_code` fits the country's postal-code pattern (seed 004: "conform
+    /// to the address format of the relevant country").
+    PostalCodeFormat,
+    /// `address_info.state` is one of the country's states or provinces, where the address
+    /// data lists them (seed 004, as above).
+    Subdivision,
 }
 
 /// An open-platform key and the merchant's settings around it.
@@ -224,6 +255,8 @@ pub struct Key {
     pub callback_url: Option<String>,
     /// Requests per second on this key (1009 beyond); `None` means unlimited.
     pub rate_limit: Option<RateLimit>,
+    /// How strictly requests are held to the documents.
+    pub leniency: Leniency<Rule>,
 }
 
 /// Resolves the merged section and the merchants' keys; `None` when something essential is
@@ -319,7 +352,13 @@ pub fn build(
     let merchants: HashMap<String, KeyIdentity> = merchants
         .into_iter()
         .map(|(tenant, credentials)| {
-            let key = key(credentials.value, default_rate_limit, tenant, build);
+            let key = key(
+                credentials.value,
+                section.strictness,
+                default_rate_limit,
+                tenant,
+                build,
+            );
             (key.api_key.clone(), KeyIdentity { tenant, key })
         })
         .collect();
@@ -351,6 +390,7 @@ pub fn build(
 /// One merchant's key, checked; `default_rate_limit` when it sets none.
 fn key(
     k: Credentials,
+    default_strictness: Option<Strictness>,
     default_rate_limit: Option<RateLimit>,
     tenant: usize,
     build: &mut Build<'_, '_>,
@@ -392,6 +432,10 @@ fn key(
         pci_enabled: k.pci_enabled.unwrap_or(true),
         callback_url: k.callback_url.map(|u| u.value),
         rate_limit: k.rate_limit.map_or(default_rate_limit, Build::rate_limit),
+        leniency: Leniency::new(
+            k.strictness.or(default_strictness).unwrap_or_default(),
+            k.relax,
+        ),
     }
 }
 

@@ -11,10 +11,12 @@ use serde_json::{Value, json};
 
 use super::{Context, ISSUER, card, cardholder, millis, require};
 use crate::providers::fields::Fields;
-use crate::providers::keysecure::section::IntegrationMode;
+use crate::providers::keysecure::section::{IntegrationMode, Rule};
 use crate::providers::keysecure::sensitive;
 use crate::providers::keysecure::settings::ErrorKind;
 use crate::providers::keysecure::wire::{Input, OpError, page_list, page_of, paging};
+use crate::providers::strictness::Leniency;
+use crate::world::addresses;
 use crate::world::timeline::Event;
 use crate::world::{Card, CardForm, CardStatus, Currency, Funding, KycStatus, World, ids};
 
@@ -72,8 +74,15 @@ pub fn apply(
     let unique_no = body.text("card_unique_no", 1, 64)?;
     let bin_no = body.optional_text("card_bin_no", 1, 64)?;
     let package_no = body.optional_text("package_no", 1, 64)?;
-    check_address(body, form)?;
+    let leniency = &context.key.leniency;
+    check_address(body, form, leniency)?;
     let product = match (context.key.mode, bin_no, package_no) {
+        (_, Some(_), Some(_)) if !leniency.relaxes(&Rule::OneOfBinOrPackage) => {
+            return Err(OpError::field(
+                "package_no",
+                "must not be given with card_bin_no: provide one of the two (card_bin_no in authorization mode, package_no in credit extension mode)",
+            ));
+        }
         (_, None, None) => {
             return Err(OpError::field(
                 "card_bin_no",
@@ -228,8 +237,12 @@ fn currency(code: &str) -> Result<Currency, OpError> {
 
 /// Seed 004's address rules: the whole block for physical cards; for virtual ones, when given,
 /// postal_code, country, state, city and address_line1. Digits-only phone_code without `+`;
-/// English (ASCII) text.
-fn check_address(body: &Fields<'_>, form: CardForm) -> Result<(), OpError> {
+/// English (ASCII) text; then the country's format ([`check_country_format`]).
+fn check_address(
+    body: &Fields<'_>,
+    form: CardForm,
+    leniency: &Leniency<Rule>,
+) -> Result<(), OpError> {
     let Some(address) = body.object("address_info")? else {
         return match form {
             CardForm::Physical => Err(OpError::field(
@@ -296,6 +309,42 @@ fn check_address(body: &Fields<'_>, form: CardForm) -> Result<(), OpError> {
             }
             _ => {}
         }
+    }
+    check_country_format(&address, leniency)
+}
+
+/// Seed 004: "Address fields must ... conform to the address format of the relevant country":
+/// the postal code fits the country's pattern and the state is one of its subdivisions, where
+/// the address data (`world::addresses`) knows them. Countries it does not know, or without
+/// postal codes (HK, AE, ...), pass; so do the rules the merchant relaxes.
+fn check_country_format(address: &Fields<'_>, leniency: &Leniency<Rule>) -> Result<(), OpError> {
+    let Some(country) = address.optional_text("country", 1, 20)? else {
+        return Ok(());
+    };
+    let Some(format) = addresses::format_of(country) else {
+        return Ok(());
+    };
+    if let Some(code) = address.optional_text("postal_code", 1, 16)?
+        && !leniency.relaxes(&Rule::PostalCodeFormat)
+        && !format.fits_postal_code(code)
+    {
+        let example = format.postal_examples.first().map_or("", String::as_str);
+        return Err(OpError::field(
+            &address.path("postal_code"),
+            format!("`{code}` is not a postal code of {country} (e.g. {example})"),
+        ));
+    }
+    if let Some(state) = address.optional_text("state", 1, 64)?
+        && !leniency.relaxes(&Rule::Subdivision)
+        && format.is_unknown_subdivision(state)
+    {
+        return Err(OpError::field(
+            &address.path("state"),
+            format!(
+                "`{state}` is not a state or province of {country} (e.g. {})",
+                format.subdivision_hint(state)
+            ),
+        ));
     }
     Ok(())
 }
