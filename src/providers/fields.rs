@@ -49,12 +49,25 @@ pub enum Blank {
     RefusedWithSpaces,
 }
 
+/// How closely a field's JSON type must follow the provider's documents.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Typing {
+    /// A string of digits reads as an integer (`"3"` for `3`) and a number as an amount
+    /// (`100.5` for `"100.50"`).
+    #[default]
+    Coerced,
+    /// Integers only as JSON numbers, amounts only as JSON strings, as documented where an API
+    /// types them `integer`/`long` and `string`.
+    Exact,
+}
+
 /// A JSON object and the path it sits at (for nested objects).
 #[derive(Clone, Debug)]
 pub struct Fields<'a> {
     map: &'a Map<String, Value>,
     prefix: String,
     blank: Blank,
+    typing: Typing,
 }
 
 impl<'a> Fields<'a> {
@@ -64,7 +77,15 @@ impl<'a> Fields<'a> {
             map,
             prefix: String::new(),
             blank: Blank::Absent,
+            typing: Typing::Coerced,
         }
+    }
+
+    /// Reads integers and amounts as `typing` says (nested objects too).
+    #[must_use]
+    pub fn with_typing(mut self, typing: Typing) -> Fields<'a> {
+        self.typing = typing;
+        self
     }
 
     /// Reads blank strings as `blank` says (nested objects too).
@@ -96,6 +117,7 @@ impl<'a> Fields<'a> {
                 map,
                 prefix: format!("{}.", self.path(name)),
                 blank: self.blank,
+                typing: self.typing,
             })),
             Some(_) => Err(FieldProblem::invalid(&self.path(name), "must be an object")),
         }
@@ -151,6 +173,10 @@ impl<'a> Fields<'a> {
                 .as_i64()
                 .map(Some)
                 .ok_or_else(|| FieldProblem::invalid(&self.path(name), "must be an integer")),
+            Some(Value::String(s)) if self.typing == Typing::Exact => Err(FieldProblem::invalid(
+                &self.path(name),
+                format!("must be an integer (a JSON number, not the string {s:?})"),
+            )),
             Some(Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => s
                 .parse()
                 .map(Some)
@@ -287,6 +313,14 @@ impl<'a> Fields<'a> {
             None => return Ok(None),
             Some(Value::String(s)) if s.is_empty() => return Ok(None),
             Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) if self.typing == Typing::Exact => {
+                return Err(FieldProblem::invalid(
+                    &self.path(name),
+                    format!(
+                        "must be a decimal amount in a JSON string (\"{n}\"), not the number {n}"
+                    ),
+                ));
+            }
             Some(Value::Number(n)) => n.to_string(),
             Some(_) => {
                 return Err(FieldProblem::invalid(
@@ -389,6 +423,33 @@ mod tests {
         assert_eq!(dated.optional_date("none"), Ok(None));
         assert_eq!(dated.country("c"), Ok("BR"));
         assert!(dated.country("lower").is_err());
+    }
+
+    #[test]
+    fn exact_typing_refuses_digit_strings_for_integers_and_numbers_for_amounts() {
+        let value = serde_json::json!({ "id": "20000001", "n": 3, "amt": 10.5, "text": "10.50",
+                                        "nested": { "count": "3" } });
+        let usd = Currency::new("USD").unwrap();
+        let coerced = Fields::new(value.as_object().unwrap());
+        assert_eq!(coerced.integer("id"), Ok(20000001));
+        assert!(coerced.optional_amount("amt", &usd).unwrap().is_some());
+        let exact = coerced.clone().with_typing(Typing::Exact);
+        assert_eq!(exact.integer("n"), Ok(3));
+        assert_eq!(
+            exact.integer("id").unwrap_err().reason,
+            "must be an integer (a JSON number, not the string \"20000001\")"
+        );
+        assert!(exact.optional_amount("text", &usd).unwrap().is_some());
+        let amount = exact.optional_amount("amt", &usd).unwrap_err();
+        assert_eq!(
+            (amount.field.as_str(), amount.reason.as_str()),
+            (
+                "amt",
+                "must be a decimal amount in a JSON string (\"10.5\"), not the number 10.5"
+            )
+        );
+        let nested = exact.object("nested").unwrap().unwrap();
+        assert_eq!(nested.integer("count").unwrap_err().field, "nested.count");
     }
 
     #[test]

@@ -41,6 +41,15 @@ impl<R: Ord> Leniency<R> {
         }
     }
 
+    /// A merchant's own strictness, else its provider section's, else strict.
+    pub fn resolve(
+        merchant: Option<Strictness>,
+        section: Option<Strictness>,
+        relax: impl IntoIterator<Item = R>,
+    ) -> Leniency<R> {
+        Leniency::new(merchant.or(section).unwrap_or_default(), relax)
+    }
+
     /// Whether this merchant may break `rule`.
     pub fn relaxes(&self, rule: &R) -> bool {
         self.strictness == Strictness::Lenient || self.relax.contains(rule)
@@ -59,5 +68,14 @@ mod tests {
         let lenient = Leniency::new(Strictness::Lenient, Vec::<&str>::new());
         assert!(lenient.relaxes(&"b"));
         assert_eq!(Strictness::default(), Strictness::Strict);
+        let lenient = Strictness::Lenient;
+        let section_wide = Leniency::resolve(None, Some(lenient), Vec::<&str>::new());
+        assert_eq!(section_wide.strictness, Strictness::Lenient);
+        let own = Leniency::resolve(Some(Strictness::Strict), Some(lenient), Vec::<&str>::new());
+        assert_eq!(own.strictness, Strictness::Strict);
+        assert_eq!(
+            Leniency::<&str>::resolve(None, None, []).strictness,
+            Strictness::Strict
+        );
     }
 }

@@ -151,7 +151,8 @@ pub fn run(scenario: Scenario, label: &str, registry: &Registry) -> FileRun {
 struct Runner {
     sandbox: Sandbox,
     clients: Clients,
-    captures: BTreeMap<String, String>,
+    /// Captured values as the answers gave them (a number stays a number).
+    captures: BTreeMap<String, Value>,
 }
 
 /// An answer as steps see it.
@@ -260,11 +261,7 @@ impl Runner {
                             pretty(&view.answer)
                         )
                     })?;
-                let text = match value {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                };
-                self.captures.insert(name.clone(), text);
+                self.captures.insert(name.clone(), value.clone());
             }
         }
         if !step.expect_state.is_empty() {
@@ -329,33 +326,69 @@ impl Runner {
         Ok(View::opened(json!({ "status": status, "body": body })))
     }
 
-    /// `${name}` in every string of the step, from earlier captures.
+    /// `${name}` in every string of the step, from earlier captures. In a request body a
+    /// string that is only `"${name}"` takes the captured value with its JSON type, so a
+    /// number captured from one answer is sent back as a number (providers that type their
+    /// fields refuse `"20000001"` for `20000001`); everywhere else captures are text.
     fn interpolate(&self, step: &Step) -> Result<Step, String> {
-        let value = serde_json::to_value(step).map_err(|e| e.to_string())?;
-        let replaced = replace_captures(&value, &self.captures)?;
+        let mut value = serde_json::to_value(step).map_err(|e| e.to_string())?;
+        let body = value
+            .pointer_mut("/request/body")
+            .map(|body| replace_captures(body, &self.captures, Typed::WholeValues))
+            .transpose()?;
+        let mut replaced = replace_captures(&value, &self.captures, Typed::Never)?;
+        if let (Some(body), Some(slot)) = (body, replaced.pointer_mut("/request/body")) {
+            *slot = body;
+        }
         serde_json::from_value(replaced).map_err(|e| e.to_string())
     }
 }
 
-fn replace_captures(value: &Value, captures: &BTreeMap<String, String>) -> Result<Value, String> {
+/// Whether a string that is only `${name}` takes the captured value's JSON type.
+#[derive(Clone, Copy, PartialEq)]
+enum Typed {
+    WholeValues,
+    Never,
+}
+
+fn replace_captures(
+    value: &Value,
+    captures: &BTreeMap<String, Value>,
+    typed: Typed,
+) -> Result<Value, String> {
     Ok(match value {
-        Value::String(text) => Value::String(substitute(text, captures)?),
+        Value::String(text) => match whole_capture(text).and_then(|name| captures.get(name)) {
+            Some(captured) if typed == Typed::WholeValues => captured.clone(),
+            _ => Value::String(substitute(text, captures)?),
+        },
         Value::Array(items) => Value::Array(
             items
                 .iter()
-                .map(|v| replace_captures(v, captures))
+                .map(|v| replace_captures(v, captures, typed))
                 .collect::<Result<_, _>>()?,
         ),
         Value::Object(map) => Value::Object(
             map.iter()
-                .map(|(k, v)| Ok((substitute(k, captures)?, replace_captures(v, captures)?)))
+                .map(|(k, v)| {
+                    Ok((
+                        substitute(k, captures)?,
+                        replace_captures(v, captures, typed)?,
+                    ))
+                })
                 .collect::<Result<_, String>>()?,
         ),
         other => other.clone(),
     })
 }
 
-fn substitute(text: &str, captures: &BTreeMap<String, String>) -> Result<String, String> {
+/// The name in a string that is exactly `${name}`.
+fn whole_capture(text: &str) -> Option<&str> {
+    text.strip_prefix("${")?
+        .strip_suffix('}')
+        .filter(|name| !name.contains('}') && !name.contains("${"))
+}
+
+fn substitute(text: &str, captures: &BTreeMap<String, Value>) -> Result<String, String> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find("${") {
@@ -368,7 +401,10 @@ fn substitute(text: &str, captures: &BTreeMap<String, String>) -> Result<String,
         let value = captures
             .get(name)
             .ok_or_else(|| format!("`${{{name}}}` was not captured by an earlier step"))?;
-        out.push_str(value);
+        match value {
+            Value::String(text) => out.push_str(text),
+            other => out.push_str(&other.to_string()),
+        }
         rest = &after[end + 1..];
     }
     out.push_str(rest);
@@ -465,7 +501,24 @@ mod tests {
 
     #[test]
     fn captures_are_substituted_and_missing_ones_named() {
-        let captures = BTreeMap::from([("card".to_owned(), "KC1".to_owned())]);
+        let captures = BTreeMap::from([
+            ("card".to_owned(), json!("KC1")),
+            ("holder".to_owned(), json!(20000001)),
+        ]);
+        assert_eq!(
+            substitute("/holder/${holder}", &captures).unwrap(),
+            "/holder/20000001"
+        );
+        // In a request body a whole `${name}` keeps the captured type; elsewhere it is text.
+        let body = json!({ "holder_id": "${holder}", "note": "for ${holder}", "card": "${card}" });
+        assert_eq!(
+            replace_captures(&body, &captures, Typed::WholeValues).unwrap(),
+            json!({ "holder_id": 20000001, "note": "for 20000001", "card": "KC1" })
+        );
+        assert_eq!(
+            replace_captures(&body, &captures, Typed::Never).unwrap()["holder_id"],
+            "20000001"
+        );
         assert_eq!(
             substitute("/card/${card}/detail", &captures).unwrap(),
             "/card/KC1/detail"

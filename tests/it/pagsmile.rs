@@ -1818,3 +1818,144 @@ fn requests_that_decrypt_into_huge_trees_keep_the_journal_within_its_bytes() {
     let entry = session.sandbox.journal().pop().unwrap();
     assert_eq!(entry.request.decrypted().unwrap()["card_token"][31_999], 0);
 }
+
+/// The demo app's credentials with `line` added (e.g. `strictness: lenient`).
+fn with_app_line(yaml: &str, line: &str) -> String {
+    let anchor = "security_key: Pagsmile_sk_demo_0123456789abcdef\n";
+    assert!(yaml.contains(anchor), "the demo app");
+    yaml.replacen(anchor, &format!("{anchor}        {line}\n"), 1)
+}
+
+/// Seed 002 types `card_scheme`, `card_type`, `card_limit.daily_transactions`, `id_type`,
+/// `gender` as `integer` and `holder_id` as `long`, and amounts as `string`: strict (the
+/// default) refuses the other JSON type naming the field and changes nothing; `lenient` or
+/// `relax: [json_types]`, for the merchant or the whole `pagsmile:` section, reads them.
+#[test]
+fn documented_json_types_are_required_unless_relaxed() {
+    let apply = |order_no: &str, change: &dyn Fn(&mut Value)| {
+        let mut body = json!({ "order_no": order_no, "card_scheme": 3, "card_type": 1, "holder_id": 20000001,
+                               "card_limit": limits() });
+        change(&mut body);
+        body
+    };
+    let holder = |id_no: &str, change: &dyn Fn(&mut Value)| {
+        let mut body = holder_fields(id_no, &format!("{id_no}@example.com"));
+        change(&mut body);
+        body
+    };
+    let cases: Vec<(&str, Value, &str)> = vec![
+        (
+            "/issuing/card/apply",
+            apply("T-1", &|b| b["card_scheme"] = json!("3")),
+            "card_scheme must be an integer (a JSON number, not the string \"3\")",
+        ),
+        (
+            "/issuing/card/apply",
+            apply("T-2", &|b| b["card_type"] = json!("1")),
+            "card_type must be an integer",
+        ),
+        (
+            "/issuing/card/apply",
+            apply("T-3", &|b| b["holder_id"] = json!("20000001")),
+            "holder_id must be an integer",
+        ),
+        (
+            "/issuing/card/apply",
+            apply("T-4", &|b| {
+                b["card_limit"]["daily_transactions"] = json!("3");
+            }),
+            "card_limit.daily_transactions must be an integer",
+        ),
+        (
+            "/issuing/card/apply",
+            apply("T-5", &|b| b["initial_balance"] = json!(10.5)),
+            "initial_balance must be a decimal amount in a JSON string (\"10.5\"), not the number 10.5",
+        ),
+        (
+            "/issuing/card/apply",
+            apply("T-6", &|b| b["card_limit"]["single_amount"] = json!(40)),
+            "card_limit.single_amount must be a decimal amount in a JSON string",
+        ),
+        (
+            "/issuing/holder/create",
+            holder("TY100001", &|b| b["id_type"] = json!("1")),
+            "id_type must be an integer",
+        ),
+        (
+            "/issuing/holder/create",
+            holder("TY100002", &|b| b["gender"] = json!("1")),
+            "gender must be an integer",
+        ),
+        (
+            "/issuing/holder/query",
+            json!({ "holder_id": "20000001" }),
+            "holder_id must be an integer",
+        ),
+        (
+            "/issuing/card/recharge",
+            json!({ "card_token": CARD, "order_no": "T-7", "amount": 1.5, "currency": "USD" }),
+            "amount must be a decimal amount in a JSON string",
+        ),
+    ];
+    let strict = scenario(None, "{}");
+    for (label, yaml, relaxed) in [
+        ("strict by default", strict.clone(), false),
+        (
+            "lenient app",
+            with_app_line(&strict, "strictness: lenient"),
+            true,
+        ),
+        (
+            "json_types relaxed",
+            with_app_line(&strict, "relax: [json_types]"),
+            true,
+        ),
+        (
+            "lenient section",
+            scenario(None, "{ strictness: lenient }"),
+            true,
+        ),
+        (
+            "strict app, lenient section",
+            with_app_line(
+                &scenario(None, "{ strictness: lenient }"),
+                "strictness: strict",
+            ),
+            false,
+        ),
+    ] {
+        let mut s = Session::new(&yaml);
+        let before = s.state();
+        // Strings stay strings in every mode: a number is no order number.
+        let sub_msg = s.fails(
+            "/issuing/card/apply",
+            apply("T-0", &|b| b["order_no"] = json!(12345)),
+            "40002",
+            "invalid-parameter",
+        );
+        assert!(
+            sub_msg.contains("order_no must be a string"),
+            "{label}: {sub_msg}"
+        );
+        for (path, body, message) in &cases {
+            if relaxed {
+                s.ok(path, body.clone());
+            } else {
+                let sub_msg = s.fails(path, body.clone(), "40002", "invalid-parameter");
+                assert!(
+                    sub_msg.contains(message),
+                    "{label}: {path} {body}: {sub_msg}"
+                );
+            }
+        }
+        if !relaxed {
+            let after = s.state();
+            for part in ["cards", "cardholders", "orders", "accounts", "transactions"] {
+                assert_eq!(before[part], after[part], "{label}: {part} changed");
+            }
+            // The same requests with the documented types pass.
+            s.ok("/issuing/card/apply", apply("T-8", &|_| {}));
+            s.ok("/issuing/holder/query", json!({ "holder_id": 20000001 }));
+        }
+    }
+}

@@ -291,10 +291,7 @@ pub fn build(
             sys_id: c.sys_id.value,
             sign_hash: c.sign_hash.unwrap_or_default(),
             key_wrap: c.key_wrap.unwrap_or_default(),
-            leniency: Leniency::new(
-                c.strictness.or(section.strictness).unwrap_or_default(),
-                c.relax,
-            ),
+            leniency: Leniency::resolve(c.strictness, section.strictness, c.relax),
         };
         // Parsed (with a located problem on failure) when resolved just above.
         let Ok(public_key) = rsa::public_key(&system.merchant_public_key) else {

@@ -432,10 +432,7 @@ fn key(
         pci_enabled: k.pci_enabled.unwrap_or(true),
         callback_url: k.callback_url.map(|u| u.value),
         rate_limit: k.rate_limit.map_or(default_rate_limit, Build::rate_limit),
-        leniency: Leniency::new(
-            k.strictness.or(default_strictness).unwrap_or_default(),
-            k.relax,
-        ),
+        leniency: Leniency::resolve(k.strictness, default_strictness, k.relax),
     }
 }
 

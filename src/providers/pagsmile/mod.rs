@@ -26,7 +26,7 @@ use super::client::{
     ClientAnswer, MerchantClient, SendError, Transport, json_content_type, with_step_headers,
 };
 use super::command::ProviderCommand;
-use super::fields::Fields;
+use super::fields::{Fields, Typing};
 use super::{
     Admission, Cx, Draft, Failure, Outcome, Payload, Provider, Replay, Reply, Request, Trace,
     Unopened, Unsealed, corrupt,
@@ -237,9 +237,15 @@ impl Provider for Pagsmile {
             settings: cx.settings,
             app,
         };
+        // Seed 002's types, unless the merchant relaxes them.
+        let typing = if app.credentials.leniency.relaxes(&section::Rule::JsonTypes) {
+            Typing::Coerced
+        } else {
+            Typing::Exact
+        };
         caller
             .operation
-            .perform(&context, world, &Fields::new(&biz))
+            .perform(&context, world, &Fields::new(&biz).with_typing(typing))
     }
 
     fn catalog_error(&self, name: &str) -> Option<OpError> {

@@ -12,6 +12,7 @@ use super::settings::{
     OrderStatus, Settings, SuccessText,
 };
 use crate::crypto::rsa;
+use crate::providers::strictness::{Leniency, Strictness};
 use crate::scenario::section::{Build, BuiltinProfile, Located};
 use crate::world::deliveries::{URL_RULE, deliverable_url};
 use crate::world::review::{ReviewPolicy, ReviewRule};
@@ -57,6 +58,8 @@ pub struct Section {
     /// Offset of the times the API writes (`+00:00`).
     #[schemars(with = "Option<String>")]
     pub utc_offset: Option<Spanned<String>>,
+    /// `strict` (the default) or `lenient`, for merchants that do not set their own.
+    pub strictness: Option<Strictness>,
 }
 
 merge_fields!(Section {
@@ -77,6 +80,7 @@ merge_fields!(Section {
     webhook_retries,
     unavailable_paths,
     utc_offset,
+    strictness,
 });
 merge_whole!(ErrorText);
 
@@ -146,6 +150,24 @@ pub struct Credentials {
     /// Where webhooks go; none: no webhooks.
     #[schemars(with = "Option<String>")]
     pub webhook_url: Option<Spanned<String>>,
+    /// `strict` or `lenient` for this merchant (default: the `pagsmile:` section's, else
+    /// strict).
+    pub strictness: Option<Strictness>,
+    /// Strict rules this merchant relaxes one by one.
+    #[serde(default)]
+    pub relax: Vec<Rule>,
+}
+
+/// Pagsmile's strict rules, by the name `relax:` gives them (docs/providers/pagsmile.md,
+/// "Strict by default").
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    /// Fields seed 002 types `integer`/`long` are JSON numbers, amounts it types `string` are
+    /// JSON strings; relaxed, `"3"` reads as 3 and `100.5` as `"100.5"`.
+    JsonTypes,
 }
 
 /// A merchant's app as `GET /__admin/credentials` shows it.
@@ -160,6 +182,8 @@ pub struct AppCredentials {
     /// The merchant's issuing account (pays card applications and recharges).
     pub pay_account_num: String,
     pub webhook_url: Option<String>,
+    /// How strictly requests are held to the documents.
+    pub leniency: Leniency<Rule>,
 }
 
 /// Resolves the merged section and the merchants' apps; `None` when something essential is
@@ -243,7 +267,7 @@ pub fn build(
     let apps = merchants
         .into_iter()
         .filter_map(|(tenant, credentials)| {
-            let app = app(tenant, credentials.value, build)?;
+            let app = app(tenant, credentials.value, section.strictness, build)?;
             Some((app.credentials.app_id.clone(), app))
         })
         .collect::<HashMap<_, _>>();
@@ -279,7 +303,12 @@ pub fn build(
 
 /// One merchant's app, its keys resolved; `None` when its public key is unusable (a located
 /// problem says why).
-fn app(tenant: usize, c: Credentials, build: &mut Build<'_, '_>) -> Option<AppIdentity> {
+fn app(
+    tenant: usize,
+    c: Credentials,
+    default_strictness: Option<Strictness>,
+    build: &mut Build<'_, '_>,
+) -> Option<AppIdentity> {
     build.claim(tenant, &c.app_id);
     if let Some(url) = &c.webhook_url
         && !deliverable_url(&url.value)
@@ -299,6 +328,7 @@ fn app(tenant: usize, c: Credentials, build: &mut Build<'_, '_>) -> Option<AppId
         app_id: c.app_id.value,
         partner_id: c.partner_id,
         security_key: c.security_key,
+        leniency: Leniency::resolve(c.strictness, default_strictness, c.relax),
     };
     // Parsed (with a located problem on failure) when resolved just above.
     let public_key = rsa::public_key(&credentials.merchant_public_key).ok()?;
