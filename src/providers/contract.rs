@@ -200,6 +200,12 @@ pub trait Provider: Send + Sync + Sized + 'static {
     /// The catalog entry a fault rule names (`system_busy`), if the catalog has it.
     fn catalog_error(&self, name: &str) -> Option<Self::Error>;
 
+    /// The `relax:` name of the strict rule behind `error`, if one refused the request; the
+    /// journal's note then names it and how to relax it. Default: none.
+    fn strict_rule<'e>(&self, _error: &'e Self::Error) -> Option<&'e str> {
+        None
+    }
+
     /// How answering `outcome` draws its [`Provider::Draw`], if it draws at all. Draws come
     /// from the auxiliary stream (the shared one when no tenant is known), never from the
     /// business stream: answers must not shift later ids.

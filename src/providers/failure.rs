@@ -12,12 +12,15 @@ pub trait Catalog: Copy {
     const MISSING_FIELD: Self;
 }
 
-/// A failure: catalog entry, field, reason.
+/// A failure: catalog entry, field, reason, and the strict rule that refused, if one did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OpError<K> {
     pub kind: K,
     pub field: String,
     pub reason: String,
+    /// The `relax:` name of the strict rule behind the refusal (for the journal's note; the
+    /// wire answer is the provider's own).
+    pub rule: Option<String>,
 }
 
 impl<K: Catalog> OpError<K> {
@@ -26,6 +29,7 @@ impl<K: Catalog> OpError<K> {
             kind,
             field: String::new(),
             reason: String::new(),
+            rule: None,
         }
     }
 
@@ -35,6 +39,7 @@ impl<K: Catalog> OpError<K> {
             kind: K::INVALID_FIELD,
             field: field.to_owned(),
             reason: reason.into(),
+            rule: None,
         }
     }
 
@@ -57,6 +62,12 @@ impl<K: Catalog> OpError<K> {
         self.reason = reason.into();
         self
     }
+
+    /// The refusal comes from the strict rule named `rule` (its `relax:` name).
+    pub fn breaking(mut self, rule: impl serde::Serialize) -> OpError<K> {
+        self.rule = Some(super::strictness::rule_name(&rule));
+        self
+    }
 }
 
 impl<K: Catalog> From<FieldProblem> for OpError<K> {
@@ -69,6 +80,9 @@ impl<K: Catalog> From<FieldProblem> for OpError<K> {
             },
             field: problem.field,
             reason: problem.reason,
+            rule: problem
+                .typing_rule
+                .then(|| super::fields::TYPING_RULE.to_owned()),
         }
     }
 }

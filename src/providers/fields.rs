@@ -17,6 +17,8 @@ pub struct FieldProblem {
     pub reason: String,
     /// The field is absent (or null), as opposed to present but invalid.
     pub missing: bool,
+    /// Refused only because the reader's typing is [`Typing::Exact`].
+    pub typing_rule: bool,
 }
 
 impl FieldProblem {
@@ -25,6 +27,7 @@ impl FieldProblem {
             field: field.to_owned(),
             reason: reason.into(),
             missing: false,
+            typing_rule: false,
         }
     }
 
@@ -33,6 +36,7 @@ impl FieldProblem {
             field: field.to_owned(),
             reason: "is required".to_owned(),
             missing: true,
+            typing_rule: false,
         }
     }
 }
@@ -48,6 +52,9 @@ pub enum Blank {
     /// `""` and spaces alone are refused ("must not be empty").
     RefusedWithSpaces,
 }
+
+/// The `relax:` name of [`Typing::Exact`] in every provider that applies it.
+pub const TYPING_RULE: &str = "json_types";
 
 /// How closely a field's JSON type must follow the provider's documents.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -173,10 +180,13 @@ impl<'a> Fields<'a> {
                 .as_i64()
                 .map(Some)
                 .ok_or_else(|| FieldProblem::invalid(&self.path(name), "must be an integer")),
-            Some(Value::String(s)) if self.typing == Typing::Exact => Err(FieldProblem::invalid(
-                &self.path(name),
-                format!("must be an integer (a JSON number, not the string {s:?})"),
-            )),
+            Some(Value::String(s)) if self.typing == Typing::Exact => Err(FieldProblem {
+                typing_rule: true,
+                ..FieldProblem::invalid(
+                    &self.path(name),
+                    format!("must be an integer (a JSON number, not the string {s:?})"),
+                )
+            }),
             Some(Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => s
                 .parse()
                 .map(Some)
@@ -314,12 +324,15 @@ impl<'a> Fields<'a> {
             Some(Value::String(s)) if s.is_empty() => return Ok(None),
             Some(Value::String(s)) => s.clone(),
             Some(Value::Number(n)) if self.typing == Typing::Exact => {
-                return Err(FieldProblem::invalid(
-                    &self.path(name),
-                    format!(
-                        "must be a decimal amount in a JSON string (\"{n}\"), not the number {n}"
-                    ),
-                ));
+                return Err(FieldProblem {
+                    typing_rule: true,
+                    ..FieldProblem::invalid(
+                        &self.path(name),
+                        format!(
+                            "must be a decimal amount in a JSON string (\"{n}\"), not the number {n}"
+                        ),
+                    )
+                });
             }
             Some(Value::Number(n)) => n.to_string(),
             Some(_) => {

@@ -112,6 +112,11 @@ pub(crate) fn run<P: Provider>(provider: &P, cx: &Cx<'_, P>, request: &Request<'
     match locked {
         Locked::Skipped(fired) => Reply::placeholder(trace).with_fault(Some(fired)),
         Locked::Done(outcome, fired, draw) => {
+            if let Outcome::Done(_, Err(error)) = &outcome
+                && let Some(rule) = provider.strict_rule(error)
+            {
+                trace.note = Some(super::strictness::refusal_note(P::NAME, rule));
+            }
             provider.respond(cx, outcome, draw, trace).with_fault(fired)
         }
         Locked::UnknownCatalogEntry(name, fired) => {

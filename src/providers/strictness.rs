@@ -56,6 +56,21 @@ impl<R: Ord> Leniency<R> {
     }
 }
 
+/// A rule's `relax:` name (its serde name).
+pub fn rule_name(rule: &impl Serialize) -> String {
+    match serde_json::to_value(rule) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => String::from("?"),
+    }
+}
+
+/// The journal's note on a refusal by a strict rule: which rule, and how to relax it.
+pub fn refusal_note(provider: &str, rule: &str) -> String {
+    format!(
+        "refused by {provider}'s strict rule `{rule}`; `relax: [{rule}]` or `strictness: lenient` in the merchant's {provider} credentials accepts it"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -114,6 +114,24 @@ fn requests_must_use_the_merchants_own_signature_hash_and_key_form_unless_relaxe
         before,
         "a refusal changes nothing"
     );
+    // The answer is KazePay's SIGN_ERROR; the journal tells the variant from a bad signature.
+    let note = last_note(&strict_sha256, "kazepay");
+    assert!(
+        note.contains("sealed with the other signature hash or key form than the merchant's sign_hash Sha256 / key_wrap Raw")
+            && note.contains("strict rule `signature_variants`"),
+        "{note}"
+    );
+    // A signature no variant verifies is just that.
+    let mut forged = sha256_raw["request"].clone();
+    let sign = forged["head"]["sign"].as_str().unwrap().to_owned();
+    let flipped = if sign.starts_with('0') { "1" } else { "0" };
+    forged["head"]["sign"] = json!(format!("{flipped}{}", &sign[1..]));
+    assert_in_clear(&post(&strict_sha256, &forged).1, "SIGN_ERROR");
+    let note = last_note(&strict_sha256, "kazepay");
+    assert!(
+        note.starts_with("sign:") && !note.contains("strict rule"),
+        "{note}"
+    );
     // A request in the merchant's own profile passes.
     let (_, accepted) = post(&strict_sha256, &sha256_raw["request"]);
     assert_eq!(accepted["head"]["code"], "SUCCESS", "{accepted}");

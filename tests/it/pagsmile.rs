@@ -1946,6 +1946,8 @@ fn documented_json_types_are_required_unless_relaxed() {
                     sub_msg.contains(message),
                     "{label}: {path} {body}: {sub_msg}"
                 );
+                let note = last_note(&s.sandbox, "pagsmile");
+                assert!(note.contains("strict rule `json_types`"), "{note}");
             }
         }
         if !relaxed {

@@ -448,3 +448,12 @@ fn default_with_lines_after(anchor: &str, lines: &[&str]) -> String {
     let extra: String = lines.iter().map(|l| format!("\n{indent}{l}")).collect();
     default.replacen(anchor, &format!("{anchor}{extra}"), 1)
 }
+
+/// The journal's note on the latest exchange of `provider`.
+pub fn last_note(sandbox: &Sandbox, provider: &str) -> String {
+    let (status, journal) = admin_get(sandbox, &format!("/requests?provider={provider}"));
+    assert_eq!(status, 200, "{journal}");
+    let requests = journal["requests"].as_array().expect("a journal");
+    let last = requests.last().expect("an exchange");
+    last["note"].as_str().unwrap_or_default().to_owned()
+}

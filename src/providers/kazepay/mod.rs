@@ -29,6 +29,7 @@ use super::client::{
 };
 use super::command::ProviderCommand;
 use super::fields::{Blank, Fields};
+use super::strictness::{refusal_note, rule_name};
 use super::{
     Admission, Cx, Draft, Failure, Outcome, Payload, Provider, Replay, Reply, Request, Trace,
     Unopened, Unsealed, corrupt,
@@ -253,7 +254,29 @@ impl Provider for KazePay {
             accepted,
         )
         .map(|(plaintext, _hash)| Unsealed::Plain(plaintext))
-        .map_err(|cause| Unopened::because(refuse(ErrorKind::BadSignature), cause))
+        .map_err(|cause| {
+            // Only on a refusal: would the other hash or key form have opened it? Then the
+            // journal names the strict rule rather than leaving a "bad signature" to puzzle over.
+            let variant = accepted != Accepted::Any
+                && open(
+                    &sealed,
+                    &cx.settings.platform_private,
+                    &merchant.public_key,
+                    Accepted::Any,
+                )
+                .is_ok();
+            let cause = if variant {
+                format!(
+                    "{cause}: sealed with the other signature hash or key form than the merchant's sign_hash {:?} / key_wrap {:?}; {}",
+                    merchant.profile.hash,
+                    merchant.profile.key_wrap,
+                    refusal_note(Self::NAME, &rule_name(&section::Rule::SignatureVariants))
+                )
+            } else {
+                cause.to_string()
+            };
+            Unopened::because(refuse(ErrorKind::BadSignature), cause)
+        })
     }
 
     /// A scenario's busy apiCodes, then the decrypted body, which must be a JSON object.

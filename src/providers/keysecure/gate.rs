@@ -110,7 +110,8 @@ pub fn check_content_type(request: &Request<'_>, key: &KeySecureKey) -> Result<(
     Err(OpError::field(
         "Content-Type",
         format!("must be application/json, not `{}`", value.trim()),
-    ))
+    )
+    .breaking(Rule::ContentType))
 }
 
 /// 13 digits of Unix milliseconds, not in the future and at most `tolerance` old, against the

@@ -237,6 +237,10 @@ impl Provider for KeySecure {
         Some(OpError::new(kind))
     }
 
+    fn strict_rule<'e>(&self, error: &'e OpError) -> Option<&'e str> {
+        error.rule.as_deref()
+    }
+
     fn respond(&self, cx: &Cx<'_, Self>, outcome: Outcome<Self>, _: (), trace: Trace) -> Reply {
         let settings = cx.settings;
         match outcome {

@@ -253,6 +253,10 @@ impl Provider for Pagsmile {
         Some(OpError::new(kind))
     }
 
+    fn strict_rule<'e>(&self, error: &'e OpError) -> Option<&'e str> {
+        error.rule.as_deref()
+    }
+
     /// Every processed answer draws the seed of its session key.
     fn draw(&self, outcome: &Outcome<Self>) -> Option<fn(&mut SandboxRng) -> u64> {
         match outcome {

@@ -81,7 +81,8 @@ pub fn apply(
             return Err(OpError::field(
                 "package_no",
                 "must not be given with card_bin_no: provide one of the two (card_bin_no in authorization mode, package_no in credit extension mode)",
-            ));
+            )
+            .breaking(Rule::OneOfBinOrPackage));
         }
         (_, None, None) => {
             return Err(OpError::field(
@@ -332,7 +333,8 @@ fn check_country_format(address: &Fields<'_>, leniency: &Leniency<Rule>) -> Resu
         return Err(OpError::field(
             &address.path("postal_code"),
             format!("`{code}` is not a postal code of {country} (e.g. {example})"),
-        ));
+        )
+        .breaking(Rule::PostalCodeFormat));
     }
     if let Some(state) = address.optional_text("state", 1, 64)?
         && !leniency.relaxes(&Rule::Subdivision)
@@ -344,7 +346,8 @@ fn check_country_format(address: &Fields<'_>, leniency: &Leniency<Rule>) -> Resu
                 "`{state}` is not a state or province of {country} (e.g. {})",
                 format.subdivision_hint(state)
             ),
-        ));
+        )
+        .breaking(Rule::Subdivision));
     }
     Ok(())
 }
