@@ -103,21 +103,32 @@ pub struct App {
     started: Instant,
     /// Wakes the webhook dispatcher: something may have become due.
     pub webhook_wake: tokio::sync::Notify,
+    /// Changes announced by [`App::state_changed`].
+    changes: std::sync::atomic::AtomicU64,
+    /// Wakes the persister (`serve --state`).
+    pub state_wake: tokio::sync::Notify,
     /// One permit per connection served at once (`Config::max_connections`).
     pub connections: Arc<tokio::sync::Semaphore>,
 }
 
 impl App {
     pub fn new(config: Config, registry: Registry, scenario: Scenario) -> App {
+        App::with_running(config, registry, Running::new(scenario))
+    }
+
+    /// An app on a running state made elsewhere (restored from a snapshot).
+    pub fn with_running(config: Config, registry: Registry, running: Running) -> App {
         App {
             journal: Journal::new(config.journal_capacity, config.journal_max_bytes),
             admin_access: AdminAccess::of(&config),
             connections: Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1))),
             config,
             registry,
-            running: RwLock::new(Arc::new(Running::new(scenario))),
+            running: RwLock::new(Arc::new(running)),
             started: Instant::now(),
             webhook_wake: tokio::sync::Notify::new(),
+            changes: std::sync::atomic::AtomicU64::new(0),
+            state_wake: tokio::sync::Notify::new(),
         }
     }
 
@@ -131,8 +142,28 @@ impl App {
 
     /// Replaces the running scenario; all tenants start afresh.
     pub fn replace_scenario(&self, scenario: Scenario) {
-        let fresh = Arc::new(Running::new(scenario));
-        *self.running.write().unwrap_or_else(PoisonError::into_inner) = fresh;
+        self.replace_running(Running::new(scenario));
+    }
+
+    /// Replaces the whole running state (a restored snapshot, a new scenario).
+    pub fn replace_running(&self, running: Running) {
+        *self.running.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(running);
+        self.state_changed();
+        // Webhooks the new state owes may be due now.
+        self.webhook_wake.notify_one();
+    }
+
+    /// Something may have changed the running state: the persister saves it soon. Cheap (an
+    /// atomic and a notify), so every request that reaches a tenant announces one.
+    pub fn state_changed(&self) {
+        self.changes
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.state_wake.notify_one();
+    }
+
+    /// How many changes were announced so far (the persister compares it with what it saved).
+    pub fn changes(&self) -> u64 {
+        self.changes.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Connections being served now.

@@ -114,6 +114,73 @@ impl Running {
         }
     }
 
+    /// A running scenario whose tenants, sessions, shared stream and fault rules are given
+    /// (restored from a snapshot); `worlds` holds one world per tenant of `scenario`, in order.
+    pub fn assemble(
+        scenario: Scenario,
+        worlds: Vec<crate::world::World>,
+        sessions: Vec<(&'static str, String, Session)>,
+        shared_rng: SandboxRng,
+        faults: FaultBook,
+    ) -> Running {
+        let mut by_id = HashMap::new();
+        let tenants = scenario
+            .tenants
+            .iter()
+            .zip(worlds)
+            .enumerate()
+            .map(|(index, (setup, world))| {
+                by_id.insert(setup.id().to_owned(), index);
+                Tenant::new(setup.id().to_owned(), index, world)
+            })
+            .collect();
+        Running {
+            faults,
+            scenario,
+            tenants,
+            by_id,
+            sessions: sessions
+                .into_iter()
+                .map(|(provider, token, session)| ((provider, token), session))
+                .collect(),
+            routes: std::sync::OnceLock::new(),
+            shared_rng: Mutex::new(shared_rng),
+        }
+    }
+
+    /// Every open session, by provider and token (sorted: a snapshot's order must not depend
+    /// on hashing).
+    pub fn all_sessions(&self) -> Vec<(&'static str, String, Session)> {
+        let mut all: Vec<_> = self
+            .sessions
+            .iter()
+            .map(|e| (e.key().0, e.key().1.clone(), *e.value()))
+            .collect();
+        all.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        all
+    }
+
+    /// Replaces one tenant's world and sessions (a snapshot restored into the running
+    /// scenario it came from).
+    pub fn put_tenant(
+        &self,
+        tenant: &Tenant,
+        world: crate::world::World,
+        sessions: Vec<(&'static str, String, Session)>,
+    ) {
+        tenant.with_world(|current| *current = world);
+        self.sessions
+            .retain(|_, session| session.tenant != tenant.index);
+        for (provider, token, session) in sessions {
+            self.sessions.insert((provider, token), session);
+        }
+    }
+
+    /// The shared stream's position.
+    pub fn shared_rng(&self) -> SandboxRng {
+        lock(&self.shared_rng).clone()
+    }
+
     /// The routing table, made by `make` the first time it is asked for.
     pub fn routes(&self, make: impl FnOnce() -> Vec<(String, usize)>) -> &[(String, usize)] {
         self.routes.get_or_init(make)

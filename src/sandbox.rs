@@ -268,6 +268,21 @@ impl Sandbox {
         crate::webhooks::settled(&self.app, tenant)
     }
 
+    /// The complete running state (all tenants, or only `tenant`), as `GET /__admin/snapshot`
+    /// gives it.
+    pub fn snapshot(&self, tenant: Option<&str>) -> crate::snapshot::Snapshot {
+        crate::snapshot::take(&self.app.running(), tenant)
+    }
+
+    /// Restores a snapshot as `PUT /__admin/snapshot` does: checked whole first, so a refused
+    /// one changes nothing.
+    pub fn restore(
+        &self,
+        snapshot: crate::snapshot::Snapshot,
+    ) -> Result<crate::snapshot::Restored, crate::snapshot::SnapshotError> {
+        crate::snapshot::restore_into(&self.app, snapshot)
+    }
+
     /// The shared application state, for anything the helpers above do not cover.
     pub fn app(&self) -> &Arc<App> {
         &self.app

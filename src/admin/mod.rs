@@ -11,6 +11,7 @@ mod faults;
 mod inspect;
 mod scenario;
 mod simulate;
+mod snapshot;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -47,6 +48,8 @@ const ENDPOINTS: &[&str] = &[
     "POST /__admin/simulate/production {\"card\", \"tenant\"?}",
     "POST /__admin/simulate/recharge {\"card\", \"tenant\"?}",
     "GET /__admin/activation-code?card=ID[&tenant=ID]",
+    "GET /__admin/snapshot[?tenant=ID]",
+    "PUT /__admin/snapshot {snapshot document}",
     "GET /__admin/faults",
     "POST /__admin/faults {\"match\"?, \"action\", \"after\"?, \"when\"?}",
     "DELETE /__admin/faults[/ID]",
@@ -207,6 +210,8 @@ fn route_request(app: &App, request: &AdminRequest) -> AdminResult {
         (&Method::GET, "/scenario") => scenario::show(&running),
         (&Method::PUT, "/scenario") => scenario::replace(app, request),
         (&Method::GET, "/state") => inspect::state(&running, request),
+        (&Method::GET, "/snapshot") => snapshot::take(app, request),
+        (&Method::PUT, "/snapshot") => snapshot::restore(app, request),
         (&Method::GET, "/requests") => inspect::requests(app, request),
         (&Method::DELETE, "/requests") => inspect::clear_requests(app),
         (&Method::GET, "/credentials") => inspect::credentials(app, &running),

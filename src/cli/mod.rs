@@ -79,6 +79,28 @@ struct ServeArgs {
     /// Connections served at once; more wait in the listen queue (keep it under `ulimit -n`).
     #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..), env = "ISSUER_SANDBOX_MAX_CONNECTIONS")]
     max_connections: u32,
+    /// Keep the running state in this file: restored at start when it exists (its scenario
+    /// wins over --scenario), saved soon after each change and at shutdown.
+    #[arg(long, value_name = "FILE", env = "ISSUER_SANDBOX_STATE")]
+    state: Option<PathBuf>,
+    /// With --state: start from the scenario even if the file cannot be restored (it is
+    /// overwritten at the first save).
+    #[arg(long, requires = "state", env = "ISSUER_SANDBOX_STATE_RESET")]
+    state_reset: bool,
+    /// With --state: the longest a change waits to be saved, e.g. 1s, 250ms.
+    #[arg(long, default_value = "1s", value_parser = parse_window, env = "ISSUER_SANDBOX_STATE_WINDOW")]
+    state_window: std::time::Duration,
+}
+
+/// A save window: a positive duration of at most an hour (`1s`, `250ms`).
+fn parse_window(text: &str) -> Result<std::time::Duration, String> {
+    let duration: jiff::SignedDuration = text
+        .parse()
+        .map_err(|e| format!("`{text}` is not a duration like 1s or 250ms: {e}"))?;
+    std::time::Duration::try_from(duration)
+        .ok()
+        .filter(|d| !d.is_zero() && *d <= std::time::Duration::from_secs(3600))
+        .ok_or_else(|| format!("`{text}`: give a window above zero and at most 1h"))
 }
 
 #[derive(Debug, Args)]
@@ -207,15 +229,35 @@ fn serve(
     registry: providers::Registry,
     outputs: &crate::logs::Outputs,
 ) -> anyhow::Result<ExitCode> {
-    let scenario = match &args.scenario {
-        Some(path) => Scenario::from_file(path, &registry),
-        None => Scenario::builtin_default(&registry),
+    let state_file = args.state.clone().map(crate::persist::StateFile::new);
+    let restored = match &state_file {
+        None => None,
+        Some(file) => match file.load(&registry) {
+            Ok(restored) => restored,
+            Err(error) if args.state_reset => {
+                tracing::warn!(%error, "--state-reset: starting from the scenario");
+                None
+            }
+            Err(error) => {
+                eprintln!("{error}");
+                return Ok(ExitCode::from(1));
+            }
+        },
     };
-    let scenario = match scenario {
-        Ok(scenario) => scenario,
-        Err(error) => {
-            eprint!("{error}");
-            return Ok(ExitCode::from(1));
+    let running = match restored {
+        Some(running) => running,
+        None => {
+            let scenario = match &args.scenario {
+                Some(path) => Scenario::from_file(path, &registry),
+                None => Scenario::builtin_default(&registry),
+            };
+            match scenario {
+                Ok(scenario) => crate::running::Running::new(scenario),
+                Err(error) => {
+                    eprint!("{error}");
+                    return Ok(ExitCode::from(1));
+                }
+            }
         }
     };
     let config = Config {
@@ -227,7 +269,12 @@ fn serve(
         journal_max_bytes: args.journal_max_bytes,
         ..Config::default()
     };
-    let app = Arc::new(App::new(config, registry, scenario));
+    let app = Arc::new(App::with_running(config, registry, running));
+    if let Some(file) = &state_file {
+        // The file exists from the start: a crash before the first change loses nothing.
+        file.save(&app.running())
+            .with_context(|| format!("cannot write the state file {}", file.path().display()))?;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -237,8 +284,27 @@ fn serve(
             .await
             .with_context(|| format!("cannot listen on {}", args.bind))?;
         let addr = listener.local_addr()?;
-        outputs.print(&banner(&app, addr));
-        crate::server::run(listener, app, async {
+        let mut shown = banner(&app, addr);
+        if let Some(file) = &state_file {
+            shown.push_str(&format!(
+                "state: {} (saved within {:?} of each change and at shutdown)\n",
+                file.path().display(),
+                args.state_window
+            ));
+        }
+        outputs.print(&shown);
+        let (stop_saving, saving_stopped) = tokio::sync::oneshot::channel::<()>();
+        let saver = state_file.clone().map(|file| {
+            tokio::spawn(crate::persist::keep_saved(
+                app.clone(),
+                file,
+                args.state_window,
+                async {
+                    let _ = saving_stopped.await;
+                },
+            ))
+        });
+        crate::server::run(listener, app.clone(), async {
             crate::server::shutdown_signal().await;
             // A second signal during the drain stops at once.
             tokio::spawn(async {
@@ -252,6 +318,16 @@ fn serve(
             });
         })
         .await;
+        let _ = stop_saving.send(());
+        if let Some(saver) = saver {
+            let _ = saver.await;
+        }
+        if let Some(file) = &state_file {
+            file.save(&app.running()).with_context(|| {
+                format!("cannot write the state file {}", file.path().display())
+            })?;
+            tracing::info!(path = %file.path().display(), "state saved at shutdown");
+        }
         Ok(ExitCode::SUCCESS)
     })
 }

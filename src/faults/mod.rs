@@ -68,6 +68,26 @@ impl Fired {
     }
 }
 
+/// The fault rules in force, as a snapshot keeps them.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FaultsImage {
+    /// In the order they are checked.
+    pub rules: Vec<ArmedImage>,
+    /// The number the next rule added without an id gets (`f<next>`).
+    pub next: u64,
+}
+
+/// One rule (its id set), how often it matched and fired, and where its stream stands.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArmedImage {
+    pub spec: FaultSpec,
+    pub matches: u64,
+    pub fired: u64,
+    pub rng: SandboxRng,
+}
+
 /// A rule with its counters and its own seeded stream (drawn at each match).
 struct Armed {
     rule: Rule,
@@ -203,6 +223,67 @@ impl FaultBook {
                 })
                 .collect(),
         )
+    }
+
+    /// The rules with their counters and streams, as a snapshot keeps them.
+    pub fn image(&self) -> FaultsImage {
+        let book = self.book.read().unwrap_or_else(PoisonError::into_inner);
+        FaultsImage {
+            rules: book
+                .armed
+                .iter()
+                .map(|a| {
+                    let counters = lock(&a.counters);
+                    let mut spec = a.rule.spec.clone();
+                    spec.id = Some(a.rule.id.clone());
+                    ArmedImage {
+                        spec,
+                        matches: counters.matches,
+                        fired: counters.fired,
+                        rng: counters.rng.clone(),
+                    }
+                })
+                .collect(),
+            next: book.next,
+        }
+    }
+
+    /// The rules a snapshot kept, compiled again against `catalogs`; each rule's problem with
+    /// its place in the list.
+    pub fn from_image(
+        image: FaultsImage,
+        seed: u64,
+        catalogs: &dyn Catalogs,
+    ) -> Result<FaultBook, Vec<(usize, String)>> {
+        let mut problems = Vec::new();
+        let mut armed = Vec::with_capacity(image.rules.len());
+        for (n, rule) in image.rules.into_iter().enumerate() {
+            let Some(id) = rule.spec.id.clone() else {
+                problems.push((n, "a kept rule has its id".to_owned()));
+                continue;
+            };
+            match rule.spec.compile(id, catalogs) {
+                Ok(compiled) => armed.push(Arc::new(Armed {
+                    rule: compiled,
+                    counters: Mutex::new(Counters {
+                        matches: rule.matches,
+                        fired: rule.fired,
+                        rng: rule.rng,
+                    }),
+                })),
+                Err(error) => problems.push((n, error.to_string())),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(FaultBook {
+            seed,
+            book: RwLock::new(Book {
+                armed: armed.into(),
+                next: image.next,
+            }),
+        })
     }
 
     /// The rules firing for `probe` (counting the match of every rule that matches).

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
-use crate::scenario::keys::{DEMO_MERCHANT, KeyRole, resolve};
+use crate::scenario::keys::{DEMO_MERCHANT, KeyRole, KeySource, resolve};
 use crate::scenario::section::BuiltinKey;
 
 /// What runs a provider's subcommand with its matched arguments.
@@ -56,7 +56,12 @@ pub fn key(path: Option<&PathBuf>, builtin: BuiltinKey, role: KeyRole) -> anyhow
             .with_context(|| format!("cannot read {}", path.display()))?,
         None => format!("builtin:{}", builtin.name),
     };
-    Ok(resolve(&reference, role, None, &[builtin])?)
+    Ok(resolve(
+        &reference,
+        role,
+        &KeySource::default(),
+        &[builtin],
+    )?)
 }
 
 /// The keys a merchant seals and opens with: files, or the built-in test keys.

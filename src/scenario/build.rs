@@ -7,14 +7,13 @@
 
 use std::any::Any;
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
 use std::sync::Arc;
 
 use jiff::Timestamp;
 use serde_saphyr::{Location, Spanned};
 
 use super::error::{Problems, ScenarioError};
-use super::keys::{self, DEMO_MERCHANT, KeyRole};
+use super::keys::{self, DEMO_MERCHANT, KeyRole, KeySource};
 use super::model::{ByProvider, KeyPairSection, ScenarioFile};
 use super::section::{Build, BuiltinKey, KeyPair, Located, Plugin};
 use super::steps::Step;
@@ -29,7 +28,7 @@ pub(super) fn build(
     parts: Vec<Box<dyn Any>>,
     source: &str,
     origin: &str,
-    base_dir: Option<&Path>,
+    key_files: &KeySource<'_>,
     plugins: &[&dyn Plugin],
 ) -> Result<Scenario, ScenarioError> {
     let mut problems = Problems::new(source);
@@ -46,7 +45,7 @@ pub(super) fn build(
     let platform_keys = platform_keys(
         file.platform_keys,
         plugins,
-        base_dir,
+        key_files,
         &builtin_keys,
         &mut problems,
     );
@@ -105,7 +104,7 @@ pub(super) fn build(
             problems: &mut problems,
             provider: plugin.name(),
             section_at: None,
-            base_dir,
+            key_files,
             builtin_keys: &builtin_keys,
             platform_keys: &platform_keys,
             merchants: &merchant_ids,
@@ -138,6 +137,7 @@ pub(super) fn build(
         description: file.description,
         origin: origin.to_owned(),
         source: source.to_owned(),
+        key_files: key_files.read_so_far(),
         seed: file.seed,
         clock,
         bins,
@@ -193,7 +193,7 @@ fn check_claims(
 fn platform_keys(
     section: ByProvider<KeyPairSection>,
     plugins: &[&dyn Plugin],
-    base_dir: Option<&Path>,
+    key_files: &KeySource<'_>,
     builtin: &[BuiltinKey],
     problems: &mut Problems<'_>,
 ) -> HashMap<String, KeyPair> {
@@ -216,7 +216,7 @@ fn platform_keys(
             continue;
         }
         let resolve = |reference: &Spanned<String>, role, problems: &mut Problems<'_>| {
-            keys::resolve(&reference.value, role, base_dir, builtin)
+            keys::resolve(&reference.value, role, key_files, builtin)
                 .map_err(|error| problems.at(reference.referenced, error.to_string()))
                 .ok()
         };

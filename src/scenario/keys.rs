@@ -4,9 +4,65 @@
 //! works from any directory (and in a container) without the repository: the demo merchant's
 //! here, each platform's in its provider.
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::section::BuiltinKey;
+
+/// Where key references that are file paths are read: a directory (a scenario file's), or
+/// files given by content (a snapshot carries the key files its scenario read, so it restores
+/// anywhere). Remembers what it read, by reference, for the snapshot to carry.
+#[derive(Debug, Default)]
+pub struct KeySource<'a> {
+    dir: Option<&'a Path>,
+    given: Option<&'a BTreeMap<String, String>>,
+    read: RefCell<BTreeMap<String, String>>,
+}
+
+impl<'a> KeySource<'a> {
+    /// Files under `dir`, if there is one.
+    pub fn in_dir(dir: Option<&'a Path>) -> KeySource<'a> {
+        KeySource {
+            dir,
+            ..KeySource::default()
+        }
+    }
+
+    /// Only these files, by reference.
+    pub fn given(files: &'a BTreeMap<String, String>) -> KeySource<'a> {
+        KeySource {
+            given: Some(files),
+            ..KeySource::default()
+        }
+    }
+
+    fn read(&self, reference: &str) -> Result<String, KeyError> {
+        let text = match (self.given, self.dir) {
+            (Some(files), _) => files
+                .get(reference)
+                .cloned()
+                .ok_or_else(|| KeyError::NotCarried(reference.to_owned()))?,
+            (None, Some(dir)) => {
+                let path = dir.join(reference);
+                std::fs::read_to_string(&path).map_err(|source| KeyError::Unreadable {
+                    path: path.display().to_string(),
+                    source,
+                })?
+            }
+            (None, None) => return Err(KeyError::NoDirectory(reference.to_owned())),
+        };
+        self.read
+            .borrow_mut()
+            .insert(reference.to_owned(), text.clone());
+        Ok(text)
+    }
+
+    /// Every file read so far, by reference.
+    pub fn read_so_far(&self) -> BTreeMap<String, String> {
+        self.read.borrow().clone()
+    }
+}
 
 /// Which half of a key pair a reference must name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,6 +88,8 @@ pub enum KeyError {
         "`{0}` is a file path, but this scenario has no directory to resolve it against; inline the PEM or use builtin:NAME"
     )]
     NoDirectory(String),
+    #[error("key file `{0}` is not among the files the snapshot carries")]
+    NotCarried(String),
     #[error("cannot read key file {path}: {source}")]
     Unreadable {
         path: String,
@@ -46,7 +104,7 @@ pub enum KeyError {
 pub fn resolve(
     reference: &str,
     role: KeyRole,
-    base_dir: Option<&Path>,
+    files: &KeySource<'_>,
     builtin: &[BuiltinKey],
 ) -> Result<String, KeyError> {
     let pem = if reference.trim_start().starts_with("-----BEGIN") {
@@ -64,14 +122,7 @@ pub fn resolve(
             KeyRole::Private => key.private_pem.to_owned(),
         }
     } else {
-        let Some(base_dir) = base_dir else {
-            return Err(KeyError::NoDirectory(reference.to_owned()));
-        };
-        let path = base_dir.join(reference);
-        std::fs::read_to_string(&path).map_err(|source| KeyError::Unreadable {
-            path: path.display().to_string(),
-            source,
-        })?
+        files.read(reference)?
     };
     let wanted = match role {
         KeyRole::Public => "PUBLIC KEY",
@@ -93,7 +144,7 @@ mod tests {
         let public = resolve(
             "builtin:demo-merchant",
             KeyRole::Public,
-            None,
+            &KeySource::default(),
             &[DEMO_MERCHANT],
         )
         .unwrap();
@@ -101,7 +152,7 @@ mod tests {
         let private = resolve(
             "builtin:demo-merchant",
             KeyRole::Private,
-            None,
+            &KeySource::default(),
             &[DEMO_MERCHANT],
         )
         .unwrap();
@@ -113,24 +164,29 @@ mod tests {
         let public = resolve(
             "builtin:demo-merchant",
             KeyRole::Public,
-            None,
+            &KeySource::default(),
             &[DEMO_MERCHANT],
         )
         .unwrap();
         assert!(
-            resolve(&public, KeyRole::Private, None, &[])
+            resolve(&public, KeyRole::Private, &KeySource::default(), &[])
                 .unwrap_err()
                 .to_string()
                 .contains("PRIVATE KEY")
         );
         assert!(
-            resolve("builtin:nope", KeyRole::Public, None, &[DEMO_MERCHANT])
-                .unwrap_err()
-                .to_string()
-                .contains("unknown built-in key")
+            resolve(
+                "builtin:nope",
+                KeyRole::Public,
+                &KeySource::default(),
+                &[DEMO_MERCHANT]
+            )
+            .unwrap_err()
+            .to_string()
+            .contains("unknown built-in key")
         );
         assert!(
-            resolve("keys/x.pem", KeyRole::Public, None, &[])
+            resolve("keys/x.pem", KeyRole::Public, &KeySource::default(), &[])
                 .unwrap_err()
                 .to_string()
                 .contains("no directory")

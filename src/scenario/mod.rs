@@ -22,7 +22,7 @@ mod units;
 mod values;
 
 use std::any::Any;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -50,6 +50,8 @@ pub struct Scenario {
     pub origin: String,
     /// The YAML text it was built from.
     pub source: String,
+    /// The key files it read, by the reference that names them (a snapshot carries them).
+    pub key_files: BTreeMap<String, String>,
     pub seed: u64,
     pub clock: ClockSpec,
     pub bins: Arc<BinTable>,
@@ -104,12 +106,32 @@ impl Scenario {
         Scenario::from_source(&source, &origin, path.parent(), plugins)
     }
 
+    /// Builds a scenario from its text and the key files it names, as a snapshot carries them
+    /// (no file is read).
+    pub fn from_carried(
+        source: &str,
+        origin: &str,
+        key_files: &BTreeMap<String, String>,
+        plugins: &dyn Plugins,
+    ) -> Result<Scenario, ScenarioError> {
+        Scenario::build_from(source, origin, &keys::KeySource::given(key_files), plugins)
+    }
+
     /// Builds a scenario from YAML text for the providers `plugins` lists. `base_dir` resolves
     /// relative key paths; without it only inline and built-in keys are allowed.
     pub fn from_source(
         source: &str,
         origin: &str,
         base_dir: Option<&Path>,
+        plugins: &dyn Plugins,
+    ) -> Result<Scenario, ScenarioError> {
+        Scenario::build_from(source, origin, &keys::KeySource::in_dir(base_dir), plugins)
+    }
+
+    fn build_from(
+        source: &str,
+        origin: &str,
+        key_files: &keys::KeySource<'_>,
         plugins: &dyn Plugins,
     ) -> Result<Scenario, ScenarioError> {
         let plugins = plugins.plugins();
@@ -131,7 +153,7 @@ impl Scenario {
                 problems,
             });
         }
-        build::build(file, parts, source, origin, base_dir, &plugins)
+        build::build(file, parts, source, origin, key_files, &plugins)
     }
 
     /// Tenant `index`'s starting world, to look at (see [`Scenario::fresh_world`] for one to run).

@@ -10,7 +10,6 @@
 use std::any::Any;
 use std::collections::{BTreeMap, HashMap};
 use std::marker::PhantomData;
-use std::path::Path;
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
@@ -18,7 +17,7 @@ use serde::de::{DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, SeqAcc
 use serde::{Deserialize, Deserializer};
 
 use super::error::{Problems, ScenarioError};
-use super::keys::{self, KeyRole};
+use super::keys::{self, KeyRole, KeySource};
 use super::model::RateLimitSection;
 use super::steps::StepTarget;
 use crate::world::World;
@@ -387,7 +386,7 @@ pub struct Build<'b, 'p> {
     /// there, or as the built-in profile's).
     pub(super) provider: &'static str,
     pub(super) section_at: Option<Location>,
-    pub(super) base_dir: Option<&'b Path>,
+    pub(super) key_files: &'b KeySource<'b>,
     pub(super) builtin_keys: &'b [BuiltinKey],
     /// Key pairs given under `platform_keys:`, by provider.
     pub(super) platform_keys: &'b HashMap<String, KeyPair>,
@@ -518,7 +517,7 @@ impl Build<'_, '_> {
     }
 
     fn resolve_key(&mut self, reference: &Located<String>, role: KeyRole) -> Option<String> {
-        keys::resolve(&reference.value, role, self.base_dir, self.builtin_keys)
+        keys::resolve(&reference.value, role, self.key_files, self.builtin_keys)
             .map_err(|error| self.problems.at(reference.referenced, error.to_string()))
             .ok()
     }

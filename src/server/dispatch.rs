@@ -39,6 +39,7 @@ pub(super) async fn handle(
         // webhooks due; reads (health checks, state, the journal) cannot.
         if method != http::Method::GET {
             app.webhook_wake.notify_one();
+            app.state_changed();
         }
         log_exchange(
             "admin",
@@ -102,6 +103,9 @@ pub(super) async fn handle(
     );
     if provider.notifies() {
         app.webhook_wake.notify_one();
+    }
+    if reply.trace.tenant.is_some() {
+        app.state_changed();
     }
     let note = note.or_else(|| delivery.note());
     let response = delivery.response(&reply);

@@ -51,6 +51,7 @@ pub async fn run(app: Arc<App>, shutdown: impl Future<Output = ()>) {
                         tenant.with_world(|w| w.record_attempt(delivery.id, status, error));
                     }
                     app.webhook_wake.notify_one();
+                    app.state_changed();
                 });
             }
         }

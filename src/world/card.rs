@@ -22,7 +22,7 @@ impl CardStatus {
 }
 
 /// A payment card known to a tenant's world.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Card {
     pub id: String,
     /// An opaque handle some issuers expose instead of the number (a card token).
@@ -90,7 +90,9 @@ impl Card {
 }
 
 /// Where a card's spendable money sits.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Funding {
     /// On the card itself (`available`): recharged, spent, refunded.
@@ -104,7 +106,7 @@ pub enum Funding {
 }
 
 /// Spending limits of a card, in its currency; days and months are the sandbox clock's (UTC).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Limits {
     /// Purchases per day.
     pub daily_transactions: u32,
@@ -117,16 +119,19 @@ pub struct Limits {
 }
 
 /// A physical card's activation code; the state shows only whether it was handed out.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Activation {
-    #[serde(skip)]
+    /// Kept out of the state view; a snapshot carries it beside the card (`world::image`).
+    #[serde(skip_serializing, default)]
     pub code: String,
     /// Activation codes are obtainable once (through the control API or the journal).
     pub revealed: bool,
 }
 
 /// Card expiry month.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Expiry {
     pub year: i16,
     pub month: i8,

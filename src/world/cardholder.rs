@@ -5,7 +5,7 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 /// A person known to a tenant's world.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Cardholder {
     pub id: String,
     /// The provider that registered this person (its name); none for people a
@@ -28,7 +28,7 @@ pub struct Cardholder {
 }
 
 /// A phone number split as issuers want it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Phone {
     /// International calling code, digits only (`86`, `1`).
     pub country_code: String,
@@ -38,7 +38,7 @@ pub struct Phone {
 }
 
 /// An identity document.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct IdDocument {
     pub kind: IdKind,
     pub number: String,
@@ -66,7 +66,7 @@ pub enum Gender {
 }
 
 /// A postal address.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Address {
     pub line1: String,
     pub line2: Option<String>,
@@ -78,7 +78,7 @@ pub struct Address {
 }
 
 /// Where a cardholder's identity check stands.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Kyc {
     pub status: KycStatus,
     pub reason: Option<String>,
@@ -96,7 +96,7 @@ pub struct Kyc {
 }
 
 /// A decision waiting on the sandbox clock.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Review {
     pub decision: KycStatus,
     pub reason: Option<String>,

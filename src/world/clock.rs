@@ -5,7 +5,7 @@
 //! instead of sleeping.
 
 use jiff::{SignedDuration, Timestamp};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How a clock was configured by its scenario; kept so that a reset can restore it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -78,6 +78,38 @@ impl Clock {
     /// Puts the clock at `at`, frozen or running from there.
     pub fn set(&mut self, at: Timestamp, frozen: bool) {
         *self = Clock::starting_at(at, frozen);
+    }
+}
+
+/// A clock as a snapshot keeps it: its offset from real time, or the instant it stands at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum ClockState {
+    /// Real time plus `offset` (so a restored running clock keeps running, as far ahead).
+    Running {
+        #[schemars(with = "String")]
+        offset: SignedDuration,
+    },
+    /// Always `at`.
+    Frozen { at: Timestamp },
+}
+
+impl Clock {
+    /// What a snapshot keeps of the clock.
+    pub fn state(&self) -> ClockState {
+        match self.mode {
+            Mode::Running { offset } => ClockState::Running { offset },
+            Mode::Frozen { at } => ClockState::Frozen { at },
+        }
+    }
+
+    /// The clock a snapshot kept.
+    pub fn from_state(state: ClockState) -> Clock {
+        let mode = match state {
+            ClockState::Running { offset } => Mode::Running { offset },
+            ClockState::Frozen { at } => Mode::Frozen { at },
+        };
+        Clock { mode }
     }
 }
 

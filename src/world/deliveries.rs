@@ -3,7 +3,7 @@
 //! sending is done by the webhook dispatcher, which also puts [`DecisionCall`]s to the merchant.
 
 use jiff::{SignedDuration, Timestamp};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::World;
@@ -39,7 +39,7 @@ pub struct DecisionCall {
 }
 
 /// A rendered notification ready to send.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Outbound {
     pub provider: String,
     /// What happened, for people reading the state (`KYC_STATUS`, `CARD_STATUS`, ...).
@@ -52,12 +52,11 @@ pub struct Outbound {
     /// Headers besides `Content-Type: application/json` (signatures, timestamps).
     pub headers: Vec<(String, String)>,
     /// Delays between failed attempts; their count is the number of retries.
-    #[serde(skip)]
     pub retries: Vec<SignedDuration>,
 }
 
 /// Where a delivery stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryState {
     /// Waiting for `next_at`.
@@ -70,7 +69,7 @@ pub enum DeliveryState {
 }
 
 /// One attempt and how it ended.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Attempt {
     /// Sandbox time of the attempt.
     pub at: Timestamp,
@@ -79,7 +78,7 @@ pub struct Attempt {
 }
 
 /// A notification on its way to the merchant.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Delivery {
     pub id: u64,
     #[serde(flatten)]
@@ -90,6 +89,15 @@ pub struct Delivery {
 }
 
 impl Delivery {
+    /// As a snapshot keeps it: an attempt being sent is not known to have arrived, so the
+    /// restored delivery owes it again (it was due when it was taken).
+    pub fn owed_again(mut self) -> Delivery {
+        if self.state == DeliveryState::Sending {
+            self.state = DeliveryState::Pending;
+        }
+        self
+    }
+
     /// Waiting for an attempt whose time has come.
     fn is_due(&self, now: Timestamp) -> bool {
         self.state == DeliveryState::Pending && self.next_at.is_some_and(|at| at <= now)

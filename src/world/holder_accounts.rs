@@ -10,7 +10,7 @@ use super::ledger::LedgerError;
 use super::money::{Currency, Money};
 
 /// Which way a transfer goes, seen from the cardholder.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum Direction {
     /// Merchant account → cardholder account.
     In,
@@ -19,7 +19,7 @@ pub enum Direction {
 }
 
 /// One transfer between the merchant and a cardholder.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HolderTransfer {
     pub id: String,
     pub holder_id: String,

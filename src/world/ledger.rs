@@ -53,7 +53,7 @@ impl TransactionKind {
 }
 
 /// Where a transaction stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TransactionStatus {
     Pending,
@@ -64,7 +64,7 @@ pub enum TransactionStatus {
 }
 
 /// One card transaction.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Transaction {
     pub id: String,
     pub card_id: String,
@@ -87,7 +87,9 @@ pub struct Transaction {
 }
 
 /// Spending counted against a card's limits, in minor units of its currency.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Usage {
     pub daily_transactions: u32,
     pub daily_amount: i64,
@@ -187,7 +189,7 @@ pub enum LedgerError {
 }
 
 /// A card transaction posted from outside (the issuer's side), before it is applied.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Posting {
     pub card_id: String,
     pub kind: TransactionKind,

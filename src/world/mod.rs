@@ -17,6 +17,7 @@ pub mod deliveries;
 pub mod glob;
 pub mod holder_accounts;
 pub mod ids;
+pub mod image;
 pub mod ledger;
 pub mod money;
 pub mod orders;
@@ -33,7 +34,7 @@ pub mod transactions;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use jiff::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use card::{Activation, Card, CardForm, CardStatus, Expiry, Funding};
 pub use cardholder::{
@@ -51,7 +52,7 @@ use timeline::{Notice, Notification, Scheduled};
 pub const NO_FREE_NUMBER: &str = "no unused card number is left on this BIN";
 
 /// Who a tenant is.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Merchant {
     pub id: String,
     pub name: String,
@@ -128,7 +129,7 @@ pub struct World {
 }
 
 /// An uploaded file: its type and size (the bytes themselves are not kept).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct UploadedFile {
     pub id: String,
     pub media_type: String,

@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// An ISO 4217-style currency code (three to five upper-case letters, so `TUSDT` fits), held
 /// inline: every amount carries one, and a million cards' balances should not each own a
@@ -64,6 +64,24 @@ impl fmt::Debug for Currency {
 impl Serialize for Currency {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.code())
+    }
+}
+
+/// Read back from its code, validated as [`Currency::new`] does.
+impl<'de> Deserialize<'de> for Currency {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Currency, D::Error> {
+        let code = String::deserialize(deserializer)?;
+        Currency::new(&code).map_err(serde::de::Error::custom)
+    }
+}
+
+impl schemars::JsonSchema for Currency {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Currency".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "pattern": "^[A-Z]{3,5}$" })
     }
 }
 
@@ -237,9 +255,61 @@ impl Serialize for Money {
     }
 }
 
+/// Read back from `{"amount": "12.50", "currency": "USD"}`, as exactly as it was written.
+impl<'de> Deserialize<'de> for Money {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Money, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Written {
+            amount: String,
+            currency: Currency,
+        }
+        let written = Written::deserialize(deserializer)?;
+        Money::parse(&written.amount, written.currency).map_err(serde::de::Error::custom)
+    }
+}
+
+impl schemars::JsonSchema for Money {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Money".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "object",
+            "properties": {
+                "amount": { "type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$" },
+                "currency": { "type": "string", "pattern": "^[A-Z]{3,5}$" }
+            },
+            "required": ["amount", "currency"],
+            "additionalProperties": false
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn money_reads_back_what_it_writes() {
+        for (amount, code) in [
+            ("12.50", "USD"),
+            ("-0.01", "USD"),
+            ("1000", "JPY"),
+            ("0.01", "TUSDT"),
+        ] {
+            let money = Money::parse(amount, Currency::new(code).unwrap()).unwrap();
+            let json = serde_json::to_string(&money).unwrap();
+            assert_eq!(
+                serde_json::from_str::<Money>(&json).unwrap(),
+                money,
+                "{json}"
+            );
+        }
+        assert!(serde_json::from_str::<Money>(r#"{"amount":"1.001","currency":"USD"}"#).is_err());
+        assert!(serde_json::from_str::<Currency>(r#""usd""#).is_err());
+    }
 
     fn usd() -> Currency {
         Currency::new("USD").unwrap()

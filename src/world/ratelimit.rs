@@ -4,17 +4,17 @@
 //! limit and then advance time to recover, with no sleeping and no flakiness.
 
 use jiff::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A limit: `per_second` requests on average, with bursts of up to `burst`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RateLimit {
     pub per_second: u32,
     pub burst: u32,
 }
 
 /// One bucket. Tokens are counted in thousandths so refills stay exact integers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Meter {
     milli_tokens: i64,
     updated_ms: i64,

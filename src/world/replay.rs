@@ -46,6 +46,21 @@ impl SpentKeys {
     pub fn remembered(&self) -> usize {
         self.spent_at.len()
     }
+
+    /// Every spending remembered, oldest first (a key spent twice appears twice).
+    pub fn spendings(&self) -> impl Iterator<Item = (&str, Timestamp)> {
+        self.order.iter().map(|(at, key)| (key.as_str(), *at))
+    }
+
+    /// The memory of these spendings, oldest first (as [`SpentKeys::spendings`] gives them).
+    pub fn from_spendings(spendings: impl IntoIterator<Item = (String, Timestamp)>) -> SpentKeys {
+        let mut keys = SpentKeys::default();
+        for (key, at) in spendings {
+            keys.spent_at.insert(key.clone(), at);
+            keys.order.push_back((at, key));
+        }
+        keys
+    }
 }
 
 fn expired(spent_at: Timestamp, now: Timestamp) -> bool {

@@ -4,14 +4,14 @@
 //! nothing) in the world's events log.
 
 use jiff::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::ledger::{Posting, TransactionKind, TransactionStatus};
 use super::timeline::{Event, Notification};
 use super::{CardStatus, KycStatus, Money, World};
 
 /// An issuer-side action.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Scripted {
     /// A card transaction; `authorization` names an earlier timeline transaction by label.
@@ -38,7 +38,7 @@ pub enum Scripted {
 }
 
 /// What a scripted event did.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EventRecord {
     pub at: Timestamp,
     pub label: Option<String>,

@@ -6,12 +6,12 @@
 //! moving the clock, so advancing the clock "fires everything due".
 
 use jiff::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{CardStatus, KycStatus, World};
 
 /// Something scheduled to happen.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     /// A cardholder's pending KYC review (of the submission made at `submitted_at`) reaches its
@@ -40,7 +40,7 @@ pub enum Event {
 }
 
 /// An event and when it is due; `seq` keeps events due at the same instant in order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Scheduled {
     pub due: Timestamp,
     pub seq: u64,
@@ -49,7 +49,7 @@ pub struct Scheduled {
 }
 
 /// A change a merchant may be told about (a webhook).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Notification {
     KycDecided {
@@ -75,7 +75,7 @@ pub enum Notification {
 }
 
 /// A notification and when it happened.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Notice {
     pub at: Timestamp,
     #[serde(flatten)]
