@@ -292,6 +292,9 @@ fn serve(
                 args.state_window
             ));
         }
+        // Listening for signals before the banner says the server is ready.
+        let mut signals =
+            crate::server::ShutdownSignals::install().context("installing signal handlers")?;
         outputs.print(&shown);
         let (stop_saving, saving_stopped) = tokio::sync::oneshot::channel::<()>();
         let saver = state_file.clone().map(|file| {
@@ -304,11 +307,11 @@ fn serve(
                 },
             ))
         });
-        crate::server::run(listener, app.clone(), async {
-            crate::server::shutdown_signal().await;
+        crate::server::run(listener, app.clone(), async move {
+            signals.next().await;
             // A second signal during the drain stops at once.
-            tokio::spawn(async {
-                crate::server::shutdown_signal().await;
+            tokio::spawn(async move {
+                signals.next().await;
                 tracing::warn!("second signal: exiting without waiting for open connections");
                 #[allow(
                     clippy::exit,

@@ -656,3 +656,185 @@ fn remote_control_access_without_a_token_makes_one_and_prints_it() {
     assert!(health.status.success());
     terminate(&mut child);
 }
+
+/// `serve --state`: the state is saved within the window of each change, survives a SIGKILL
+/// (cards, balances, KeySecure tokens, spent KazePay request numbers), and a file that cannot
+/// be restored stops the start with its problem unless `--state-reset` says to discard it.
+#[test]
+fn state_survives_a_sigkill_and_an_unusable_state_file_is_refused() {
+    use crate::support::{FROZEN_DEFAULT, client, status_json};
+    use serde_json::{Value, json};
+
+    let dir = std::env::temp_dir().join(format!("issuer-sandbox-state-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let scenario_file = dir.join("frozen.yaml");
+    std::fs::write(&scenario_file, FROZEN_DEFAULT.as_bytes()).unwrap();
+    let state = dir.join("state.json");
+    let _ = std::fs::remove_file(&state);
+    let state_arg = state.to_str().unwrap();
+    let args = [
+        "--scenario",
+        scenario_file.to_str().unwrap(),
+        "--state",
+        state_arg,
+        "--state-window",
+        "50ms",
+    ];
+    let (mut child, url) = serve(&args);
+    assert!(state.exists(), "the file exists from the start");
+
+    // Business over HTTP: a KeySecure token and card, a spent KazePay request number, a held
+    // authorization.
+    let now = || jiff::Timestamp::now().as_millisecond().to_string();
+    let key = "demo-keysecure-api-key";
+    let token = status_json(
+        client()
+            .get(format!("{url}/open-api/v1/merchant/token"))
+            .header("Api-Key", key)
+            .header("Timestamp", now())
+            .send()
+            .unwrap(),
+    )
+    .1["data"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let keysecure = |path: &str, body: Value| {
+        status_json(
+            client()
+                .post(format!("{url}{path}"))
+                .header("Api-Key", key)
+                .header("Timestamp", now())
+                .header("Access-Token", &token)
+                .header("Content-Type", "application/json")
+                .body(body.to_string())
+                .send()
+                .unwrap(),
+        )
+        .1
+    };
+    let holder = keysecure(
+        "/open-api/v1/cardholder/apply",
+        json!({ "cardholder_unique_no": "KILL-1", "sumsub_share_token": "share-token-review" }),
+    )["data"]["cardholder_no"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let advanced = client()
+        .post(format!("{url}/__admin/clock/advance"))
+        .body(r#"{"by":"1m"}"#)
+        .send()
+        .unwrap();
+    assert_eq!(advanced.status(), 200);
+    let card = keysecure(
+        "/open-api/v1/card/apply",
+        json!({ "card_bin_no": "BIN202405210001", "cardholder_no": holder, "card_type": "Virtual", "card_unique_no": "KILL-CARD" }),
+    );
+    let card_no = card["data"]["card_no"].as_str().unwrap().to_owned();
+    let mut kazepay = issuer_sandbox::providers::kazepay::client::Client::demo();
+    let envelope = kazepay
+        .seal_request("getWebhookUrl", "202611210000009999", &json!({}))
+        .unwrap();
+    let replay = |url: &str| {
+        status_json(
+            client()
+                .post(format!("{url}/kazepay"))
+                .header("content-type", "application/json")
+                .body(envelope.to_string())
+                .send()
+                .unwrap(),
+        )
+        .1["head"]["code"]
+            .clone()
+    };
+    assert_eq!(replay(&url), "SUCCESS");
+    let authorized = client()
+        .post(format!("{url}/__admin/simulate/transaction"))
+        .body(r#"{"card":"30000001","kind":"authorization","amount":"12.34"}"#)
+        .send()
+        .unwrap();
+    assert_eq!(authorized.status(), 200);
+    let state_of = |url: &str| {
+        status_json(
+            client()
+                .get(format!("{url}/__admin/state?tenant=demo"))
+                .send()
+                .unwrap(),
+        )
+        .1
+    };
+    let before = state_of(&url);
+    assert_eq!(before["cards"]["30000001"]["blocked"]["amount"], "12.34");
+
+    // Once the save window has passed, the file holds all of it; then the process dies hard.
+    let saved = || {
+        std::fs::read_to_string(&state)
+            .is_ok_and(|text| text.contains(&card_no) && text.contains("12.34"))
+    };
+    crate::support::eventually(saved);
+    Command::new("kill")
+        .args(["-KILL", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+
+    // Restarted on the file alone (its scenario wins): everything is there.
+    let (mut child, url) = serve(&["--state", state_arg]);
+    let after = state_of(&url);
+    for part in ["cards", "cardholders", "accounts", "transactions", "clock"] {
+        assert_eq!(after[part], before[part], "{part}");
+    }
+    assert_ne!(
+        replay(&url),
+        "SUCCESS",
+        "a replayed envelope is still refused"
+    );
+    let listed = status_json(
+        client()
+            .post(format!("{url}/open-api/v1/card/list"))
+            .header("Api-Key", key)
+            .header("Timestamp", now())
+            .header("Access-Token", &token)
+            .header("Content-Type", "application/json")
+            .body("{}")
+            .send()
+            .unwrap(),
+    )
+    .1;
+    assert_eq!(listed["code"], 0, "the token still opens the API: {listed}");
+    assert!(listed.to_string().contains(&card_no), "{listed}");
+    assert!(terminate(&mut child).success());
+
+    // A file that cannot be restored stops the start, naming it and the problem.
+    for (content, problem) in [
+        ("{\"snapshot_version\": 1, \"scenario\": ", "not JSON"),
+        ("{\"snapshot_version\": 7}", "$.snapshot_version: version 7"),
+    ] {
+        std::fs::write(&state, content).unwrap();
+        let output = Command::new(BIN)
+            .args(["serve", "--bind", "127.0.0.1:0", "--state", state_arg])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains(state_arg)
+                && stderr.contains(problem)
+                && stderr.contains("--state-reset"),
+            "{stderr}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&state).unwrap(),
+            content,
+            "left as it was"
+        );
+    }
+    // --state-reset discards it and starts from the scenario.
+    let (mut child, _) = serve(&["--state", state_arg, "--state-reset"]);
+    assert!(terminate(&mut child).success());
+    assert!(
+        std::fs::read(&state)
+            .unwrap()
+            .starts_with(b"{\"snapshot_version\":1,")
+    );
+}

@@ -18,5 +18,6 @@ mod plugin;
 mod scenario;
 mod schema;
 mod server;
+mod snapshot;
 mod support;
 mod timeline;
