@@ -326,6 +326,15 @@ pub fn restore_into(app: &crate::app::App, document: Snapshot) -> Result<Restore
     Ok(Restored { scope, tenants })
 }
 
+/// The JSON Schema of snapshot documents (`schema/snapshot.schema.json`).
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(Snapshot);
+    // A schema is JSON by construction.
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
 /// The document as written to files and the control API: compact JSON (one line), so writing,
 /// reading and writing again gives the same bytes.
 pub fn to_bytes(snapshot: &Snapshot) -> Vec<u8> {

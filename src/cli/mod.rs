@@ -48,8 +48,42 @@ enum Command {
     /// Exit 0 when every step passes, 1 when a step fails or a file cannot be loaded, 2 when
     /// the arguments are unusable or the --junit file cannot be written.
     Test(TestArgs),
-    /// Print the JSON Schema of scenario files (for editor completion and validation).
-    Schema,
+    /// Print the JSON Schema of scenario files (for editor completion and validation), or
+    /// with --snapshot of snapshot documents.
+    Schema(SchemaArgs),
+    /// Take a running sandbox's snapshot (GET /__admin/snapshot), or render it as a scenario
+    /// file; print it or write it to --out.
+    Snapshot(SnapshotArgs),
+}
+
+#[derive(Debug, Args)]
+struct SchemaArgs {
+    /// The schema of snapshot documents instead (schema/snapshot.schema.json).
+    #[arg(long)]
+    snapshot: bool,
+}
+
+#[derive(Debug, Args)]
+struct SnapshotArgs {
+    /// Base URL of the sandbox.
+    #[arg(
+        long,
+        default_value = "http://127.0.0.1:8080",
+        env = "ISSUER_SANDBOX_URL"
+    )]
+    url: String,
+    /// Admin token, if the sandbox requires one.
+    #[arg(long, env = "ISSUER_SANDBOX_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// Only this merchant.
+    #[arg(long)]
+    tenant: Option<String>,
+    /// A scenario YAML file that starts in the same business state, instead of the snapshot.
+    #[arg(long)]
+    as_scenario: bool,
+    /// Write here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -179,10 +213,15 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Check(args) => Ok(check(&args.files, &registry)),
         Command::Healthcheck(args) => healthcheck(&args),
         Command::Test(args) => test(&args, &registry),
-        Command::Schema => {
+        Command::Schema(args) if args.snapshot => {
+            print!("{}", crate::snapshot::json_schema());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Schema(_) => {
             print!("{}", crate::scenario::json_schema(&registry));
             Ok(ExitCode::SUCCESS)
         }
+        Command::Snapshot(args) => snapshot(&args),
     }
 }
 
@@ -406,34 +445,78 @@ fn check(files: &[PathBuf], registry: &providers::Registry) -> ExitCode {
     }
 }
 
-fn healthcheck(args: &HealthcheckArgs) -> anyhow::Result<ExitCode> {
+/// `GET {base}/__admin{path}` with the admin token, within `timeout`: status and body.
+fn admin_get(
+    base: &str,
+    path: &str,
+    admin_token: Option<&str>,
+    timeout: Duration,
+) -> anyhow::Result<(http::StatusCode, bytes::Bytes)> {
     use http_body_util::{BodyExt, Empty};
     use hyper_util::client::legacy::Client;
     use hyper_util::rt::TokioExecutor;
 
-    let url: http::Uri = format!("{}/__admin/health", args.url.trim_end_matches('/'))
+    let url: http::Uri = format!("{}/__admin{path}", base.trim_end_matches('/'))
         .parse()
         .context("invalid --url")?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let outcome = runtime.block_on(async {
+    runtime.block_on(async {
         let client = Client::builder(TokioExecutor::new()).build_http::<Empty<bytes::Bytes>>();
         let mut request = http::Request::get(url).body(Empty::new())?;
-        if let Some(token) = &args.admin_token {
+        if let Some(token) = admin_token {
             request
                 .headers_mut()
                 .insert("x-admin-token", token.parse()?);
         }
-        let response = tokio::time::timeout(
-            Duration::from_millis(args.timeout_ms),
-            client.request(request),
-        )
-        .await??;
+        let response = tokio::time::timeout(timeout, client.request(request)).await??;
         let status = response.status();
         let body = response.into_body().collect().await?.to_bytes();
         anyhow::Ok((status, body))
-    });
+    })
+}
+
+/// `issuer-sandbox snapshot`: the running sandbox's snapshot (or scenario rendering).
+fn snapshot(args: &SnapshotArgs) -> anyhow::Result<ExitCode> {
+    let mut query: Vec<String> = Vec::new();
+    if let Some(tenant) = &args.tenant {
+        let tenant: String = form_urlencoded::byte_serialize(tenant.as_bytes()).collect();
+        query.push(format!("tenant={tenant}"));
+    }
+    if args.as_scenario {
+        query.push("format=scenario".to_owned());
+    }
+    let path = if query.is_empty() {
+        "/snapshot".to_owned()
+    } else {
+        format!("/snapshot?{}", query.join("&"))
+    };
+    let (status, body) = admin_get(
+        &args.url,
+        &path,
+        args.admin_token.as_deref(),
+        Duration::from_secs(60),
+    )?;
+    if !status.is_success() {
+        eprintln!("HTTP {status}: {}", String::from_utf8_lossy(&body));
+        return Ok(ExitCode::from(1));
+    }
+    match &args.out {
+        Some(file) => std::fs::write(file, &body)
+            .with_context(|| format!("cannot write {}", file.display()))?,
+        None => std::io::Write::write_all(&mut std::io::stdout(), &body)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn healthcheck(args: &HealthcheckArgs) -> anyhow::Result<ExitCode> {
+    let outcome = admin_get(
+        &args.url,
+        "/health",
+        args.admin_token.as_deref(),
+        Duration::from_millis(args.timeout_ms),
+    );
     match outcome {
         Ok((status, _)) if status.is_success() => {
             println!("healthy");

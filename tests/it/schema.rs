@@ -91,3 +91,37 @@ fn unknown_keys_and_wrong_types_are_schema_errors() {
         );
     }
 }
+
+/// `schema/snapshot.schema.json` is the generated one, and a real snapshot (with cards, a held
+/// authorization and a fault rule) validates against it while a damaged one does not.
+#[test]
+fn the_snapshot_schema_is_committed_and_describes_real_snapshots() {
+    let committed = std::fs::read_to_string(root().join("schema/snapshot.schema.json")).unwrap();
+    assert!(
+        committed == issuer_sandbox::snapshot::json_schema(),
+        "schema/snapshot.schema.json is stale: run \
+         `cargo run -- schema --snapshot > schema/snapshot.schema.json`"
+    );
+    let schema: Value = serde_json::from_str(&committed).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let sandbox = crate::support::sandbox(&crate::support::FROZEN_DEFAULT);
+    let (status, _) = crate::support::admin_send(
+        &sandbox,
+        "POST",
+        "/simulate/transaction",
+        r#"{"card":"30000001","kind":"authorization","amount":"5.00"}"#,
+    );
+    assert_eq!(status, 200);
+    let (status, _) =
+        crate::support::admin_send(&sandbox, "POST", "/faults", r#"{"action":{"status":503}}"#);
+    assert_eq!(status, 201);
+    let snapshot = serde_json::to_value(sandbox.snapshot(None)).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&snapshot)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let mut damaged = snapshot;
+    damaged["tenants"][0]["world"]["cards"][0]["available"]["amount"] = serde_json::json!(5);
+    assert!(!validator.is_valid(&damaged));
+}
