@@ -18,13 +18,16 @@ COPY tests tests
 COPY scenarios scenarios
 COPY fixtures fixtures
 # touch: the placeholder build left newer timestamps on the crate's own artefacts.
-RUN touch src/main.rs src/lib.rs && cargo build --release --locked --bin issuer-sandbox
+RUN touch src/main.rs src/lib.rs && cargo build --release --locked --bin issuer-sandbox \
+ && mkdir -p /state
 
 # Same Debian release as the builder (glibc), no shell, no package manager, uid 65532.
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /src/target/release/issuer-sandbox /usr/local/bin/issuer-sandbox
 COPY --from=build /src/scenarios /opt/issuer-sandbox/scenarios
 COPY --from=build /src/fixtures /opt/issuer-sandbox/fixtures
+# Owned by the non-root user, so a named volume mounted here starts writable.
+COPY --from=build --chown=65532:65532 /state /var/lib/issuer-sandbox
 WORKDIR /opt/issuer-sandbox
 # Inside a container the sandbox must listen on all interfaces, and the host calls the control
 # API from outside the container: allowed, but only with a token. Set ISSUER_SANDBOX_ADMIN_TOKEN,
@@ -33,6 +36,9 @@ ENV ISSUER_SANDBOX_BIND=0.0.0.0:8080 \
     ISSUER_SANDBOX_ADMIN_ALLOW_REMOTE=true \
     ISSUER_SANDBOX_LOG_FORMAT=json
 EXPOSE 8080
+# `serve --state` keeps the running state across restarts; mount a volume here and set
+# ISSUER_SANDBOX_STATE=/var/lib/issuer-sandbox/state.json to use it.
+VOLUME ["/var/lib/issuer-sandbox"]
 USER nonroot
 # The binary checks itself (distroless has no curl) over loopback, which needs no made-up
 # token; it sends ISSUER_SANDBOX_ADMIN_TOKEN when one is set.
