@@ -1,7 +1,7 @@
 //! Each merchant's starting world: accounts, cardholders, cards, generated people and the
 //! timeline of issuer events, checked value by value with located problems.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -18,8 +18,8 @@ use crate::world::card::Limits;
 use crate::world::cardholder::plausible_email;
 use crate::world::rng::{self, SandboxRng};
 use crate::world::{
-    Address, Card, CardForm, CardStatus, Cardholder, Clock, ClockSpec, Currency, Expiry,
-    IdDocument, Kyc, KycStatus, Merchant, Money, Phone, World, ids,
+    Activation, Address, Card, CardForm, CardStatus, Cardholder, Clock, ClockSpec, Currency,
+    Expiry, IdDocument, Kyc, KycStatus, Merchant, Money, Phone, World, ids,
 };
 
 /// What building every merchant needs to know.
@@ -63,10 +63,10 @@ pub(super) fn build_tenant(
     let mut setup_rng = rng::stream(context.seed, &format!("setup:{id}"));
 
     for account in &section.accounts {
-        build_account(account, &mut world, problems);
+        build_account(account, &mut world.accounts, problems);
     }
     let mut holder_ids = HashSet::new();
-    for holder in section.cardholders {
+    for mut holder in section.cardholders {
         if !holder_ids.insert(holder.id.value.clone()) {
             problems.at(
                 holder.id.referenced,
@@ -74,7 +74,15 @@ pub(super) fn build_tenant(
             );
             continue;
         }
+        let accounts = std::mem::take(&mut holder.accounts);
         if let Some(holder) = build_cardholder(holder, context, problems) {
+            let mut balances = BTreeMap::new();
+            for account in &accounts {
+                build_account(account, &mut balances, problems);
+            }
+            if !balances.is_empty() {
+                world.holder_accounts.insert(holder.id.clone(), balances);
+            }
             world.cardholders.insert(holder.id.clone(), holder);
         }
     }
@@ -127,21 +135,40 @@ pub(super) fn build_tenant(
     (world, card_locations)
 }
 
-fn build_account(section: &AccountSection, world: &mut World, problems: &mut Problems<'_>) {
+/// One account of a merchant's (or a cardholder's) `accounts`, into `accounts`.
+fn build_account(
+    section: &AccountSection,
+    accounts: &mut BTreeMap<Currency, Money>,
+    problems: &mut Problems<'_>,
+) {
     let Some(currency) = currency(&section.currency, problems) else {
         return;
     };
     let Some(balance) = amount(&section.balance, &currency, problems) else {
         return;
     };
-    if world.accounts.contains_key(&currency) {
+    if accounts.contains_key(&currency) {
         problems.at(
             section.currency.referenced,
             format!("duplicate account for {currency}"),
         );
         return;
     }
-    world.accounts.insert(currency, balance);
+    accounts.insert(currency, balance);
+}
+
+/// A provider a card or a person names as its issuer must be one whose cards live in worlds.
+fn check_issuer(issuer: &Spanned<String>, context: &Setup<'_>, problems: &mut Problems<'_>) {
+    if !context.issuers.contains(&issuer.value.as_str()) {
+        problems.at(
+            issuer.referenced,
+            format!(
+                "unknown issuer `{}`; one of {}",
+                issuer.value,
+                context.issuers.join(", ")
+            ),
+        );
+    }
 }
 
 fn build_cardholder(
@@ -159,13 +186,21 @@ fn build_cardholder(
             ),
         );
     }
-    if section.first_name.trim().is_empty() && section.last_name.trim().is_empty() {
+    if let Some(issuer) = &section.issuer {
+        check_issuer(issuer, context, problems);
+    }
+    // A provider's person is what its API accepted (KeySecure takes no names, Pagsmile keeps
+    // the mobile number whole with its `+` code): the file's own rules on names and contact
+    // details are for the people it invents.
+    let invented = section.issuer.is_none();
+    if invented && section.first_name.trim().is_empty() && section.last_name.trim().is_empty() {
         problems.at(
             id.referenced,
             "a cardholder needs a first_name or a last_name",
         );
     }
     if let Some(email) = &section.email
+        && invented
         && !plausible_email(&email.value)
     {
         problems.at(
@@ -174,13 +209,13 @@ fn build_cardholder(
         );
     }
     let phone = section.phone.map(|p| {
-        if !digits_between(&p.country_code.value, 1, 4) {
+        if invented && !digits_between(&p.country_code.value, 1, 4) {
             problems.at(
                 p.country_code.referenced,
                 "country_code is 1–4 digits, without `+`",
             );
         }
-        if !digits_between(&p.number.value, 4, 15) {
+        if invented && !digits_between(&p.number.value, 4, 15) {
             problems.at(p.number.referenced, "a phone number is 4–15 digits");
         }
         if let Some(country) = &p.country {
@@ -228,8 +263,8 @@ fn build_cardholder(
     let status = section.kyc.unwrap_or(KycStatus::Passed);
     Some(Cardholder {
         id: section.id.value,
-        issuer: None,
-        merchant_ref: None,
+        issuer: section.issuer.map(|i| i.value),
+        merchant_ref: section.merchant_ref,
         first_name: section.first_name,
         last_name: section.last_name,
         email: section.email.map(|e| e.value),
@@ -239,7 +274,10 @@ fn build_cardholder(
         gender: section.gender,
         nationality: section.nationality.map(|n| n.value),
         address,
-        kyc: Kyc::settled(status, section.kyc_reason, context.start),
+        kyc: Kyc {
+            codes: section.kyc_codes,
+            ..Kyc::settled(status, section.kyc_reason, context.start)
+        },
         created_at: context.start,
     })
 }
@@ -266,17 +304,8 @@ fn build_card(
             format!("no cardholder `{}` in this merchant", holder.value),
         );
     }
-    if let Some(issuer) = &section.issuer
-        && !context.issuers.contains(&issuer.value.as_str())
-    {
-        problems.at(
-            issuer.referenced,
-            format!(
-                "unknown issuer `{}`; one of {}",
-                issuer.value,
-                context.issuers.join(", ")
-            ),
-        );
+    if let Some(issuer) = &section.issuer {
+        check_issuer(issuer, context, problems);
     }
     let pan = match (&section.pan, &section.bin) {
         (Some(pan), None) => check_pan(pan, problems)?,
@@ -357,6 +386,25 @@ fn build_card(
             format!("card token `{}` is already used", token.value),
         );
     }
+    if let Some(pin) = &section.pin
+        && !digits_between(&pin.value, 4, 12)
+    {
+        // ISO 9564: a PIN is 4 to 12 digits; each provider checks its own length when set.
+        problems.at(pin.referenced, "a PIN is 4–12 digits");
+    }
+    let activation = section.activation.map(|a| {
+        let code = &a.code.value;
+        if code.is_empty() || code.len() > 32 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            problems.at(
+                a.code.referenced,
+                "an activation code is 1–32 letters or digits",
+            );
+        }
+        Activation {
+            code: a.code.value,
+            revealed: a.revealed,
+        }
+    });
     Some(Card {
         token: section.token.map(|t| t.value),
         id: section.id.value,
@@ -371,11 +419,11 @@ fn build_card(
         available,
         blocked,
         created_at: context.start,
-        pin: None,
-        activation: None,
+        pin: section.pin.map(|p| p.value),
+        activation,
         limits: limits.map(Box::new),
-        merchant_ref: None,
-        product: None,
+        merchant_ref: section.merchant_ref,
+        product: section.product,
         funding: crate::world::Funding::Own,
     })
 }

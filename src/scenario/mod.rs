@@ -6,7 +6,8 @@
 //! ([`section`]); `build` checks what types cannot (duplicates, references, formats) and
 //! resolves it into a [`Scenario`], handing each provider its section; [`generate`] adds
 //! seeded fake cardholders and cards. A [`Scenario`] is immutable; resetting a tenant clones
-//! its initial world again.
+//! its initial world again. [`render`] goes the other way: running worlds written back as a
+//! scenario file.
 
 mod banks;
 mod build;
@@ -15,6 +16,7 @@ pub mod generate;
 pub mod keys;
 mod merchants;
 pub mod model;
+pub mod render;
 pub mod section;
 pub mod steps;
 mod timeline;

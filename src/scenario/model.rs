@@ -194,7 +194,16 @@ pub struct AccountSection {
 pub struct CardholderSection {
     #[schemars(with = "String")]
     pub id: Spanned<String>,
+    /// The provider that registered the person (only its API sees them); none: a person every
+    /// provider may serve. A provider's person is kept as that provider recorded them, so the
+    /// file's checks of names, email and phone apply only to people without one.
+    #[schemars(with = "Option<String>")]
+    pub issuer: Option<Spanned<String>>,
+    /// The merchant's own reference for the person (KeySecure's `cardholder_unique_no`).
+    pub merchant_ref: Option<String>,
+    #[serde(default)]
     pub first_name: String,
+    #[serde(default)]
     pub last_name: String,
     #[schemars(with = "Option<String>")]
     pub email: Option<Spanned<String>>,
@@ -208,6 +217,12 @@ pub struct CardholderSection {
     /// Default `passed`.
     pub kyc: Option<KycStatus>,
     pub kyc_reason: Option<String>,
+    /// Machine-readable reasons of a rejection, for providers that send codes.
+    #[serde(default)]
+    pub kyc_codes: Vec<String>,
+    /// The person's own accounts (credit extension), one per currency.
+    #[serde(default)]
+    pub accounts: Vec<AccountSection>,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -287,6 +302,27 @@ pub struct CardSection {
     pub token: Option<Spanned<String>>,
     /// Spending limits, in the card's currency.
     pub limits: Option<LimitsSection>,
+    /// The merchant's own reference for the card (KeySecure's `card_unique_no`).
+    pub merchant_ref: Option<String>,
+    /// The issuer's product the card was made from (a KeySecure card BIN or package number).
+    pub product: Option<String>,
+    /// The PIN the cardholder set, 4–12 digits.
+    #[schemars(with = "Option<String>")]
+    pub pin: Option<Spanned<String>>,
+    /// A physical card's one-time activation code, waiting to be used.
+    pub activation: Option<ActivationSection>,
+}
+
+/// A physical card's activation code and whether it was handed out yet.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActivationSection {
+    /// 1–32 letters or digits.
+    #[schemars(with = "String")]
+    pub code: Spanned<String>,
+    /// Codes are obtainable once (control API); default false.
+    #[serde(default)]
+    pub revealed: bool,
 }
 
 /// A card's spending limits: all four, and a total if wanted.

@@ -15,6 +15,7 @@ mod keysecure;
 mod pagsmile;
 mod pipeline;
 mod plugin;
+mod render;
 mod scenario;
 mod schema;
 mod server;

@@ -284,6 +284,74 @@ fn card_numbers_amounts_and_codes_are_checked() {
 }
 
 #[test]
+fn what_a_saved_state_writes_is_checked_too() {
+    assert_cases(&[
+        (
+            merchant!("    cardholders:\n      - { id: a, issuer: bank, first_name: A }\n"),
+            4,
+            26,
+            "unknown issuer `bank`",
+        ),
+        (
+            merchant!("    cardholders:\n      - { id: a, kyc: passed }\n"),
+            4,
+            15,
+            "needs a first_name or a last_name",
+        ),
+        (
+            merchant!("    cards:\n      - { id: c, pan: \"4111111111111111\", pin: \"12\" }\n"),
+            4,
+            48,
+            "a PIN is 4–12 digits",
+        ),
+        (
+            merchant!(
+                "    cards:\n      - { id: c, pan: \"4111111111111111\", activation: { code: \"12 34\" } }\n"
+            ),
+            4,
+            63,
+            "1–32 letters or digits",
+        ),
+        (
+            merchant!(
+                "    cardholders:\n      - { id: a, first_name: A, accounts: [ { currency: USD, balance: \"1\" }, { currency: USD, balance: \"2\" } ] }\n"
+            ),
+            4,
+            90,
+            "duplicate account for USD",
+        ),
+    ]);
+    // A provider's person is kept as the provider recorded them: no names (KeySecure), the
+    // mobile number whole with its `+` code (Pagsmile), an email KazePay did not check.
+    let scenario = Scenario::from_source(
+        merchant!(
+            "    cardholders:\n      - { id: CH1, issuer: keysecure, merchant_ref: U-1 }\n      - { id: \"20000002\", issuer: pagsmile, first_name: Joao, phone: { country_code: \"\", number: \"+5511987654321\" } }\n      - { id: kp-user-1, issuer: kazepay, email: v, accounts: [ { currency: TUSDT, balance: \"5.00\" } ] }\n"
+        ),
+        "test.yaml",
+        None,
+        &issuer_sandbox::providers::builtin(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let world = scenario.initial_world(0).unwrap();
+    assert_eq!(
+        world.cardholders["CH1"].merchant_ref.as_deref(),
+        Some("U-1")
+    );
+    assert_eq!(
+        world.cardholders["kp-user-1"].issuer.as_deref(),
+        Some("kazepay")
+    );
+    assert_eq!(
+        world.holder_accounts["kp-user-1"]
+            .values()
+            .next()
+            .unwrap()
+            .to_string(),
+        "5.00"
+    );
+}
+
+#[test]
 fn generate_problems_point_at_the_generate_section() {
     assert_cases(&[
         (

@@ -461,10 +461,12 @@ pub fn prepare(settings: &Settings, tenant: usize, world: &mut World, build: &mu
             continue;
         };
         card.funding = funding;
-        if !card.available.is_zero() || !card.blocked.is_zero() {
+        // Holds (`blocked`) are allowed: an authorization on such a card moves the money from
+        // its funding account into the card's holds, and a saved state carries them.
+        if !card.available.is_zero() {
             build.problem(
                 at,
-                "a KeySecure card holds no money of its own (the merchant's account pays in authorization mode, the cardholder's in credit extension): leave out balance and blocked",
+                "a KeySecure card holds no money of its own (the merchant's account pays in authorization mode, the cardholder's in credit extension): leave out balance",
             );
         }
     }

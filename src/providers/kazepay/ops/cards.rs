@@ -326,7 +326,7 @@ pub fn create_virtual(
     let holder_id = match world.cardholder_by_email(email, Some(ISSUER)) {
         Some(holder) => holder.id.clone(),
         None => {
-            let id = format!("kp-user-{}", world.next_number());
+            let id = super::new_user_id(world);
             let phone = crate::world::Phone {
                 country_code: prefix.to_owned(),
                 number: number.to_owned(),

@@ -138,8 +138,7 @@ fn record(
     let existing = world
         .cardholder_by_email(&identity.email, Some(ISSUER))
         .map(|h| (h.id.clone(), h.created_at));
-    let (id, created_at) =
-        existing.unwrap_or_else(|| (format!("kp-user-{}", world.next_number()), now));
+    let (id, created_at) = existing.unwrap_or_else(|| (super::new_user_id(world), now));
     let holder = Cardholder {
         id: id.clone(),
         issuer: Some(ISSUER.to_owned()),

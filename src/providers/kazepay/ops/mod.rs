@@ -86,6 +86,17 @@ pub fn dispatch(
     }
 }
 
+/// A new user id, `kp-user-N`, past the ids people already have: a scenario may list users
+/// (a saved state's come back with their ids) while the counter starts from the beginning.
+pub fn new_user_id(world: &mut World) -> String {
+    loop {
+        let candidate = format!("kp-user-{}", world.next_number());
+        if !world.cardholders.contains_key(&candidate) {
+            return candidate;
+        }
+    }
+}
+
 /// `mobileNumber` (4–15 digits) and `mobilePrefix` (1–4 digits), checked.
 pub fn mobile<'b>(body: &Fields<'b>) -> Result<(&'b str, &'b str), OpError> {
     let digits = |name: &str, min: usize, max: usize| -> Result<&str, OpError> {
