@@ -345,9 +345,43 @@ fn a_saved_state_starts_a_sandbox_with_the_same_business() {
         "20.00"
     );
 
+    // Through the control API, as `issuer-sandbox snapshot --as-scenario` fetches it.
+    let response = client()
+        .get(format!(
+            "{}/__admin/snapshot?format=scenario",
+            original.url()
+        ))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/yaml")
+    );
+    let rendered = response.text().unwrap();
     let worlds = worlds(&original);
     let running = original.app().running();
-    let rendered = as_scenario(&running.scenario, &worlds.iter().collect::<Vec<_>>()).unwrap();
+    assert_eq!(
+        rendered,
+        as_scenario(&running.scenario, &worlds.iter().collect::<Vec<_>>()).unwrap(),
+        "the endpoint renders what the function does"
+    );
+    // `issuer-sandbox check` accepts the file.
+    let file = std::env::temp_dir().join(format!("rendered-{}.yaml", std::process::id()));
+    std::fs::write(&file, &rendered).unwrap();
+    let checked = std::process::Command::new(env!("CARGO_BIN_EXE_issuer-sandbox"))
+        .arg("check")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&file);
+    assert!(
+        checked.status.success(),
+        "{}\n{rendered}",
+        String::from_utf8_lossy(&checked.stdout)
+    );
     Scenario::from_source(
         &rendered,
         "rendered.yaml",

@@ -476,4 +476,15 @@ fn one_tenant_is_taken_and_restored_alone() {
         404,
         "an unknown tenant"
     );
+    for (query, words) in [
+        ("?tenant=alpha&format=scenario", "renders every merchant"),
+        ("?format=xml", "is not json or scenario"),
+    ] {
+        let (status, answer) = admin_get(&sandbox, &format!("/snapshot{query}"));
+        assert_eq!(status, 400, "{answer}");
+        assert!(
+            answer["message"].as_str().unwrap().contains(words),
+            "{answer}"
+        );
+    }
 }
