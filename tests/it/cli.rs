@@ -838,3 +838,45 @@ fn state_survives_a_sigkill_and_an_unusable_state_file_is_refused() {
             .starts_with(b"{\"snapshot_version\":1,")
     );
 }
+
+/// `issuer-sandbox snapshot` fetches a running sandbox's snapshot, or its scenario rendering,
+/// which `check` accepts.
+#[test]
+fn the_snapshot_command_fetches_a_document_or_a_scenario_file() {
+    let (mut child, url) = serve(&[]);
+    let dir = std::env::temp_dir().join(format!("issuer-sandbox-snapcmd-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let document = dir.join("snapshot.json");
+    let status = Command::new(BIN)
+        .args(["snapshot", "--url", &url, "--out"])
+        .arg(&document)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let text = std::fs::read_to_string(&document).unwrap();
+    assert!(text.starts_with("{\"snapshot_version\":1,"), "{text}");
+    let rendered = Command::new(BIN)
+        .args(["snapshot", "--url", &url, "--as-scenario"])
+        .output()
+        .unwrap();
+    assert!(rendered.status.success());
+    let scenario = dir.join("fixture.yaml");
+    std::fs::write(&scenario, &rendered.stdout).unwrap();
+    let checked = Command::new(BIN)
+        .arg("check")
+        .arg(&scenario)
+        .output()
+        .unwrap();
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stdout)
+    );
+    let unknown = Command::new(BIN)
+        .args(["snapshot", "--url", &url, "--tenant", "nobody"])
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("404"));
+    assert!(terminate(&mut child).success());
+}
