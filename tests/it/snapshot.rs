@@ -488,3 +488,29 @@ fn one_tenant_is_taken_and_restored_alone() {
         );
     }
 }
+
+/// The embedding API takes and restores the same documents as the control API.
+#[test]
+fn the_embedding_api_snapshots_and_restores() {
+    let original = sandbox(&FROZEN_DEFAULT);
+    advance_clock(&original, "5m");
+    let taken = original.snapshot(None);
+    assert_eq!(
+        issuer_sandbox::snapshot::to_bytes(&taken),
+        snapshot_bytes(&original),
+        "the same document as GET /__admin/snapshot"
+    );
+    let other = Sandbox::builder().start().unwrap();
+    let restored = other.restore(taken.clone()).unwrap();
+    assert_eq!(restored.scope, "all");
+    assert_eq!(snapshot_bytes(&other), snapshot_bytes(&original));
+    let mut foreign = taken;
+    foreign.tenants[0].id = "nobody".to_owned();
+    let refused = other.restore(foreign).unwrap_err();
+    assert_eq!(refused.problems[0].path, "$.tenants[0].id");
+    assert_eq!(
+        snapshot_bytes(&other),
+        snapshot_bytes(&original),
+        "unchanged"
+    );
+}
