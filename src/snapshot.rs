@@ -140,13 +140,26 @@ pub fn take(running: &Running, tenant: Option<&str>) -> Snapshot {
 /// Reads a document: JSON, of a version this sandbox knows, shaped as [`Snapshot`]. A
 /// structural problem is reported with the path where reading stopped.
 pub fn read(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+    /// The version alone, the rest skipped: a document of another version is refused for
+    /// that, whatever else it holds.
+    #[derive(Deserialize)]
+    struct Version {
+        snapshot_version: Option<Value>,
+    }
+    // A derived struct would also read a JSON array (field by position).
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(SnapshotError::at(
+            "$",
+            "not a snapshot document: it is a JSON object, starting with {",
+        ));
+    }
+    let version: Version = serde_json::from_slice(bytes).map_err(|e| {
         SnapshotError::at(
             "$",
             format!("not JSON (line {}, column {}): {e}", e.line(), e.column()),
         )
     })?;
-    match value.get("snapshot_version").and_then(Value::as_u64) {
+    match version.snapshot_version.as_ref().and_then(Value::as_u64) {
         Some(SNAPSHOT_VERSION) => {}
         Some(other) => {
             return Err(SnapshotError::at(
@@ -163,7 +176,8 @@ pub fn read(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
             ));
         }
     }
-    serde_path_to_error::deserialize(value).map_err(|e| {
+    let mut document = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut document).map_err(|e| {
         let path = e.path().to_string();
         SnapshotError::at(json_path(&path), e.into_inner().to_string())
     })

@@ -400,6 +400,8 @@ fn refused_snapshots_name_the_problem_and_change_nothing() {
         );
     };
     refused(b"{not json", "$", "not JSON");
+    refused(b"[1, 2]", "$", "not a snapshot document");
+    refused(b"", "$", "not a snapshot document");
     refused(
         br#"{"snapshot_version": 2}"#,
         "$.snapshot_version",
