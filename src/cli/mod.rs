@@ -63,8 +63,9 @@ struct SchemaArgs {
     snapshot: bool,
 }
 
+/// Where a running sandbox is, for commands that call its control API.
 #[derive(Debug, Args)]
-struct SnapshotArgs {
+struct RunningSandbox {
     /// Base URL of the sandbox.
     #[arg(
         long,
@@ -75,6 +76,12 @@ struct SnapshotArgs {
     /// Admin token, if the sandbox requires one.
     #[arg(long, env = "ISSUER_SANDBOX_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct SnapshotArgs {
+    #[command(flatten)]
+    sandbox: RunningSandbox,
     /// Only this merchant.
     #[arg(long)]
     tenant: Option<String>,
@@ -156,16 +163,8 @@ struct TestArgs {
 
 #[derive(Debug, Args)]
 struct HealthcheckArgs {
-    /// Base URL of the sandbox.
-    #[arg(
-        long,
-        default_value = "http://127.0.0.1:8080",
-        env = "ISSUER_SANDBOX_URL"
-    )]
-    url: String,
-    /// Admin token, if the sandbox requires one.
-    #[arg(long, env = "ISSUER_SANDBOX_ADMIN_TOKEN", hide_env_values = true)]
-    admin_token: Option<String>,
+    #[command(flatten)]
+    sandbox: RunningSandbox,
     /// Give up after this many milliseconds.
     #[arg(
         long,
@@ -493,9 +492,9 @@ fn snapshot(args: &SnapshotArgs) -> anyhow::Result<ExitCode> {
         format!("/snapshot?{}", query.join("&"))
     };
     let (status, body) = admin_get(
-        &args.url,
+        &args.sandbox.url,
         &path,
-        args.admin_token.as_deref(),
+        args.sandbox.admin_token.as_deref(),
         Duration::from_secs(60),
     )?;
     if !status.is_success() {
@@ -512,9 +511,9 @@ fn snapshot(args: &SnapshotArgs) -> anyhow::Result<ExitCode> {
 
 fn healthcheck(args: &HealthcheckArgs) -> anyhow::Result<ExitCode> {
     let outcome = admin_get(
-        &args.url,
+        &args.sandbox.url,
         "/health",
-        args.admin_token.as_deref(),
+        args.sandbox.admin_token.as_deref(),
         Duration::from_millis(args.timeout_ms),
     );
     match outcome {
