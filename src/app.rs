@@ -107,6 +107,8 @@ pub struct App {
     changes: std::sync::atomic::AtomicU64,
     /// Wakes the persister (`serve --state`).
     pub state_wake: tokio::sync::Notify,
+    /// The sandbox CA, when HTTPS is served (`GET /__admin/ca.pem`, the webhook client's trust).
+    pub tls_ca: Option<crate::tls::SandboxCa>,
     /// One permit per connection served at once (`Config::max_connections`).
     pub connections: Arc<tokio::sync::Semaphore>,
 }
@@ -129,6 +131,7 @@ impl App {
             webhook_wake: tokio::sync::Notify::new(),
             changes: std::sync::atomic::AtomicU64::new(0),
             state_wake: tokio::sync::Notify::new(),
+            tls_ca: None,
         }
     }
 

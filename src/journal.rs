@@ -37,6 +37,8 @@ pub struct Entry {
     pub note: Option<String>,
     /// Fault rules that fired for this request.
     pub faults: Vec<String>,
+    /// The TLS version of an HTTPS request (`TLSv1_3`); `None` over plain HTTP.
+    pub tls: Option<String>,
 }
 
 /// Bodies are kept up to this many bytes; longer ones are cut (and marked `truncated`), so a
@@ -320,6 +322,7 @@ mod tests {
             response: Body::new(Bytes::from_static(b"not json"), None),
             note: None,
             faults: Vec::new(),
+            tls: None,
         }
     }
 

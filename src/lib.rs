@@ -27,6 +27,7 @@ pub mod scenario;
 pub(crate) mod server;
 pub mod snapshot;
 pub(crate) mod sync;
+pub mod tls;
 pub(crate) mod webhooks;
 pub mod world;
 

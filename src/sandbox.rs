@@ -35,6 +35,8 @@ pub enum StartError {
     },
     #[error("cannot start the sandbox runtime: {0}")]
     Runtime(#[source] std::io::Error),
+    #[error("cannot set up HTTPS: {0}")]
+    Tls(#[source] crate::tls::TlsError),
 }
 
 #[derive(Debug)]
@@ -52,6 +54,7 @@ pub struct SandboxBuilder {
     config: Config,
     bind: SocketAddr,
     registry: Registry,
+    tls: bool,
 }
 
 impl SandboxBuilder {
@@ -128,6 +131,13 @@ impl SandboxBuilder {
         self
     }
 
+    /// Serve HTTPS instead of plain HTTP, with a CA made for this sandbox ([`Sandbox::ca_pem`])
+    /// and a certificate for localhost, 127.0.0.1 and ::1.
+    pub fn tls(mut self) -> Self {
+        self.tls = true;
+        self
+    }
+
     /// Loads the scenario, binds, and starts serving on a background thread.
     pub fn start(self) -> Result<Sandbox, StartError> {
         let scenario = match self.source {
@@ -138,7 +148,14 @@ impl SandboxBuilder {
             Source::File(path) => Scenario::from_file(&path, &self.registry)?,
             Source::Built(scenario) => *scenario,
         };
-        let app = Arc::new(App::new(self.config, self.registry, scenario));
+        let mut app = App::new(self.config, self.registry, scenario);
+        let mut tls = None;
+        if self.tls {
+            let ca = crate::tls::SandboxCa::generate().map_err(StartError::Tls)?;
+            tls = Some(ca.server_config(&[]).map_err(StartError::Tls)?);
+            app.tls_ca = Some(ca);
+        }
+        let app = Arc::new(app);
         let listener = TcpListener::bind(self.bind).map_err(|source| StartError::Bind {
             addr: self.bind,
             source,
@@ -161,7 +178,17 @@ impl SandboxBuilder {
                 runtime.block_on(async move {
                     match tokio::net::TcpListener::from_std(listener) {
                         Ok(listener) => {
-                            crate::server::run(listener, serving, async {
+                            let listeners = match tls {
+                                Some(config) => crate::server::Listeners {
+                                    plain: None,
+                                    tls: Some((listener, config)),
+                                },
+                                None => crate::server::Listeners {
+                                    plain: Some(listener),
+                                    tls: None,
+                                },
+                            };
+                            crate::server::run(listeners, serving, async {
                                 let _ = stopped.await;
                             })
                             .await;
@@ -202,12 +229,27 @@ impl Sandbox {
             config,
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             registry: providers::builtin(),
+            tls: false,
         }
     }
 
-    /// Base URL, e.g. `http://127.0.0.1:40123` (no trailing slash).
+    /// Base URL, e.g. `http://127.0.0.1:40123` (no trailing slash); `https://` with
+    /// [`SandboxBuilder::tls`].
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.app.tls_ca.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The sandbox CA's certificate (PEM), when it serves HTTPS: what clients trust.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.app
+            .tls_ca
+            .as_ref()
+            .map(crate::tls::SandboxCa::cert_pem)
     }
 
     /// The bound address.

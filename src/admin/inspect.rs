@@ -185,3 +185,19 @@ pub(super) fn credentials(app: &App, running: &Running) -> AdminResult {
         &json!({ "merchants": merchants, "platform_keys": platform_keys }),
     ))
 }
+
+/// The sandbox CA's certificate, for clients to trust; 404 when HTTPS is not served.
+pub(super) fn ca(app: &App) -> AdminResult {
+    let Some(ca) = &app.tls_ca else {
+        return Err(AdminError::new(
+            StatusCode::NOT_FOUND,
+            "tls_off",
+            "this sandbox serves no HTTPS (serve --tls-bind ADDR), so it has no CA",
+        ));
+    };
+    Ok(crate::respond::with_body(
+        StatusCode::OK,
+        http::HeaderValue::from_static("application/x-pem-file"),
+        crate::respond::whole(bytes::Bytes::from(ca.cert_pem().to_owned())),
+    ))
+}

@@ -95,9 +95,25 @@ struct SnapshotArgs {
 
 #[derive(Debug, Args)]
 struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080", env = "ISSUER_SANDBOX_BIND")]
-    bind: SocketAddr,
+    /// Address to listen on for plain HTTP; `off` for HTTPS only (with --tls-bind).
+    #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_bind, env = "ISSUER_SANDBOX_BIND")]
+    bind: Bind,
+    /// Also serve HTTPS here (every provider path and the control API), with a certificate
+    /// the sandbox CA signs for localhost, 127.0.0.1, ::1 and each --tls-name.
+    #[arg(long, value_name = "ADDR", env = "ISSUER_SANDBOX_TLS_BIND")]
+    tls_bind: Option<SocketAddr>,
+    /// The CA to sign with (PEM certificate and key); default: one made at first start, kept
+    /// beside the --state file when there is one.
+    #[arg(long, num_args = 2, value_names = ["CERT", "KEY"], env = "ISSUER_SANDBOX_TLS_CA", value_delimiter = ',')]
+    tls_ca: Option<Vec<PathBuf>>,
+    /// More names (DNS or IP) the server certificate covers; repeat or separate with commas.
+    #[arg(
+        long = "tls-name",
+        value_name = "NAME",
+        env = "ISSUER_SANDBOX_TLS_NAMES",
+        value_delimiter = ','
+    )]
+    tls_names: Vec<String>,
     /// Scenario file; default: the built-in scenarios/default.yaml.
     #[arg(long, env = "ISSUER_SANDBOX_SCENARIO")]
     scenario: Option<PathBuf>,
@@ -131,6 +147,67 @@ struct ServeArgs {
     /// With --state: the longest a change waits to be saved, e.g. 1s, 250ms.
     #[arg(long, default_value = "1s", value_parser = parse_window, env = "ISSUER_SANDBOX_STATE_WINDOW")]
     state_window: std::time::Duration,
+}
+
+/// What `serve` needs of its arguments to find its CA.
+struct TlsArgs {
+    tls_bind: Option<SocketAddr>,
+    tls_ca: Option<Vec<PathBuf>>,
+    state: Option<PathBuf>,
+}
+
+/// The plain listener's address, or none (`--bind off`).
+#[derive(Clone, Copy, Debug)]
+struct Bind(Option<SocketAddr>);
+
+/// A listening address, or `off`.
+fn parse_bind(text: &str) -> Result<Bind, String> {
+    if text.eq_ignore_ascii_case("off") {
+        return Ok(Bind(None));
+    }
+    text.parse()
+        .map(|addr| Bind(Some(addr)))
+        .map_err(|e| format!("`{text}` is not an address like 127.0.0.1:8080 or `off`: {e}"))
+}
+
+/// The sandbox CA for `serve`: `--tls-ca`, else kept beside the state file, else made now.
+/// `None` without `--tls-bind`.
+fn serve_ca(args: &TlsArgs) -> anyhow::Result<Option<(crate::tls::SandboxCa, Option<PathBuf>)>> {
+    if args.tls_bind.is_none() {
+        return Ok(None);
+    }
+    if let Some(files) = &args.tls_ca {
+        let ca = crate::tls::SandboxCa::load(&files[0], &files[1])?;
+        return Ok(Some((ca, Some(files[0].clone()))));
+    }
+    if let Some(state) = &args.state {
+        let beside = |suffix: &str| {
+            let mut name = state.as_os_str().to_owned();
+            name.push(suffix);
+            PathBuf::from(name)
+        };
+        let (cert, key) = (beside(".ca.pem"), beside(".ca-key.pem"));
+        let ca = crate::tls::SandboxCa::load_or_create(&cert, &key)?;
+        return Ok(Some((ca, Some(cert))));
+    }
+    Ok(Some((crate::tls::SandboxCa::generate()?, None)))
+}
+
+/// The banner's HTTPS lines: where, and how to trust the CA.
+fn tls_banner(addr: SocketAddr, ca_file: Option<&std::path::Path>, base: &str) -> String {
+    let file = ca_file.map_or_else(|| "ca.pem".to_owned(), |f| f.display().to_string());
+    let kept = match ca_file {
+        Some(path) => format!("{} (also {base}/__admin/ca.pem)", path.display()),
+        None => format!(
+            "{base}/__admin/ca.pem (made for this run: --state or --tls-ca keeps one across restarts)"
+        ),
+    };
+    format!(
+        "https            https://{addr}   (TLS 1.2 and 1.3, HTTP/1.1)\n\
+         sandbox CA       {kept}\n\
+         trust it         curl --cacert {file} · Python SSL_CERT_FILE={file} (requests: REQUESTS_CA_BUNDLE={file})\n\
+         \x20                Node NODE_EXTRA_CA_CERTS={file} · Java keytool -importcert -alias issuer-sandbox -file {file} -keystore truststore.jks\n"
+    )
 }
 
 /// A save window: a positive duration of at most an hour (`1s`, `250ms`).
@@ -268,6 +345,11 @@ fn serve(
     outputs: &crate::logs::Outputs,
 ) -> anyhow::Result<ExitCode> {
     let state_file = args.state.clone().map(crate::persist::StateFile::new);
+    let tls_args = TlsArgs {
+        tls_bind: args.tls_bind,
+        tls_ca: args.tls_ca.clone(),
+        state: args.state.clone(),
+    };
     let restored = match &state_file {
         None => None,
         Some(file) => match file.load(&registry) {
@@ -307,7 +389,26 @@ fn serve(
         journal_max_bytes: args.journal_max_bytes,
         ..Config::default()
     };
-    let app = Arc::new(App::with_running(config, registry, running));
+    let ca = match serve_ca(&tls_args) {
+        Ok(ca) => ca,
+        Err(error) => {
+            eprintln!("{error:#}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let tls_names = args.tls_names.clone();
+    if args.bind.0.is_none() && args.tls_bind.is_none() {
+        eprintln!("--bind off needs --tls-bind: the sandbox must listen somewhere");
+        return Ok(ExitCode::from(1));
+    }
+    let mut app = App::with_running(config, registry, running);
+    let mut tls = None;
+    if let (Some(addr), Some((ca, file))) = (args.tls_bind, ca) {
+        let config = ca.server_config(&tls_names)?;
+        tls = Some((addr, config, file));
+        app.tls_ca = Some(ca);
+    }
+    let app = Arc::new(app);
     if let Some(file) = &state_file {
         // The file exists from the start: a crash before the first change loses nothing.
         file.save(&app.running())
@@ -318,11 +419,29 @@ fn serve(
         .build()
         .context("starting the runtime")?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(args.bind)
-            .await
-            .with_context(|| format!("cannot listen on {}", args.bind))?;
-        let addr = listener.local_addr()?;
-        let mut shown = banner(&app, addr);
+        let bind = |addr: SocketAddr| async move {
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr}"))
+        };
+        let mut listeners = crate::server::Listeners::default();
+        if let Some(addr) = args.bind.0 {
+            listeners.plain = Some(bind(addr).await?);
+        }
+        let mut tls_lines = String::new();
+        if let Some((addr, config, file)) = tls {
+            let listener = bind(addr).await?;
+            let addr = listener.local_addr()?;
+            listeners.tls = Some((listener, config));
+            tls_lines = tls_banner(addr, file.as_deref(), &format!("https://{addr}"));
+        }
+        let (addr, scheme) = match (&listeners.plain, &listeners.tls) {
+            (Some(plain), _) => (plain.local_addr()?, "http"),
+            (None, Some((secure, _))) => (secure.local_addr()?, "https"),
+            (None, None) => anyhow::bail!("no listener: give --bind or --tls-bind"),
+        };
+        let mut shown = banner(&app, addr, scheme);
+        shown.push_str(&tls_lines);
         if let Some(file) = &state_file {
             shown.push_str(&format!(
                 "state: {} (saved within {:?} of each change and at shutdown)\n",
@@ -345,7 +464,7 @@ fn serve(
                 },
             ))
         });
-        crate::server::run(listener, app.clone(), async move {
+        crate::server::run(listeners, app.clone(), async move {
             signals.next().await;
             // A second signal during the drain stops at once.
             tokio::spawn(async move {
@@ -374,16 +493,16 @@ fn serve(
 }
 
 /// What a developer needs to start: URLs, credentials, where the keys are.
-fn banner(app: &App, addr: SocketAddr) -> String {
+fn banner(app: &App, addr: SocketAddr, scheme: &str) -> String {
     let running = app.running();
     let host = if addr.ip().is_unspecified() {
         format!("127.0.0.1:{}", addr.port())
     } else {
         addr.to_string()
     };
-    let base = format!("http://{host}");
+    let base = format!("{scheme}://{host}");
     let mut out = format!(
-        "issuer-sandbox {} listening on http://{addr}\nscenario: {} ({})\n\n",
+        "issuer-sandbox {} listening on {scheme}://{addr}\nscenario: {} ({})\n\n",
         env!("CARGO_PKG_VERSION"),
         running.scenario.name,
         running.scenario.origin

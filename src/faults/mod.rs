@@ -291,29 +291,15 @@ impl FaultBook {
         let armed = self.armed();
         let mut fired = Fired::default();
         for armed in armed.iter() {
-            if !matches(&armed.rule.spec, probe) {
+            // Handshake rules are for handshakes only (`breaks_handshake`).
+            if armed.rule.action == Action::TlsHandshakeFailure || !matches(&armed.rule.spec, probe)
+            {
                 continue;
             }
             let mut counters = lock(&armed.counters);
-            counters.matches += 1;
-            // Drawn at every match, so the sequence of outcomes depends on the matches alone.
-            let draw: f64 = counters.rng.random();
-            let when = &armed.rule.spec.when;
-            let n = counters.matches;
-            let due = when.first.is_none_or(|first| n <= first)
-                && when.every.is_none_or(|every| n % every == 0)
-                && when.after.is_none_or(|after| n > after)
-                && when.probability.is_none_or(|p| draw < p)
-                && when
-                    .from
-                    .is_none_or(|from| probe.now.is_some_and(|now| now >= from))
-                && when
-                    .until
-                    .is_none_or(|until| probe.now.is_some_and(|now| now < until));
-            if !due {
+            if !counts_as_due(&armed.rule, &mut counters, probe.now) {
                 continue;
             }
-            counters.fired += 1;
             fired.rules.push(armed.rule.id.clone());
             match &armed.rule.action {
                 Action::Delay(delay) => fired.delay += sample(delay, &mut counters.rng),
@@ -325,6 +311,44 @@ impl FaultBook {
             }
         }
         (!fired.rules.is_empty()).then_some(fired)
+    }
+}
+
+/// Counts a match of `rule` and says whether it fires now (its `when`), drawing from its
+/// stream at every match so the outcomes depend on the matches alone.
+fn counts_as_due(rule: &Rule, counters: &mut Counters, now: Option<Timestamp>) -> bool {
+    counters.matches += 1;
+    let draw: f64 = counters.rng.random();
+    let when = &rule.spec.when;
+    let n = counters.matches;
+    let due = when.first.is_none_or(|first| n <= first)
+        && when.every.is_none_or(|every| n.is_multiple_of(every))
+        && when.after.is_none_or(|after| n > after)
+        && when.probability.is_none_or(|p| draw < p)
+        && when
+            .from
+            .is_none_or(|from| now.is_some_and(|now| now >= from))
+        && when
+            .until
+            .is_none_or(|until| now.is_some_and(|now| now < until));
+    if due {
+        counters.fired += 1;
+    }
+    due
+}
+
+impl FaultBook {
+    /// Whether a `tls_handshake_failure` rule breaks this handshake (every such rule counts
+    /// the handshake as a match).
+    pub fn breaks_handshake(&self) -> bool {
+        let mut broken = false;
+        for armed in self.armed().iter() {
+            if armed.rule.action == Action::TlsHandshakeFailure {
+                let mut counters = lock(&armed.counters);
+                broken |= counts_as_due(&armed.rule, &mut counters, None);
+            }
+        }
+        broken
     }
 }
 

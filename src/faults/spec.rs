@@ -60,6 +60,9 @@ pub enum ActionSpec {
     /// Answer normally with the signature or encryption broken (providers whose answers
     /// carry crypto).
     BreakCrypto,
+    /// Break HTTPS handshakes: the connection is dropped after the client's hello. Matched
+    /// against handshakes, before any request, so it takes no `match` and no `after`.
+    TlsHandshakeFailure,
 }
 
 /// A delay: `2s`, `{uniform: [100ms, 2s]}`, `{lognormal: {median: 200ms, sigma: 0.5}}`.
@@ -131,6 +134,7 @@ pub enum Action {
     Garbage,
     Hang,
     BreakCrypto,
+    TlsHandshakeFailure,
 }
 
 impl Action {
@@ -242,6 +246,10 @@ pub enum RuleError {
     NoSuchTenant { pattern: String, merchants: String },
     #[error("a rule `{0}` exists already")]
     Exists(String),
+    #[error(
+        "tls_handshake_failure breaks handshakes, before any request: it takes no match, no after and no when.from/until (use first, every, after or probability)"
+    )]
+    HandshakeMatch,
 }
 
 /// What fault rules may name: the providers served and their catalogs (the provider registry
@@ -345,6 +353,21 @@ impl FaultSpec {
                     });
                 }
                 Action::BreakCrypto
+            }
+            ActionSpec::TlsHandshakeFailure => {
+                let m = &self.matcher;
+                let matches_requests = m.provider.is_some()
+                    || m.operation.is_some()
+                    || m.tenant.is_some()
+                    || !m.fields.is_empty();
+                if matches_requests
+                    || self.after
+                    || self.when.from.is_some()
+                    || self.when.until.is_some()
+                {
+                    return Err(RuleError::HandshakeMatch);
+                }
+                Action::TlsHandshakeFailure
             }
         };
         let id = self.id.clone().unwrap_or(id);

@@ -1,7 +1,6 @@
 //! The per-request pipeline: route, read the body within the limit, call the provider with
 //! panics caught, journal and log the exchange.
 
-use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,9 +26,10 @@ pub(super) struct Dropped;
 /// Handles one request; every failure becomes a response, except a fault rule's reset.
 pub(super) async fn handle(
     app: Arc<App>,
-    peer: SocketAddr,
+    connection: super::Connection,
     request: Request<Incoming>,
 ) -> Result<HttpResponse, Dropped> {
+    let peer = connection.peer;
     let started = Instant::now();
     let path = request.uri().path().to_owned();
     let method = request.method().clone();
@@ -117,6 +117,7 @@ pub(super) async fn handle(
         latency,
         request_body: body_bytes,
         note,
+        tls: connection.tls,
     };
     journal(&app, provider, exchange, reply);
     // Delays and hangs run with every lock released (the state is already what it will be).
@@ -156,6 +157,8 @@ struct Exchange<'a> {
     latency: Duration,
     request_body: Bytes,
     note: Option<String>,
+    /// The TLS version of an HTTPS connection.
+    tls: Option<&'static str>,
 }
 
 fn journal(app: &App, provider: &dyn Served, exchange: Exchange<'_>, reply: Reply) {
@@ -175,5 +178,6 @@ fn journal(app: &App, provider: &dyn Served, exchange: Exchange<'_>, reply: Repl
         response: Body::new(reply.body, trace.response_plain),
         note: exchange.note.or(trace.note),
         faults: reply.fault.map(|f| f.rules).unwrap_or_default(),
+        tls: exchange.tls.map(str::to_owned),
     });
 }

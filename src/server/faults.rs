@@ -67,6 +67,8 @@ pub(super) fn apply(
             reply.fault = Some(fired.clone());
         }
         Some(Action::BreakCrypto) => provider.break_crypto(&mut reply),
+        // Handshake rules never fire for a request (`FaultBook::check` skips them).
+        Some(Action::TlsHandshakeFailure) => {}
         Some(Action::Empty) => {
             reply.status = StatusCode::OK;
             reply.body = Bytes::new();
