@@ -92,6 +92,12 @@ fn random_token() -> String {
     hex::encode(bytes)
 }
 
+/// Something made for one running scenario (the webhook clients), with a weak handle to it.
+pub(crate) type ClientsFor = (
+    std::sync::Weak<Running>,
+    Arc<dyn std::any::Any + Send + Sync>,
+);
+
 /// Everything shared by the connection tasks.
 #[derive(Debug)]
 pub struct App {
@@ -109,6 +115,9 @@ pub struct App {
     pub state_wake: tokio::sync::Notify,
     /// The sandbox CA, when HTTPS is served (`GET /__admin/ca.pem`, the webhook client's trust).
     pub tls_ca: Option<crate::tls::SandboxCa>,
+    /// The webhook clients of the running scenario (`webhooks::clients`), kept type-erased so
+    /// the app does not depend on the dispatcher.
+    pub(crate) webhook_clients: std::sync::Mutex<Option<ClientsFor>>,
     /// One permit per connection served at once (`Config::max_connections`).
     pub connections: Arc<tokio::sync::Semaphore>,
 }
@@ -132,6 +141,7 @@ impl App {
             changes: std::sync::atomic::AtomicU64::new(0),
             state_wake: tokio::sync::Notify::new(),
             tls_ca: None,
+            webhook_clients: std::sync::Mutex::new(None),
         }
     }
 

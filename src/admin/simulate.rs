@@ -125,7 +125,10 @@ pub(super) async fn transaction(app: &App, request: &AdminRequest) -> AdminResul
     })?;
     if let Some(call) = call {
         posting.id = Some(call.id.clone());
-        posting.declined_by_merchant = crate::webhooks::ask(&call).await.err().map(|d| d.0);
+        posting.declined_by_merchant = crate::webhooks::ask(app, tenant.index, &call)
+            .await
+            .err()
+            .map(|d| d.0);
     }
     tenant.with_world(|world| {
         world.catch_up();

@@ -69,6 +69,7 @@ pub(super) fn build(
     }
     let names: Vec<&str> = plugins.iter().map(|p| p.name()).collect();
     let mut merchant_ids = Vec::new();
+    let mut verifies_tls = Vec::new();
     let mut worlds = Vec::new();
     let mut card_locations = Vec::new();
     for merchant in file.merchants.value {
@@ -79,6 +80,7 @@ pub(super) fn build(
             );
         }
         merchant_ids.push(merchant.id.value.clone());
+        verifies_tls.push(merchant.webhook_tls_verify.unwrap_or(true));
         for (provider, _) in &merchant.credentials.entries {
             if !names.contains(&provider.value.as_str()) {
                 problems.at(
@@ -128,6 +130,21 @@ pub(super) fn build(
     }
     let claims = check_claims(claims, &mut problems);
     let faults = build_faults(file.faults, &merchant_ids, plugins, &mut problems);
+    let webhook_ca = file
+        .webhook_ca
+        .iter()
+        .filter_map(|reference| {
+            key_files
+                .text(&reference.value)
+                .map_err(|e| e.to_string())
+                .and_then(|pem| {
+                    crate::tls::certificates(&pem, "webhook_ca").map_err(|e| e.to_string())
+                })
+                .map_err(|why| problems.at(reference.referenced, why))
+                .ok()
+        })
+        .flatten()
+        .collect();
     let steps = build_steps(file.steps, &merchant_ids, plugins, &mut problems);
     if incomplete || !problems.is_empty() {
         return Err(problems.into_error(origin));
@@ -146,8 +163,14 @@ pub(super) fn build(
         tenants: merchant_ids
             .into_iter()
             .zip(worlds)
-            .map(|(id, initial)| TenantSetup { id, initial })
+            .zip(verifies_tls)
+            .map(|((id, initial), verifies_webhook_tls)| TenantSetup {
+                id,
+                initial,
+                verifies_webhook_tls,
+            })
             .collect(),
+        webhook_ca,
         providers,
         claims,
     })

@@ -37,6 +37,15 @@ impl<'a> KeySource<'a> {
         }
     }
 
+    /// PEM text given inline, or the file it names.
+    pub fn text(&self, reference: &str) -> Result<String, KeyError> {
+        if reference.trim_start().starts_with("-----BEGIN") {
+            Ok(reference.to_owned())
+        } else {
+            self.read(reference)
+        }
+    }
+
     fn read(&self, reference: &str) -> Result<String, KeyError> {
         let text = match (self.given, self.dir) {
             (Some(files), _) => files

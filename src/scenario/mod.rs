@@ -54,6 +54,8 @@ pub struct Scenario {
     pub source: String,
     /// The key files it read, by the reference that names them (a snapshot carries them).
     pub key_files: BTreeMap<String, String>,
+    /// CAs webhooks to https receivers trust besides the system's and the sandbox's.
+    pub webhook_ca: Vec<rustls_pki_types::CertificateDer<'static>>,
     pub seed: u64,
     pub clock: ClockSpec,
     pub bins: Arc<BinTable>,
@@ -85,12 +87,19 @@ impl std::fmt::Debug for Configured {
 pub struct TenantSetup {
     id: String,
     initial: World,
+    /// Whether webhooks to its https receivers check their certificates.
+    verifies_webhook_tls: bool,
 }
 
 impl TenantSetup {
     /// The merchant id.
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// Whether webhooks to its `https://` receivers check their certificates.
+    pub fn verifies_webhook_tls(&self) -> bool {
+        self.verifies_webhook_tls
     }
 }
 

@@ -48,6 +48,11 @@ pub struct ScenarioFile {
     /// Magic values: amounts that decline, names that fail KYC.
     #[serde(default)]
     pub magic: MagicSection,
+    /// CAs (inline PEM or a path relative to the file) that webhooks and callbacks to
+    /// `https://` receivers trust, besides the system's roots and the sandbox CA.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub webhook_ca: Vec<Spanned<String>>,
     /// Steps for `issuer-sandbox test` (docs/scenarios.md).
     #[serde(default)]
     #[schemars(with = "Vec<super::steps::Step>")]
@@ -166,6 +171,9 @@ pub struct MerchantSection {
     /// Per provider, as each provider's page documents.
     #[serde(default)]
     pub credentials: ByProvider<IgnoredAny>,
+    /// Whether webhooks to this merchant's `https://` receivers check their certificates
+    /// (default true); false accepts any certificate, and every attempt says so.
+    pub webhook_tls_verify: Option<bool>,
     #[serde(default)]
     pub accounts: Vec<AccountSection>,
     #[serde(default)]

@@ -7,11 +7,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+mod clients;
+
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+
+use self::clients::{HttpClient, clients};
 
 use crate::app::App;
 use crate::providers::Draft;
@@ -26,11 +27,8 @@ pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often running clocks are checked for due work when nothing wakes the task.
 const TICK: Duration = Duration::from_millis(100);
 
-type HttpClient = Client<HttpConnector, Full<Bytes>>;
-
 /// Runs until `shutdown` resolves.
 pub async fn run(app: Arc<App>, shutdown: impl Future<Output = ()>) {
-    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -41,14 +39,21 @@ pub async fn run(app: Arc<App>, shutdown: impl Future<Output = ()>) {
         let running = app.running();
         for tenant in running.tenants() {
             for delivery in prepare(&app, &running, tenant) {
-                let (client, app) = (client.clone(), app.clone());
+                let clients = clients(&app, &running);
+                let (app, running) = (app.clone(), running.clone());
                 let tenant_index = tenant.index;
                 tokio::spawn(async move {
-                    let (status, error) = send(&client, &delivery).await;
+                    let (client, note) =
+                        clients.for_tenant(&running, tenant_index, &delivery.outbound.url);
+                    let (status, error) = send(client, &delivery).await;
                     // The scenario may have been replaced meanwhile; record only if it was not.
-                    let running = app.running();
-                    if let Some(tenant) = running.tenants().get(tenant_index) {
-                        tenant.with_world(|w| w.record_attempt(delivery.id, status, error));
+                    let now_running = app.running();
+                    if Arc::ptr_eq(&now_running, &running)
+                        && let Some(tenant) = running.tenants().get(tenant_index)
+                    {
+                        tenant.with_world(|w| {
+                            w.record_attempt(delivery.id, status, error, note.map(str::to_owned));
+                        });
                     }
                     app.webhook_wake.notify_one();
                     app.state_changed();
@@ -158,7 +163,7 @@ async fn post(
         .body(Full::new(Bytes::from(body.to_owned())))
         .map_err(|e| format!("bad request: {e}"))?;
     let exchange = async {
-        let response = client.request(request).await.map_err(|e| e.to_string())?;
+        let response = client.request(request).await.map_err(|e| causes(&e))?;
         let status = response.status().as_u16();
         let body = response
             .into_body()
@@ -173,15 +178,33 @@ async fn post(
         .unwrap_or_else(|_| Err(format!("no answer within {timeout:?}")))
 }
 
+/// An error with its causes (`client error (Connect): invalid peer certificate: UnknownIssuer`):
+/// the legacy client's own message alone says nothing of a TLS failure.
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 /// The merchant said no (or nothing, where that declines): why, as the transaction records it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct Declined(pub String);
 
 /// Puts `call` to the merchant (no lock may be held); `Ok` to go on, `Err(reason)` if refused.
-pub async fn ask(call: &DecisionCall) -> Result<(), Declined> {
-    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
-    let answer = post(&client, &call.url, &call.body, &call.headers, call.timeout).await;
+pub async fn ask(app: &App, tenant: usize, call: &DecisionCall) -> Result<(), Declined> {
+    let running = app.running();
+    let clients = clients(app, &running);
+    let (client, _) = clients.for_tenant(&running, tenant, &call.url);
+    let answer = post(client, &call.url, &call.body, &call.headers, call.timeout).await;
     let approved = answer
         .as_ref()
         .is_ok_and(|(status, body)| (call.approves)(*status, body));

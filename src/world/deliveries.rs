@@ -13,13 +13,13 @@ use super::World;
 /// ever fail, so it is refused where it is given.
 pub fn deliverable_url(text: &str) -> bool {
     text.parse::<http::Uri>().is_ok_and(|uri| {
-        uri.scheme_str() == Some("http") && uri.host().is_some_and(|h| !h.is_empty())
+        matches!(uri.scheme_str(), Some("http" | "https"))
+            && uri.host().is_some_and(|h| !h.is_empty())
     })
 }
 
 /// What a refused webhook URL is told.
-pub const URL_RULE: &str =
-    "must be an absolute http:// URL (the sandbox sends notifications over plain HTTP)";
+pub const URL_RULE: &str = "must be an absolute http:// or https:// URL";
 
 /// A question the sandbox must put to the merchant before it can go on (an issuer's
 /// synchronous authorization callback): where, what, how long to wait, and how to read the
@@ -75,6 +75,9 @@ pub struct Attempt {
     pub at: Timestamp,
     pub status: Option<u16>,
     pub error: Option<String>,
+    /// How the attempt was made, when that matters (a certificate not verified).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// A notification on its way to the merchant.
@@ -149,7 +152,13 @@ impl World {
     }
 
     /// Records how an attempt ended and schedules the next one if it failed.
-    pub fn record_attempt(&mut self, id: u64, status: Option<u16>, error: Option<String>) {
+    pub fn record_attempt(
+        &mut self,
+        id: u64,
+        status: Option<u16>,
+        error: Option<String>,
+        note: Option<String>,
+    ) {
         let now = self.now();
         let Some(delivery) = self.deliveries.iter_mut().find(|d| d.id == id) else {
             return;
@@ -159,6 +168,7 @@ impl World {
             at: now,
             status,
             error,
+            note,
         });
         if succeeded {
             delivery.state = DeliveryState::Delivered;
@@ -202,14 +212,14 @@ mod tests {
             world.take_due_deliveries().is_empty(),
             "not twice while sending"
         );
-        world.record_attempt(id, Some(500), None);
+        world.record_attempt(id, Some(500), None, None);
         assert!(world.take_due_deliveries().is_empty());
         world.clock.advance(SignedDuration::from_mins(1));
         assert_eq!(world.take_due_deliveries().len(), 1);
-        world.record_attempt(id, None, Some("refused".into()));
+        world.record_attempt(id, None, Some("refused".into()), None);
         world.clock.advance(SignedDuration::from_mins(2));
         assert_eq!(world.take_due_deliveries().len(), 1);
-        world.record_attempt(id, Some(502), None);
+        world.record_attempt(id, Some(502), None, None);
         assert_eq!(world.deliveries()[0].state, DeliveryState::Abandoned);
         assert_eq!(world.deliveries()[0].attempts.len(), 3);
     }

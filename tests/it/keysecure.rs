@@ -1317,15 +1317,18 @@ fn scenario_keysecure_cards_spend_where_the_mode_says() {
         .unwrap_err()
         .to_string();
     assert!(error.contains("holds no money of its own"), "{error}");
-    // Callback URLs must be plain http (the sandbox has no TLS client).
-    let https = with_callbacks("https://127.0.0.1:9/hooks", "{}");
+    // Callback URLs are absolute http:// or https:// URLs.
+    Sandbox::builder()
+        .scenario_yaml(with_callbacks("https://127.0.0.1:9/hooks", "{}"))
+        .start()
+        .expect("https callbacks are allowed");
     let error = Sandbox::builder()
-        .scenario_yaml(https)
+        .scenario_yaml(with_callbacks("ftp://127.0.0.1:9/hooks", "{}"))
         .start()
         .unwrap_err()
         .to_string();
     assert!(
-        error.contains("callback_url must be an absolute http:// URL"),
+        error.contains("callback_url must be an absolute http:// or https:// URL"),
         "{error}"
     );
 }
