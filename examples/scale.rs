@@ -60,6 +60,8 @@ fn median(mut times: Vec<Duration>) -> f64 {
 fn measure(cards: usize) {
     let sandbox = Sandbox::builder().start().expect("the default scenario");
     let base = sandbox.url();
+    // reqwest's TLS wants the process's crypto provider chosen.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let http = reqwest::blocking::Client::builder()
         .no_proxy()
         .build()

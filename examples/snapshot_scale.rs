@@ -57,6 +57,8 @@ fn main() {
             }
         })
         .unwrap();
+    // reqwest's TLS wants the process's crypto provider chosen.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let http = reqwest::blocking::Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(600))

@@ -76,6 +76,10 @@ struct RunningSandbox {
     /// Admin token, if the sandbox requires one.
     #[arg(long, env = "ISSUER_SANDBOX_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
+    /// For an https:// URL: a CA certificate (PEM) to trust besides the system's, such as
+    /// the sandbox CA (`GET /__admin/ca.pem`, or the file beside --state).
+    #[arg(long, value_name = "FILE", env = "ISSUER_SANDBOX_CACERT")]
+    cacert: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -563,27 +567,42 @@ fn check(files: &[PathBuf], registry: &providers::Registry) -> ExitCode {
     }
 }
 
-/// `GET {base}/__admin{path}` with the admin token, within `timeout`: status and body.
+/// `GET {base}/__admin{path}` with the admin token, within `timeout`: status and body. Over
+/// https, the server's certificate is checked against the system's roots and `--cacert`.
 fn admin_get(
-    base: &str,
+    sandbox: &RunningSandbox,
     path: &str,
-    admin_token: Option<&str>,
     timeout: Duration,
 ) -> anyhow::Result<(http::StatusCode, bytes::Bytes)> {
     use http_body_util::{BodyExt, Empty};
     use hyper_util::client::legacy::Client;
     use hyper_util::rt::TokioExecutor;
 
-    let url: http::Uri = format!("{}/__admin{path}", base.trim_end_matches('/'))
+    let url: http::Uri = format!("{}/__admin{path}", sandbox.url.trim_end_matches('/'))
         .parse()
         .context("invalid --url")?;
+    let extra = match &sandbox.cacert {
+        Some(file) => {
+            let pem = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read --cacert {}", file.display()))?;
+            crate::tls::certificates(&pem, "--cacert")?
+        }
+        None => Vec::new(),
+    };
+    let tls = crate::tls::verifying_client(&extra);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let client = Client::builder(TokioExecutor::new()).build_http::<Empty<bytes::Bytes>>();
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config((*tls).clone())
+            .https_or_http()
+            .enable_http1()
+            .build();
+        let client =
+            Client::builder(TokioExecutor::new()).build::<_, Empty<bytes::Bytes>>(connector);
         let mut request = http::Request::get(url).body(Empty::new())?;
-        if let Some(token) = admin_token {
+        if let Some(token) = sandbox.admin_token.as_deref() {
             request
                 .headers_mut()
                 .insert("x-admin-token", token.parse()?);
@@ -610,12 +629,7 @@ fn snapshot(args: &SnapshotArgs) -> anyhow::Result<ExitCode> {
     } else {
         format!("/snapshot?{}", query.join("&"))
     };
-    let (status, body) = admin_get(
-        &args.sandbox.url,
-        &path,
-        args.sandbox.admin_token.as_deref(),
-        Duration::from_secs(60),
-    )?;
+    let (status, body) = admin_get(&args.sandbox, &path, Duration::from_secs(60))?;
     if !status.is_success() {
         eprintln!("HTTP {status}: {}", String::from_utf8_lossy(&body));
         return Ok(ExitCode::from(1));
@@ -630,9 +644,8 @@ fn snapshot(args: &SnapshotArgs) -> anyhow::Result<ExitCode> {
 
 fn healthcheck(args: &HealthcheckArgs) -> anyhow::Result<ExitCode> {
     let outcome = admin_get(
-        &args.sandbox.url,
+        &args.sandbox,
         "/health",
-        args.sandbox.admin_token.as_deref(),
         Duration::from_millis(args.timeout_ms),
     );
     match outcome {

@@ -203,7 +203,12 @@ pub fn certificates(pem: &str, what: &str) -> Result<Vec<CertificateDer<'static>
             what: what.to_owned(),
             expected: "certificate",
         })?;
-    if certs.is_empty() {
+    // A PEM block whose base64 is not a certificate is refused here, not at the first
+    // handshake: each must read as a trust anchor.
+    let readable = certs
+        .iter()
+        .all(|cert| RootCertStore::empty().add(cert.clone()).is_ok());
+    if certs.is_empty() || !readable {
         return Err(TlsError::BadPem {
             what: what.to_owned(),
             expected: "certificate",

@@ -558,8 +558,7 @@ fn a_harness_that_never_reads_the_output_does_not_stall_the_server() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let client = reqwest::blocking::Client::builder()
-        .no_proxy()
+    let client = crate::support::client_builder()
         .timeout(std::time::Duration::from_secs(10))
         .build()
         .unwrap();
@@ -878,5 +877,60 @@ fn the_snapshot_command_fetches_a_document_or_a_scenario_file() {
         .unwrap();
     assert_eq!(unknown.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("404"));
+    assert!(terminate(&mut child).success());
+}
+
+/// With --state, the sandbox CA is written beside the state file and is the same after a
+/// restart; `healthcheck` reaches the https listener trusting it (and fails without it).
+#[test]
+fn the_sandbox_ca_survives_a_restart_and_healthcheck_speaks_https() {
+    use crate::support::client;
+
+    let dir = std::env::temp_dir().join(format!("issuer-sandbox-ca-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let state = dir.join("state.json");
+    let _ = std::fs::remove_file(&state);
+    let _ = std::fs::remove_file(dir.join("state.json.ca.pem"));
+    let _ = std::fs::remove_file(dir.join("state.json.ca-key.pem"));
+    let ca_of = |url: &str| {
+        client()
+            .get(format!("{url}/__admin/ca.pem"))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap()
+    };
+    let start = || {
+        let tls = format!("127.0.0.1:{}", free_port());
+        let (child, url) = serve(&["--state", state.to_str().unwrap(), "--tls-bind", &tls]);
+        (child, url, format!("https://{tls}"))
+    };
+    let (mut child, url, https) = start();
+    let first = ca_of(&url);
+    assert!(first.starts_with("-----BEGIN CERTIFICATE-----"), "{first}");
+    let ca_file = dir.join("state.json.ca.pem");
+    assert_eq!(std::fs::read_to_string(&ca_file).unwrap(), first);
+    let healthcheck = |https: &str, cacert: Option<&std::path::Path>| {
+        let mut command = Command::new(BIN);
+        command.args(["healthcheck", "--url", https]);
+        if let Some(file) = cacert {
+            command.arg("--cacert").arg(file);
+        }
+        command.output().unwrap()
+    };
+    let trusted = healthcheck(&https, Some(&ca_file));
+    assert!(trusted.status.success(), "{trusted:?}");
+    assert_eq!(String::from_utf8_lossy(&trusted.stdout).trim(), "healthy");
+    let untrusted = healthcheck(&https, None);
+    assert_eq!(untrusted.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&untrusted.stderr).contains("certificate"),
+        "{untrusted:?}"
+    );
+    assert!(terminate(&mut child).success());
+
+    let (mut child, url, https) = start();
+    assert_eq!(ca_of(&url), first, "the same CA after a restart");
+    assert!(healthcheck(&https, Some(&ca_file)).status.success());
     assert!(terminate(&mut child).success());
 }

@@ -213,7 +213,7 @@ fn transport_actions_answer_as_production_fails() {
     );
 
     only(json!("hang"));
-    let impatient = reqwest::blocking::Client::builder()
+    let impatient = crate::support::client_builder()
         .timeout(Duration::from_millis(300))
         .build()
         .unwrap();

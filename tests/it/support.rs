@@ -81,7 +81,14 @@ pub fn scenario_problems(yaml: &str) -> String {
 
 /// A blocking HTTP client without proxies or connection reuse surprises.
 pub fn client() -> Client {
-    Client::builder().no_proxy().build().expect("client builds")
+    client_builder().build().expect("client builds")
+}
+
+/// A client builder without proxies. reqwest's TLS (the https tests) wants the process's
+/// crypto provider chosen first; a second install is refused, which is fine.
+pub fn client_builder() -> reqwest::blocking::ClientBuilder {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    Client::builder().no_proxy()
 }
 
 /// Status and parsed JSON body of a response.
