@@ -33,9 +33,12 @@ WORKDIR /opt/issuer-sandbox
 # API from outside the container: allowed, but only with a token. Set ISSUER_SANDBOX_ADMIN_TOKEN,
 # or the sandbox makes a random one and prints it in its banner (docker logs). Logs as JSON lines.
 ENV ISSUER_SANDBOX_BIND=0.0.0.0:8080 \
+    ISSUER_SANDBOX_TLS_BIND=0.0.0.0:8443 \
     ISSUER_SANDBOX_ADMIN_ALLOW_REMOTE=true \
     ISSUER_SANDBOX_LOG_FORMAT=json
-EXPOSE 8080
+# 8443 is HTTPS with the sandbox CA (GET /__admin/ca.pem; add names with
+# ISSUER_SANDBOX_TLS_NAMES=sandbox.example,10.0.0.5).
+EXPOSE 8080 8443
 # `serve --state` keeps the running state across restarts; mount a volume here and set
 # ISSUER_SANDBOX_STATE=/var/lib/issuer-sandbox/state.json to use it.
 VOLUME ["/var/lib/issuer-sandbox"]

@@ -91,8 +91,16 @@ impl<'s> Driver<'s> {
         self.next
     }
 
-    /// Runs `op`; what the client saw (status and answer, opened where sealed).
+    /// Runs `op`, then waits until no webhook attempt is in flight or due (the dispatcher runs
+    /// on its own: without this, whether an attempt comes before the next clock move would be a
+    /// race); what the client saw (status and answer, opened where sealed).
     fn run(&mut self, op: &Op) -> String {
+        let seen = self.request(op);
+        self.settle();
+        seen
+    }
+
+    fn request(&mut self, op: &Op) -> String {
         match op {
             Op::Lookup(n) => {
                 let card = ["6222020200112233446", "9999999999999995", "12"][*n];
@@ -169,7 +177,6 @@ impl<'s> Driver<'s> {
             Op::KazePayRead => self.kazepay("getWebhookUrl", json!({})),
             Op::Advance(seconds) => {
                 advance_clock(self.sandbox, &format!("{seconds}s"));
-                self.settle();
                 "advanced".to_owned()
             }
             Op::Fault => {
@@ -250,6 +257,19 @@ impl<'s> Driver<'s> {
     }
 }
 
+/// Where two documents first differ, with some text around it.
+fn first_difference(a: &[u8], b: &[u8]) -> String {
+    let at = a
+        .iter()
+        .zip(b)
+        .position(|(x, y)| x != y)
+        .unwrap_or(a.len().min(b.len()));
+    let around = |d: &[u8]| {
+        String::from_utf8_lossy(&d[at.saturating_sub(300)..(at + 200).min(d.len())]).into_owned()
+    };
+    format!("at byte {at}:\n{}\n---\n{}", around(a), around(b))
+}
+
 fn snapshot_bytes(sandbox: &Sandbox) -> Vec<u8> {
     let response = client()
         .get(format!("{}/__admin/snapshot", sandbox.url()))
@@ -306,7 +326,8 @@ proptest! {
         }
         driver.settle();
         twin.settle();
-        prop_assert!(snapshot_bytes(&original) == snapshot_bytes(&restored), "the states part after {:?}", after);
+        let (mine, theirs) = (snapshot_bytes(&original), snapshot_bytes(&restored));
+        prop_assert!(mine == theirs, "the states part after {:?}: {}", after, first_difference(&mine, &theirs));
     }
 }
 

@@ -380,3 +380,39 @@ fn webhooks_reach_https_receivers_the_scenario_trusts_and_retry_the_others() {
         "{problems}"
     );
 }
+
+/// Over TLS as over plain HTTP: the body limit answers 413 and a `reset` fault closes the
+/// connection (after the handshake) without an answer.
+#[test]
+fn the_body_limit_and_reset_faults_hold_over_tls() {
+    let secure = Sandbox::builder().body_limit(100).tls().start().unwrap();
+    let http = trusting(secure.ca_pem().unwrap());
+    let check_1e = format!("{}/identity/bankcard/check-1e", secure.url());
+    let big = http
+        .post(&check_1e)
+        .bearer_auth("demo-acedata-token")
+        .header("Content-Type", "application/json")
+        .body(format!("{{\"bank_card\":\"{}\"}}", "6".repeat(200)))
+        .send()
+        .unwrap();
+    assert_eq!(big.status(), 413);
+    let rule = http
+        .post(format!("{}/__admin/faults", secure.url()))
+        .json(&json!({ "match": { "provider": "acedata" }, "action": "reset", "when": { "first": 1 } }))
+        .send()
+        .unwrap();
+    assert_eq!(rule.status(), 201);
+    let lookup = || {
+        trusting(secure.ca_pem().unwrap())
+            .post(&check_1e)
+            .bearer_auth("demo-acedata-token")
+            .json(&json!({ "bank_card": "6222020200112233446" }))
+            .send()
+    };
+    let reset = lookup().unwrap_err();
+    assert!(
+        !reset.is_connect(),
+        "the handshake succeeded, the answer never came: {reset:?}"
+    );
+    assert_eq!(lookup().unwrap().status(), 200);
+}
