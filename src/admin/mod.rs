@@ -7,6 +7,7 @@
 //! Errors are `{"error": code, "message": text}` with a fitting HTTP status.
 
 mod clock;
+pub(crate) mod console;
 mod faults;
 mod inspect;
 mod scenario;
@@ -48,6 +49,7 @@ const ENDPOINTS: &[&str] = &[
     "POST /__admin/simulate/production {\"card\", \"tenant\"?}",
     "POST /__admin/simulate/recharge {\"card\", \"tenant\"?}",
     "GET /__admin/activation-code?card=ID[&tenant=ID]",
+    "GET /__admin/ui (the browser console)",
     "GET /__admin/ca.pem",
     "GET /__admin/snapshot[?tenant=ID]",
     "PUT /__admin/snapshot {snapshot document}",
@@ -148,6 +150,16 @@ pub(crate) async fn handle(
     peer: SocketAddr,
     request: Request<Incoming>,
 ) -> HttpResponse {
+    // The console's static files need the network rule only (see `console`).
+    if request.method() == Method::GET
+        && let Some(route) = request.uri().path().strip_prefix("/__admin")
+        && let Some(file) = console::file(route)
+    {
+        return match reachable(app, peer) {
+            Ok(()) => file,
+            Err(error) => error.into_response(),
+        };
+    }
     if let Err(error) = authorize(app, peer, request.headers()) {
         return error.into_response();
     }
@@ -255,17 +267,24 @@ fn route_request(app: &App, request: &AdminRequest) -> AdminResult {
 }
 
 /// Loopback clients only, or a token ([`AdminAccess`]).
+/// Whether `peer` may reach the control API at all, token aside: loopback always; others
+/// only when a token opens it to them.
+fn reachable(app: &App, peer: SocketAddr) -> Result<(), AdminError> {
+    match &app.admin_access {
+        AdminAccess::LoopbackOnly if !crate::peer::is_loopback(peer.ip()) => Err(AdminError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "the control API answers loopback clients only; start the sandbox with --admin-token or --admin-allow-remote",
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn authorize(app: &App, peer: SocketAddr, headers: &http::HeaderMap) -> Result<(), AdminError> {
+    reachable(app, peer)?;
     let loopback = crate::peer::is_loopback(peer.ip());
     let expected = match &app.admin_access {
-        AdminAccess::LoopbackOnly if loopback => return Ok(()),
-        AdminAccess::LoopbackOnly => {
-            return Err(AdminError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "the control API answers loopback clients only; start the sandbox with --admin-token or --admin-allow-remote",
-            ));
-        }
+        AdminAccess::LoopbackOnly => return Ok(()),
         AdminAccess::RemoteByToken(_) if loopback => return Ok(()),
         AdminAccess::Token(token) | AdminAccess::RemoteByToken(token) => token,
     };

@@ -53,6 +53,13 @@ pub(super) async fn handle(
         return Ok(response);
     }
     let running = app.running();
+    if path == "/"
+        && method == http::Method::GET
+        && crate::admin::console::wants_html(request.headers().get(http::header::ACCEPT))
+    {
+        log_exchange("admin", &method, &path, 303, started, None, None);
+        return Ok(crate::admin::console::redirect_to_console());
+    }
     let Some(provider) = app.registry.route(&running, &path) else {
         let response = reply::not_found(&app, &running, method.as_str(), &path);
         log_exchange("-", &method, &path, 404, started, None, None);

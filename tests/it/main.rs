@@ -7,6 +7,7 @@
 mod acedata;
 mod admin;
 mod cli;
+mod console;
 mod examples;
 mod faults;
 mod fuzz;
