@@ -59,7 +59,7 @@ $("#token-form").addEventListener("submit", (event) => {
   event.preventDefault();
   sessionStorage.setItem(TOKEN_KEY, $("#token").value.trim());
   $("#token-form").hidden = true;
-  refresh();
+  loadHealth().then(refresh);
 });
 
 // Views --------------------------------------------------------------------------------------
@@ -343,16 +343,21 @@ async function refresh() {
   }
 }
 
-async function start() {
+/** The scenario's name and the providers (for the filters), once the API answers. */
+async function loadHealth() {
   try {
     const health = await api("GET", "/health");
-    const options = health.providers.map((p) => `<option>${esc(p)}</option>`).join("");
-    $("#f-provider").insertAdjacentHTML("beforeend", options);
-    $("#fault-provider").insertAdjacentHTML("beforeend", options);
+    const options = `<option value="">any</option>` + health.providers.map((p) => `<option>${esc(p)}</option>`).join("");
+    $("#f-provider").innerHTML = options;
+    $("#fault-provider").innerHTML = options;
     status(`${health.scenario} · ${health.version}`);
   } catch (error) {
     status(error.message, true);
   }
+}
+
+async function start() {
+  await loadHealth();
   for (;;) {
     await pollJournal();
     if (view !== "journal" && view !== "scenario") await refresh();
