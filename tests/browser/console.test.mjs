@@ -90,6 +90,9 @@ test("the console shows and steers a running sandbox", async () => {
   await row.waitFor();
   await row.click();
   await page.locator("#exchange .decrypted", { hasText: "zhang.wei@example.com" }).waitFor();
+  // The exchange links to the cardholder it touched.
+  await page.locator("#exchange .touched a", { hasText: "cardholder ch-zhang-wei" }).click();
+  await page.locator('#holders tr.selected[data-holder="ch-zhang-wei"]').waitFor();
 
   // Approve a KYC review and see the status change.
   await page.click('nav button[data-view="merchants"]');
@@ -134,6 +137,12 @@ test("the console shows and steers a running sandbox", async () => {
   await page.click('nav button[data-view="webhooks"]');
   await page.waitForFunction(() => [...document.querySelectorAll("#deliveries .attempts")]
     .some((cell) => cell.innerHTML.split("<br>").length >= 2));
+
+  // Set the clock.
+  await page.click('nav button[data-view="merchants"]');
+  await page.fill("#set-clock-at", "2026-11-22T08:00:00Z");
+  await page.click("#set-clock-form button");
+  await page.locator("#clock", { hasText: "2026-11-22T08:00:00Z" }).waitFor();
 
   // A screenshot with real data, for the README.
   await page.click('nav button[data-view="journal"]');

@@ -180,7 +180,41 @@ function renderExchange(entry) {
   $("#copy-curl").addEventListener("click", () => {
     navigator.clipboard.writeText(asCurl(entry)).then(() => status("copied"), () => status(asCurl(entry)));
   });
+  if (entry.tenant) linkTouched(entry).catch(() => {});
 }
+
+/** Every string inside a JSON value. */
+function strings(value, out = new Set()) {
+  if (typeof value === "string") out.add(value);
+  else if (value && typeof value === "object") Object.values(value).forEach((v) => strings(v, out));
+  return out;
+}
+
+/** Links to the cards and cardholders an exchange names (by id, token or number), found in its
+ * bodies, raw and decrypted. */
+async function linkTouched(entry) {
+  const state = await api("GET", `/state?tenant=${encodeURIComponent(entry.tenant)}`);
+  const seen = strings([entry.request.raw, entry.request.decrypted, entry.response.raw, entry.response.decrypted]);
+  const cards = Object.values(state.cards).filter((c) => seen.has(c.id) || seen.has(c.token) || seen.has(c.pan));
+  const holders = Object.values(state.cardholders).filter((h) => seen.has(h.id) || seen.has(h.email));
+  if (!cards.length && !holders.length) return;
+  const links = [
+    ...cards.map((c) => `<a href="#" data-tenant="${esc(entry.tenant)}" data-row='tr[data-card="${esc(c.id)}"]'>card ${esc(c.id)}</a>`),
+    ...holders.map((h) => `<a href="#" data-tenant="${esc(entry.tenant)}" data-row='tr[data-holder="${esc(h.id)}"]'>cardholder ${esc(h.id)}</a>`),
+  ];
+  $("#exchange h3").insertAdjacentHTML("afterend", `<p class="touched">Touched: ${links.join(", ")}</p>`);
+}
+
+$("#exchange").addEventListener("click", async (event) => {
+  const link = event.target.closest("a[data-row]");
+  if (!link) return;
+  event.preventDefault();
+  show("merchants");
+  $("#tenant").value = link.dataset.tenant;
+  await renderMerchants();
+  const row = document.querySelector(link.dataset.row);
+  if (row) { row.classList.add("selected"); row.scrollIntoView({ block: "center" }); }
+});
 
 // Merchants ---------------------------------------------------------------------------------------
 
@@ -223,8 +257,8 @@ async function renderMerchants() {
   $("#cards tbody").innerHTML = Object.values(state.cards).map((c) => `
     <tr data-card="${esc(c.id)}"><td>${esc(c.id)}</td><td>${esc(c.issuer ?? "")}</td><td>${esc(c.cardholder_id ?? "")}</td>
       <td class="card-status">${esc(c.status)}</td><td class="available">${money(c.available)}</td><td class="blocked">${money(c.blocked)}</td>
-      <td><form class="inline post"><select name="kind"><option>authorization</option><option>clearing</option><option>refund</option></select>
-        <input name="amount" value="10.00" size="7" aria-label="Amount"><button>Post</button></form>
+      <td><form class="inline post"><select name="kind"><option>authorization</option><option>clearing</option><option>reversal</option><option>refund</option></select>
+        <input name="amount" value="10.00" size="7" aria-label="Amount"><input name="authorization" size="14" placeholder="of authorization…" aria-label="Authorization id (clearing, reversal)"><button>Post</button></form>
         <select class="set-status" aria-label="Set status"><option value="">status…</option><option>active</option><option>inactive</option><option>frozen</option><option>lost</option></select></td></tr>`).join("");
   $("#transactions tbody").innerHTML = state.transactions.slice(-50).reverse().map((t) => `
     <tr><td>${esc(t.id)}</td><td>${esc(t.card_id)}</td><td>${esc(t.kind)}</td><td>${esc(t.status)}</td><td>${money(t.amount)}</td><td>${esc(t.created_at)}</td></tr>`).join("");
@@ -244,6 +278,7 @@ $("#cards").addEventListener("submit", (event) => {
   const form = event.target;
   const card = form.closest("tr").dataset.card;
   const body = { card, kind: form.kind.value, amount: form.amount.value, tenant: $("#tenant").value };
+  if (form.authorization.value.trim()) body.authorization_id = form.authorization.value.trim();
   act(`${body.kind} on ${card}`, () => api("POST", "/simulate/transaction", body));
 });
 
@@ -258,6 +293,12 @@ $("#advance-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const tenant = $("#tenant").value || undefined;
   act("clock advanced", () => api("POST", "/clock/advance", { by: $("#advance-by").value, tenant }));
+});
+
+$("#set-clock-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const body = { now: $("#set-clock-at").value.trim(), frozen: $("#set-clock-frozen").checked, tenant: $("#tenant").value || undefined };
+  act("clock set", () => api("PUT", "/clock", body));
 });
 
 $("#reset-tenant").addEventListener("click", () => {
