@@ -39,6 +39,32 @@ pub struct Entry {
     pub faults: Vec<String>,
     /// The TLS version of an HTTPS request (`TLSv1_3`); `None` over plain HTTP.
     pub tls: Option<String>,
+    /// The request's headers as they arrived, `[name, value]` (at most [`HEADERS_CAP`], each
+    /// value cut at [`HEADER_VALUE_CAP`] bytes).
+    pub request_headers: Vec<(String, String)>,
+}
+
+/// Headers kept per entry.
+pub const HEADERS_CAP: usize = 64;
+
+/// Bytes kept of one header value.
+pub const HEADER_VALUE_CAP: usize = 1024;
+
+/// A request's headers as an entry keeps them.
+pub fn kept_headers(headers: &http::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .take(HEADERS_CAP)
+        .map(|(name, value)| {
+            let text = String::from_utf8_lossy(value.as_bytes());
+            let cut = text
+                .char_indices()
+                .take_while(|(at, _)| *at < HEADER_VALUE_CAP)
+                .map(|(_, c)| c)
+                .collect();
+            (name.as_str().to_owned(), cut)
+        })
+        .collect()
 }
 
 /// Bodies are kept up to this many bytes; longer ones are cut (and marked `truncated`), so a
@@ -190,10 +216,16 @@ impl Entry {
         let optional =
             [&self.operation, &self.tenant, &self.note].map(|s| s.as_ref().map_or(0, String::len));
         let faults: usize = self.faults.iter().map(String::len).sum();
+        let headers: usize = self
+            .request_headers
+            .iter()
+            .map(|(name, value)| name.len() + value.len())
+            .sum();
         FIXED
             + texts.iter().sum::<usize>()
             + optional.iter().sum::<usize>()
             + faults
+            + headers
             + self.request.kept_bytes()
             + self.response.kept_bytes()
     }
@@ -323,6 +355,7 @@ mod tests {
             note: None,
             faults: Vec::new(),
             tls: None,
+            request_headers: Vec::new(),
         }
     }
 

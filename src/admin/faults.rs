@@ -29,6 +29,21 @@ pub(super) fn add(app: &App, running: &Running, request: &AdminRequest) -> Admin
     Ok(respond::json(StatusCode::CREATED, &json!({ "id": id })))
 }
 
+/// `POST /__admin/faults/ID/disable` or `/enable` → `{id, disabled}`, or 404.
+pub(super) fn set_disabled(running: &Running, id: &str, disabled: bool) -> AdminResult {
+    if !running.faults.set_disabled(id, disabled) {
+        return Err(AdminError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no fault rule {id}"),
+        ));
+    }
+    Ok(respond::json(
+        StatusCode::OK,
+        &json!({ "id": id, "disabled": disabled }),
+    ))
+}
+
 /// `DELETE /__admin/faults` → `{removed: n}`; `DELETE /__admin/faults/ID` → `{removed: 1}` or
 /// 404.
 pub(super) fn remove(running: &Running, id: Option<&str>) -> AdminResult {

@@ -56,6 +56,7 @@ const ENDPOINTS: &[&str] = &[
     "GET /__admin/faults",
     "POST /__admin/faults {\"match\"?, \"action\", \"after\"?, \"when\"?}",
     "DELETE /__admin/faults[/ID]",
+    "POST /__admin/faults/ID/disable, POST /__admin/faults/ID/enable",
 ];
 
 /// A control-API error.
@@ -238,6 +239,15 @@ fn route_request(app: &App, request: &AdminRequest) -> AdminResult {
         (&Method::POST, "/simulate/recharge") => simulate::recharge(&running, request),
         (&Method::GET, "/activation-code") => simulate::activation_code(&running, request),
         (&Method::GET, "/faults") => faults::list(&running),
+        (&Method::POST, route)
+            if route.starts_with("/faults/")
+                && (route.ends_with("/disable") || route.ends_with("/enable")) =>
+        {
+            let (id, switch) = route["/faults/".len()..]
+                .rsplit_once('/')
+                .unwrap_or_default();
+            faults::set_disabled(&running, id, switch == "disable")
+        }
         (&Method::POST, "/faults") => faults::add(app, &running, request),
         (&Method::DELETE, "/faults") if request.trailing_slash => {
             faults::remove(&running, Some(""))

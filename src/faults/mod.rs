@@ -86,6 +86,8 @@ pub struct ArmedImage {
     pub matches: u64,
     pub fired: u64,
     pub rng: SandboxRng,
+    #[serde(default)]
+    pub disabled: bool,
 }
 
 /// A rule with its counters and its own seeded stream (drawn at each match).
@@ -98,6 +100,8 @@ struct Counters {
     matches: u64,
     fired: u64,
     rng: SandboxRng,
+    /// A disabled rule matches nothing (and counts nothing) until enabled again.
+    disabled: bool,
 }
 
 /// The rules in force and the number the next unnamed one gets.
@@ -126,6 +130,7 @@ fn arm(rule: Rule, seed: u64) -> Arc<Armed> {
             matches: 0,
             fired: 0,
             rng,
+            disabled: false,
         }),
     })
 }
@@ -202,6 +207,16 @@ impl FaultBook {
         book.armed.len() != before
     }
 
+    /// Disables or enables a rule; whether it exists.
+    pub fn set_disabled(&self, id: &str, disabled: bool) -> bool {
+        let armed = self.armed();
+        let Some(rule) = armed.iter().find(|a| a.rule.id == id) else {
+            return false;
+        };
+        lock(&rule.counters).disabled = disabled;
+        true
+    }
+
     /// Removes every rule.
     pub fn clear(&self) -> usize {
         let mut book = self.write();
@@ -219,7 +234,7 @@ impl FaultBook {
                     let mut spec = serde_json::to_value(&a.rule.spec).unwrap_or(Value::Null);
                     spec["id"] = json!(a.rule.id);
                     let counters = lock(&a.counters);
-                    json!({ "rule": spec, "matches": counters.matches, "fired": counters.fired })
+                    json!({ "rule": spec, "matches": counters.matches, "fired": counters.fired, "disabled": counters.disabled })
                 })
                 .collect(),
         )
@@ -241,6 +256,7 @@ impl FaultBook {
                         matches: counters.matches,
                         fired: counters.fired,
                         rng: counters.rng.clone(),
+                        disabled: counters.disabled,
                     }
                 })
                 .collect(),
@@ -269,6 +285,7 @@ impl FaultBook {
                         matches: rule.matches,
                         fired: rule.fired,
                         rng: rule.rng,
+                        disabled: rule.disabled,
                     }),
                 })),
                 Err(error) => problems.push((n, error.to_string())),
@@ -317,6 +334,9 @@ impl FaultBook {
 /// Counts a match of `rule` and says whether it fires now (its `when`), drawing from its
 /// stream at every match so the outcomes depend on the matches alone.
 fn counts_as_due(rule: &Rule, counters: &mut Counters, now: Option<Timestamp>) -> bool {
+    if counters.disabled {
+        return false;
+    }
     counters.matches += 1;
     let draw: f64 = counters.rng.random();
     let when = &rule.spec.when;

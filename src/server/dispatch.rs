@@ -125,6 +125,7 @@ pub(super) async fn handle(
         request_body: body_bytes,
         note,
         tls: connection.tls,
+        headers: crate::journal::kept_headers(&parts.headers),
     };
     journal(&app, provider, exchange, reply);
     // Delays and hangs run with every lock released (the state is already what it will be).
@@ -166,6 +167,7 @@ struct Exchange<'a> {
     note: Option<String>,
     /// The TLS version of an HTTPS connection.
     tls: Option<&'static str>,
+    headers: Vec<(String, String)>,
 }
 
 fn journal(app: &App, provider: &dyn Served, exchange: Exchange<'_>, reply: Reply) {
@@ -186,5 +188,6 @@ fn journal(app: &App, provider: &dyn Served, exchange: Exchange<'_>, reply: Repl
         note: exchange.note.or(trace.note),
         faults: reply.fault.map(|f| f.rules).unwrap_or_default(),
         tls: exchange.tls.map(str::to_owned),
+        request_headers: exchange.headers,
     });
 }

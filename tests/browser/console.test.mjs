@@ -90,6 +90,8 @@ test("the console shows and steers a running sandbox", async () => {
   await row.waitFor();
   await row.click();
   await page.locator("#exchange .decrypted", { hasText: "zhang.wei@example.com" }).waitFor();
+  await page.locator("#exchange details summary", { hasText: "Request headers" }).click();
+  await page.locator("#exchange .headers", { hasText: "content-type: application/json" }).waitFor();
   // The exchange links to the cardholder it touched.
   await page.locator("#exchange .touched a", { hasText: "cardholder ch-zhang-wei" }).click();
   await page.locator('#holders tr.selected[data-holder="ch-zhang-wei"]').waitFor();
@@ -121,6 +123,13 @@ test("the console shows and steers a running sandbox", async () => {
   assert.equal(lookup.status, 503);
   await page.click('nav button[data-view="journal"]');
   await page.locator("#journal-table tbody tr", { hasText: "503" }).filter({ hasText: "f1" }).waitFor();
+  // Disable the rule: the next request passes.
+  await page.click('nav button[data-view="faults"]');
+  await page.locator('#fault-list button[data-switch="disable"]').click();
+  await page.locator('#fault-list button[data-switch="enable"]').waitFor();
+  const again = await post(url, "/identity/bankcard/check-1e", { bank_card: "6222020200112233446" },
+    { Authorization: "Bearer demo-acedata-token" });
+  assert.equal(again.status, 200);
 
   // A Pagsmile authorization owes a webhook; the receiver fails it; advancing the clock in the
   // console brings the retry, which appears in the deliveries.

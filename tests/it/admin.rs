@@ -538,3 +538,35 @@ fn unknown_control_endpoints_and_methods_are_explained() {
     );
     assert_eq!((status, body["error"].as_str()), (400, Some("bad_request")));
 }
+
+/// The journal keeps each request's headers (for the console and copy-as-curl), each value
+/// cut at 1 KiB so a client cannot grow an entry without bound.
+#[test]
+fn the_journal_keeps_request_headers_within_bounds() {
+    let sandbox = sandbox(&FROZEN_DEFAULT);
+    let long = "x".repeat(5000);
+    let response = client()
+        .post(format!("{}/identity/bankcard/check-1e", sandbox.url()))
+        .header("Authorization", "Bearer demo-acedata-token")
+        .header("X-Trace", &long)
+        .json(&json!({ "bank_card": "6222020200112233446" }))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let (_, journal) = admin_get(&sandbox, "/requests?provider=acedata");
+    let headers = journal["requests"][0]["request_headers"]
+        .as_array()
+        .unwrap();
+    let value = |name: &str| {
+        headers
+            .iter()
+            .find(|pair| pair[0] == name)
+            .map(|pair| pair[1].as_str().unwrap().to_owned())
+    };
+    assert_eq!(
+        value("authorization").as_deref(),
+        Some("Bearer demo-acedata-token")
+    );
+    assert_eq!(value("x-trace").map(|v| v.len()), Some(1024));
+    assert_eq!(value("content-type").as_deref(), Some("application/json"));
+}

@@ -562,3 +562,35 @@ fn rules_that_could_not_work_are_refused_with_the_reason() {
         "matches no merchant",
     );
 }
+
+/// A disabled rule matches and counts nothing until enabled again; unknown ids are 404.
+#[test]
+fn a_rule_can_be_disabled_and_enabled() {
+    let sandbox = sandbox(&FROZEN_DEFAULT);
+    let (status, _) = admin_send(
+        &sandbox,
+        "POST",
+        "/faults",
+        r#"{"id":"down","match":{"provider":"acedata"},"action":{"status":503}}"#,
+    );
+    assert_eq!(status, 201);
+    let lookup = || lookup_status(&sandbox, "demo-acedata-token");
+    assert_eq!(lookup(), 503);
+    let (status, answer) = admin_send(&sandbox, "POST", "/faults/down/disable", "");
+    assert_eq!(
+        (status, answer),
+        (200, json!({ "id": "down", "disabled": true }))
+    );
+    assert_eq!(lookup(), 200);
+    let (_, listed) = admin_get(&sandbox, "/faults");
+    assert_eq!(listed["faults"][0]["disabled"], true);
+    assert_eq!(
+        listed["faults"][0]["matches"], 1,
+        "a disabled rule counts nothing"
+    );
+    let (status, _) = admin_send(&sandbox, "POST", "/faults/down/enable", "");
+    assert_eq!(status, 200);
+    assert_eq!(lookup(), 503);
+    let (status, _) = admin_send(&sandbox, "POST", "/faults/nope/disable", "");
+    assert_eq!(status, 404);
+}

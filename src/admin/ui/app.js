@@ -154,13 +154,18 @@ function bodyPanes(title, body) {
   return `<div><h4>${title} on the wire (${body.size} bytes)</h4><pre>${pretty(body.raw)}</pre></div>${decrypted}`;
 }
 
-/** The raw request as a curl command (the journal keeps bodies, not headers: add your
- * credentials' headers). */
+/** The raw request as a curl command, with the headers it came with (the transport's own
+ * left to curl). */
 function asCurl(entry) {
   const body = typeof entry.request.raw === "string" ? entry.request.raw : JSON.stringify(entry.request.raw);
   const quote = (text) => `'${text.replace(/'/g, "'\\''")}'`;
-  const data = entry.request.size ? ` -H 'Content-Type: application/json' --data-raw ${quote(body)}` : "";
-  return `curl -X ${entry.method} ${quote(location.origin + entry.path)}${data}`;
+  const skipped = new Set(["host", "content-length", "connection", "accept-encoding"]);
+  const headers = entry.request_headers
+    .filter(([name]) => !skipped.has(name))
+    .map(([name, value]) => ` -H ${quote(`${name}: ${value}`)}`)
+    .join("");
+  const data = entry.request.size ? ` --data-raw ${quote(body)}` : "";
+  return `curl -X ${entry.method} ${quote(location.origin + entry.path)}${headers}${data}`;
 }
 
 function renderExchange(entry) {
@@ -175,6 +180,8 @@ function renderExchange(entry) {
   $("#exchange").innerHTML = `
     <h3>Exchange #${entry.id}</h3><p>${facts.join("<br>")}</p>
     <button id="copy-curl">Copy as curl</button>
+    <details><summary>Request headers (${entry.request_headers.length})</summary>
+      <pre class="headers">${esc(entry.request_headers.map(([name, value]) => `${name}: ${value}`).join("\n"))}</pre></details>
     <div class="pair">${bodyPanes("Request", entry.request)}</div>
     <div class="pair">${bodyPanes("Response", entry.response)}</div>`;
   $("#copy-curl").addEventListener("click", () => {
@@ -325,7 +332,8 @@ async function renderFaults() {
   const answer = await api("GET", "/faults");
   $("#fault-list tbody").innerHTML = answer.faults.map((f) => `
     <tr><td>${esc(f.rule.id)}</td><td><code>${esc(JSON.stringify(f.rule))}</code></td><td>${f.matches}</td><td>${f.fired}</td>
-      <td><button data-remove="${esc(f.rule.id)}">Remove</button></td></tr>`).join("");
+      <td><button data-switch="${f.disabled ? "enable" : "disable"}" data-id="${esc(f.rule.id)}">${f.disabled ? "Enable" : "Disable"}</button>
+        <button data-remove="${esc(f.rule.id)}">Remove</button></td></tr>`).join("");
 }
 
 $("#fault-form").addEventListener("submit", (event) => {
@@ -342,8 +350,9 @@ $("#fault-json-form").addEventListener("submit", (event) => {
 });
 
 $("#fault-list").addEventListener("click", (event) => {
-  const id = event.target.dataset.remove;
-  if (id) act(`rule ${id} removed`, () => api("DELETE", `/faults/${encodeURIComponent(id)}`));
+  const { remove, switch: turn, id } = event.target.dataset;
+  if (remove) act(`rule ${remove} removed`, () => api("DELETE", `/faults/${encodeURIComponent(remove)}`));
+  if (turn) act(`rule ${id} ${turn}d`, () => api("POST", `/faults/${encodeURIComponent(id)}/${turn}`));
 });
 
 // Scenario -----------------------------------------------------------------------------------------
