@@ -42,6 +42,8 @@ pub struct Entry {
     /// The request's headers as they arrived, `[name, value]` (at most [`HEADERS_CAP`], each
     /// value cut at [`HEADER_VALUE_CAP`] bytes).
     pub request_headers: Vec<(String, String)>,
+    /// The answer's headers as sent, kept the same way.
+    pub response_headers: Vec<(String, String)>,
 }
 
 /// Headers kept per entry.
@@ -219,6 +221,7 @@ impl Entry {
         let headers: usize = self
             .request_headers
             .iter()
+            .chain(&self.response_headers)
             .map(|(name, value)| name.len() + value.len())
             .sum();
         FIXED
@@ -356,6 +359,7 @@ mod tests {
             faults: Vec::new(),
             tls: None,
             request_headers: Vec::new(),
+            response_headers: Vec::new(),
         }
     }
 

@@ -126,6 +126,7 @@ pub(super) async fn handle(
         note,
         tls: connection.tls,
         headers: crate::journal::kept_headers(&parts.headers),
+        response_headers: crate::journal::kept_headers(response.headers()),
     };
     journal(&app, provider, exchange, reply);
     // Delays and hangs run with every lock released (the state is already what it will be).
@@ -168,6 +169,8 @@ struct Exchange<'a> {
     /// The TLS version of an HTTPS connection.
     tls: Option<&'static str>,
     headers: Vec<(String, String)>,
+    /// The answer's headers as prepared (a fault that drops the connection sends none).
+    response_headers: Vec<(String, String)>,
 }
 
 fn journal(app: &App, provider: &dyn Served, exchange: Exchange<'_>, reply: Reply) {
@@ -189,5 +192,6 @@ fn journal(app: &App, provider: &dyn Served, exchange: Exchange<'_>, reply: Repl
         faults: reply.fault.map(|f| f.rules).unwrap_or_default(),
         tls: exchange.tls.map(str::to_owned),
         request_headers: exchange.headers,
+        response_headers: exchange.response_headers,
     });
 }

@@ -90,8 +90,9 @@ test("the console shows and steers a running sandbox", async () => {
   await row.waitFor();
   await row.click();
   await page.locator("#exchange .decrypted", { hasText: "zhang.wei@example.com" }).waitFor();
-  await page.locator("#exchange details summary", { hasText: "Request headers" }).click();
+  await page.locator("#exchange details summary", { hasText: "Headers" }).click();
   await page.locator("#exchange .headers", { hasText: "content-type: application/json" }).waitFor();
+  await page.locator("#exchange .response-headers", { hasText: "content-type" }).waitFor();
   // The exchange links to the cardholder it touched.
   await page.locator("#exchange .touched a", { hasText: "cardholder ch-zhang-wei" }).click();
   await page.locator('#holders tr.selected[data-holder="ch-zhang-wei"]').waitFor();

@@ -569,4 +569,11 @@ fn the_journal_keeps_request_headers_within_bounds() {
     );
     assert_eq!(value("x-trace").map(|v| v.len()), Some(1024));
     assert_eq!(value("content-type").as_deref(), Some("application/json"));
+    let answered = journal["requests"][0]["response_headers"]
+        .as_array()
+        .unwrap();
+    assert!(
+        answered.iter().any(|pair| pair[0] == "content-type"),
+        "{answered:?}"
+    );
 }

@@ -183,8 +183,10 @@ function renderExchange(entry) {
   $("#exchange").innerHTML = `
     <h3>Exchange #${entry.id}</h3><p>${facts.join("<br>")}</p>
     <button id="copy-curl">Copy as curl</button>
-    <details><summary>Request headers (${entry.request_headers.length})</summary>
-      <pre class="headers">${esc(entry.request_headers.map(([name, value]) => `${name}: ${value}`).join("\n"))}</pre></details>
+    <details><summary>Headers</summary><div class="pair">
+      <div><h4>Request</h4><pre class="headers">${esc(entry.request_headers.map(([name, value]) => `${name}: ${value}`).join("\n"))}</pre></div>
+      <div><h4>Response</h4><pre class="response-headers">${esc(entry.response_headers.map(([name, value]) => `${name}: ${value}`).join("\n"))}</pre></div>
+    </div></details>
     <div class="pair">${bodyPanes("Request", entry.request)}</div>
     <div class="pair">${bodyPanes("Response", entry.response)}</div>`;
   $("#copy-curl").addEventListener("click", () => {
