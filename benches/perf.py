@@ -88,6 +88,20 @@ def wrk(url, script=None, connections=16):
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
 
+def check_1e_setup(work):
+    """The default scenario without AceData's rate limit, and the wrk script posting check-1e:
+    (scenario path, script path) in `work`."""
+    scenario = work / "bench.yaml"
+    scenario.write_text((ROOT / "scenarios/default.yaml").read_text().replace(
+        "name: default\n", "name: bench\nacedata: { rate_limit: { per_second: 0 } }\n", 1))
+    script = lua(work / "check1e.lua", """wrk.method = "POST"
+wrk.body = '{"bank_card":"6222020200112233446"}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer demo-acedata-token"
+""")
+    return scenario, script
+
+
 def lua(path, text):
     path.write_text(text)
     return str(path)

@@ -21,14 +21,7 @@ def main():
     subprocess.run(["cargo", "build", "--release", "--quiet", "--bins"], cwd=perf.ROOT,
                    check=True)
     work = Path(tempfile.mkdtemp())
-    scenario = work / "bench.yaml"
-    scenario.write_text((perf.ROOT / "scenarios/default.yaml").read_text().replace(
-        "name: default\n", "name: bench\nacedata: { rate_limit: { per_second: 0 } }\n", 1))
-    check_1e = perf.lua(work / "check1e.lua", """wrk.method = "POST"
-wrk.body = '{"bank_card":"6222020200112233446"}'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer demo-acedata-token"
-""")
+    scenario, check_1e = perf.check_1e_setup(work)
     tls_port = perf.free_port()
     sandbox = [str(perf.TARGET / "issuer-sandbox"), "serve", "--bind", "127.0.0.1:PORT",
                "--tls-bind", f"127.0.0.1:{tls_port}", "--scenario", str(scenario)]

@@ -32,11 +32,7 @@ pub(super) fn add(app: &App, running: &Running, request: &AdminRequest) -> Admin
 /// `POST /__admin/faults/ID/disable` or `/enable` → `{id, disabled}`, or 404.
 pub(super) fn set_disabled(running: &Running, id: &str, disabled: bool) -> AdminResult {
     if !running.faults.set_disabled(id, disabled) {
-        return Err(AdminError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("no fault rule {id}"),
-        ));
+        return Err(no_rule(id));
     }
     Ok(respond::json(
         StatusCode::OK,
@@ -50,16 +46,18 @@ pub(super) fn remove(running: &Running, id: Option<&str>) -> AdminResult {
     let removed = match id {
         None => running.faults.clear(),
         Some(id) if running.faults.remove(id) => 1,
-        Some(id) => {
-            return Err(AdminError::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                format!("no fault rule {id}"),
-            ));
-        }
+        Some(id) => return Err(no_rule(id)),
     };
     Ok(respond::json(
         StatusCode::OK,
         &json!({ "removed": removed }),
     ))
+}
+
+fn no_rule(id: &str) -> AdminError {
+    AdminError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("no fault rule {id}"),
+    )
 }
