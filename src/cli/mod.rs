@@ -246,13 +246,28 @@ struct TestArgs {
 struct HealthcheckArgs {
     #[command(flatten)]
     sandbox: RunningSandbox,
-    /// Give up after this many milliseconds.
+    /// Give up on one attempt after this many milliseconds.
     #[arg(
         long,
         default_value_t = 2000,
         env = "ISSUER_SANDBOX_HEALTHCHECK_TIMEOUT_MS"
     )]
     timeout_ms: u64,
+    /// Keep trying (every 100 ms) until healthy or this long has passed, e.g. 10s: for a
+    /// harness that starts the sandbox and waits for it. Default: one attempt.
+    #[arg(long, value_parser = parse_wait, env = "ISSUER_SANDBOX_HEALTHCHECK_WAIT")]
+    wait: Option<Duration>,
+}
+
+/// A wait: a duration of at most an hour (`10s`, `500ms`).
+fn parse_wait(text: &str) -> Result<Duration, String> {
+    let duration: jiff::SignedDuration = text
+        .parse()
+        .map_err(|e| format!("`{text}` is not a duration like 10s or 500ms: {e}"))?;
+    Duration::try_from(duration)
+        .ok()
+        .filter(|d| *d <= Duration::from_secs(3600))
+        .ok_or_else(|| format!("`{text}`: give a wait of at most 1h"))
 }
 
 /// Runs the command line; `Err` is an unexpected failure (exit 2).
@@ -286,7 +301,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Serve(args) => {
             let outputs = crate::logs::install(cli.log_format);
             log_panics();
-            let served = serve(args, registry, &outputs);
+            let served = serve(args, registry, &outputs, cli.log_format);
             outputs.finish();
             served
         }
@@ -347,6 +362,7 @@ fn serve(
     args: ServeArgs,
     registry: providers::Registry,
     outputs: &crate::logs::Outputs,
+    format: LogFormat,
 ) -> anyhow::Result<ExitCode> {
     let state_file = args.state.clone().map(crate::persist::StateFile::new);
     let tls_args = TlsArgs {
@@ -433,9 +449,11 @@ fn serve(
             listeners.plain = Some(bind(addr).await?);
         }
         let mut tls_lines = String::new();
+        let mut https_addr = None;
         if let Some((addr, config, file)) = tls {
             let listener = bind(addr).await?;
             let addr = listener.local_addr()?;
+            https_addr = Some(addr);
             listeners.tls = Some((listener, config));
             tls_lines = tls_banner(addr, file.as_deref(), &format!("https://{addr}"));
         }
@@ -456,7 +474,15 @@ fn serve(
         // Listening for signals before the banner says the server is ready.
         let mut signals =
             crate::server::ShutdownSignals::install().context("installing signal handlers")?;
-        outputs.print(&shown);
+        match format {
+            LogFormat::Text => outputs.print(&shown),
+            // A harness parses stdout's first line; people read the banner among the logs.
+            LogFormat::Json => {
+                let event = listening_event(&app, addr, scheme, https_addr, state_file.as_ref());
+                outputs.print(&format!("{event}\n"));
+                tracing::info!(banner = %shown, "banner");
+            }
+        }
         let (stop_saving, saving_stopped) = tokio::sync::oneshot::channel::<()>();
         let saver = state_file.clone().map(|file| {
             tokio::spawn(crate::persist::keep_saved(
@@ -493,6 +519,30 @@ fn serve(
             tracing::info!(path = %file.path().display(), "state saved at shutdown");
         }
         Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// The JSON line a harness reads first in `--log-format json` mode: where the sandbox listens
+/// and what it runs.
+fn listening_event(
+    app: &App,
+    addr: SocketAddr,
+    scheme: &str,
+    https: Option<SocketAddr>,
+    state: Option<&crate::persist::StateFile>,
+) -> serde_json::Value {
+    let running = app.running();
+    serde_json::json!({
+        "event": "listening",
+        "version": env!("CARGO_PKG_VERSION"),
+        "url": format!("{scheme}://{addr}"),
+        "address": addr.ip().to_string(),
+        "port": addr.port(),
+        "https_url": https.map(|a| format!("https://{a}")),
+        "scenario": running.scenario.name,
+        "tenants": running.tenants().iter().map(|t| t.id.as_str()).collect::<Vec<_>>(),
+        "admin": format!("{scheme}://{addr}/__admin"),
+        "state": state.map(|s| s.path().display().to_string()),
     })
 }
 
@@ -547,10 +597,15 @@ fn check(files: &[PathBuf], registry: &providers::Registry) -> ExitCode {
                     .fold((0, 0), |(h, c), w| {
                         (h + w.cardholders.len(), c + w.cards().len())
                     });
+                let counted = |n: usize, one: &str, many: &str| {
+                    format!("{n} {}", if n == 1 { one } else { many })
+                };
                 println!(
-                    "ok: {} ({} merchants, {holders} cardholders, {cards} cards)",
+                    "ok: {} ({}, {}, {})",
                     path.display(),
-                    scenario.tenants.len()
+                    counted(scenario.tenants.len(), "merchant", "merchants"),
+                    counted(holders, "cardholder", "cardholders"),
+                    counted(cards, "card", "cards"),
                 );
             }
             Err(error) => {
@@ -643,11 +698,20 @@ fn snapshot(args: &SnapshotArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn healthcheck(args: &HealthcheckArgs) -> anyhow::Result<ExitCode> {
-    let outcome = admin_get(
-        &args.sandbox,
-        "/health",
-        Duration::from_millis(args.timeout_ms),
-    );
+    let deadline = std::time::Instant::now() + args.wait.unwrap_or_default();
+    let outcome = loop {
+        let outcome = admin_get(
+            &args.sandbox,
+            "/health",
+            Duration::from_millis(args.timeout_ms),
+        );
+        let healthy = matches!(&outcome, Ok((status, _)) if status.is_success());
+        if healthy || std::time::Instant::now() >= deadline {
+            break outcome;
+        }
+        // Polling a server that is starting: the only way to learn it is up.
+        std::thread::sleep(Duration::from_millis(100));
+    };
     match outcome {
         Ok((status, _)) if status.is_success() => {
             println!("healthy");

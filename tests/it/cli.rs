@@ -50,7 +50,7 @@ fn terminate(child: &mut Child) -> std::process::ExitStatus {
 #[test]
 fn serve_prints_a_banner_answers_and_stops_cleanly_on_sigterm() {
     let (mut child, url) = serve(&[]);
-    let response = reqwest::blocking::Client::new()
+    let response = crate::support::client()
         .post(format!("{url}/identity/bankcard/check-1e"))
         .header("authorization", "Bearer demo-acedata-token")
         .body(r#"{"bank_card":"6222020200112233446"}"#)
@@ -118,24 +118,26 @@ fn json_logs_are_one_object_per_line() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // The first stdout line is the listening event a harness parses; nothing else goes there.
     let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = stdout
-        .next()
-        .unwrap()
-        .unwrap()
-        .split("listening on ")
-        .nth(1)
-        .unwrap()
-        .trim()
-        .to_owned();
-    std::thread::spawn(move || for _ in stdout {});
-    reqwest::blocking::Client::new()
+    let event: serde_json::Value = serde_json::from_str(&stdout.next().unwrap().unwrap()).unwrap();
+    assert_eq!(event["event"], "listening");
+    assert_eq!(event["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(event["tenants"], serde_json::json!(["demo"]));
+    assert!(event["port"].as_u64().unwrap() > 0);
+    let url = event["url"].as_str().unwrap().to_owned();
+    assert_eq!(url, format!("http://127.0.0.1:{}", event["port"]));
+    let rest = std::thread::spawn(move || stdout.count());
+    crate::support::client()
         .post(format!("{url}/identity/bankcard/check-1e"))
         .header("authorization", "Bearer demo-acedata-token")
         .body(r#"{"bank_card":"6222020200112233446"}"#)
         .send()
         .unwrap();
-    reqwest::blocking::get(format!("{url}/__admin/health")).unwrap();
+    crate::support::client()
+        .get(format!("{url}/__admin/health"))
+        .send()
+        .unwrap();
     terminate(&mut child);
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
@@ -143,6 +145,17 @@ fn json_logs_are_one_object_per_line() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
         .collect();
+    assert_eq!(rest.join().unwrap(), 0, "stdout holds the event only");
+    let banner = lines
+        .iter()
+        .find(|l| l["message"] == "banner")
+        .expect("the banner, as a log line");
+    assert!(
+        banner["banner"]
+            .as_str()
+            .unwrap()
+            .contains("demo-acedata-token")
+    );
     let request = lines
         .iter()
         .find(|l| l["message"] == "request" && l["provider"] == "acedata")
@@ -189,7 +202,11 @@ fn check_accepts_good_files_and_locates_problems_in_bad_ones() {
         "{}",
         String::from_utf8_lossy(&good.stderr)
     );
-    assert!(String::from_utf8_lossy(&good.stdout).contains("ok: "));
+    let listed = String::from_utf8_lossy(&good.stdout);
+    assert!(
+        listed.contains("(1 merchant, "),
+        "one merchant, not merchants: {listed}"
+    );
 
     let dir = std::env::temp_dir().join(format!("issuer-sandbox-check-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -256,7 +273,7 @@ fn check_accepts_good_files_and_locates_problems_in_bad_ones() {
 #[test]
 fn the_default_scenario_gives_the_documented_errors_from_the_binary() {
     let (mut child, url) = serve(&[]);
-    let client = reqwest::blocking::Client::new();
+    let client = crate::support::client();
     let post = |token: Option<&str>, card: &str| {
         let mut request = client
             .post(format!("{url}/identity/bankcard/check-1e"))
@@ -395,7 +412,7 @@ fn kazepay_seal_and_open_round_trip_through_a_sandbox() {
         br#"{"email":"zhang.wei@example.com"}"#,
     );
     assert!(envelope.status.success());
-    let response = reqwest::blocking::Client::new()
+    let response = crate::support::client()
         .post(format!("{}/kazepay", sandbox.url()))
         .body(envelope.stdout.clone())
         .send()
@@ -438,7 +455,7 @@ fn pagsmile_seal_and_open_round_trip_through_a_sandbox() {
     let sealed: serde_json::Value = serde_json::from_slice(&request.stdout).unwrap();
     assert_eq!(sealed["request_id"], "CLI-1");
     assert_eq!(sealed["app_id"], "2017051914172236111");
-    let response = reqwest::blocking::Client::new()
+    let response = crate::support::client()
         .post(format!("{}/issuing/card/query-card-balance", sandbox.url()))
         .header("content-type", "application/json")
         .body(request.stdout.clone())
@@ -614,7 +631,10 @@ fn a_server_bound_to_every_ipv6_address_counts_ipv4_loopback_as_loopback() {
         "{}",
         String::from_utf8_lossy(&health.stderr)
     );
-    let credentials = reqwest::blocking::get(format!("{url}/__admin/credentials")).unwrap();
+    let credentials = crate::support::client()
+        .get(format!("{url}/__admin/credentials"))
+        .send()
+        .unwrap();
     assert_eq!(credentials.status().as_u16(), 200);
     terminate(&mut child);
 }
@@ -932,5 +952,28 @@ fn the_sandbox_ca_survives_a_restart_and_healthcheck_speaks_https() {
     let (mut child, url, https) = start();
     assert_eq!(ca_of(&url), first, "the same CA after a restart");
     assert!(healthcheck(&https, Some(&ca_file)).status.success());
+    assert!(terminate(&mut child).success());
+}
+
+/// `healthcheck --wait` started before the server waits for it; without --wait one attempt
+/// fails at once.
+#[test]
+fn healthcheck_waits_for_a_server_that_is_starting() {
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let once = Command::new(BIN)
+        .args(["healthcheck", "--url", &url])
+        .output()
+        .unwrap();
+    assert_eq!(once.status.code(), Some(1), "nothing listens yet");
+    let waiting = Command::new(BIN)
+        .args(["healthcheck", "--url", &url, "--wait", "20s"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (mut child, _) = serve(&["--bind", &format!("127.0.0.1:{port}")]);
+    let waited = waiting.wait_with_output().unwrap();
+    assert!(waited.status.success(), "{waited:?}");
+    assert_eq!(String::from_utf8_lossy(&waited.stdout).trim(), "healthy");
     assert!(terminate(&mut child).success());
 }
