@@ -498,13 +498,14 @@ fn serve(
             signals.next().await;
             // A second signal during the drain stops at once.
             tokio::spawn(async move {
-                signals.next().await;
+                let signal = signals.next().await;
                 tracing::warn!("second signal: exiting without waiting for open connections");
                 #[allow(
                     clippy::exit,
                     reason = "the user asked twice; there is nothing left to unwind"
                 )]
-                std::process::exit(130);
+                // As a shell reports a process the signal ended: 128 + its number.
+                std::process::exit(128 + signal);
             });
         })
         .await;

@@ -215,16 +215,25 @@ impl ShutdownSignals {
         Ok(ShutdownSignals {})
     }
 
-    /// Resolves at the next SIGINT or SIGTERM (Ctrl-C only, off Unix).
-    pub async fn next(&mut self) {
+    /// Resolves at the next SIGINT or SIGTERM (Ctrl-C only, off Unix) with its number (2, 15).
+    pub async fn next(&mut self) -> i32 {
         #[cfg(unix)]
         tokio::select! {
-            _ = self.interrupt.recv() => tracing::info!("received SIGINT"),
-            _ = self.terminate.recv() => tracing::info!("received SIGTERM"),
+            _ = self.interrupt.recv() => {
+                tracing::info!("received SIGINT");
+                2
+            }
+            _ = self.terminate.recv() => {
+                tracing::info!("received SIGTERM");
+                15
+            }
         }
         #[cfg(not(unix))]
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
+        {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            2
         }
     }
 }

@@ -977,3 +977,53 @@ fn healthcheck_waits_for_a_server_that_is_starting() {
     assert_eq!(String::from_utf8_lossy(&waited.stdout).trim(), "healthy");
     assert!(terminate(&mut child).success());
 }
+
+/// A second SIGTERM during the drain exits at once, reporting the signal as a shell does:
+/// 128 + 15.
+#[test]
+fn a_second_sigterm_during_the_drain_exits_143() {
+    use crate::support::client;
+
+    let (mut child, url) = serve(&[]);
+    let added = client()
+        .post(format!("{url}/__admin/faults"))
+        .body(r#"{"match":{"provider":"acedata"},"action":"hang"}"#)
+        .send()
+        .unwrap();
+    assert_eq!(added.status(), 201);
+    let hanging = {
+        let url = url.clone();
+        std::thread::spawn(move || {
+            let _ = client()
+                .post(format!("{url}/identity/bankcard/check-1e"))
+                .header("authorization", "Bearer demo-acedata-token")
+                .body(r#"{"bank_card":"6222020200112233446"}"#)
+                .send();
+        })
+    };
+    // The hanging request holds a connection open: the drain will wait for it.
+    crate::support::eventually(|| {
+        let health: serde_json::Value = client()
+            .get(format!("{url}/__admin/health"))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        health["connections"]["open"].as_u64().unwrap_or(0) >= 2
+    });
+    let term = || {
+        let sent = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    };
+    term();
+    // Draining: the listener is closed (signals would coalesce if sent back to back).
+    let addr = url.trim_start_matches("http://").to_owned();
+    crate::support::eventually(|| std::net::TcpStream::connect(&addr).is_err());
+    term();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(143), "{status:?}");
+    hanging.join().unwrap();
+}
