@@ -1027,3 +1027,17 @@ fn a_second_sigterm_during_the_drain_exits_143() {
     assert_eq!(status.code(), Some(143), "{status:?}");
     hanging.join().unwrap();
 }
+
+/// `--bind off` without `--tls-bind` leaves nothing to listen on: refused at start.
+#[test]
+fn serve_refuses_to_listen_nowhere() {
+    let output = Command::new(BIN)
+        .args(["serve", "--bind", "off"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("--bind off needs --tls-bind"),
+        "{output:?}"
+    );
+}
